@@ -1,0 +1,214 @@
+"""One region's cloud: every service, the clock, the state file and the internet edge.
+
+The TUI, the lab engine and the AWS API all hold the same `Cloud` and call the same
+service methods on it, in one asyncio event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from mock_cloud.clock import DETERMINISTIC_EPOCH, Clock
+from mock_cloud.context import Context
+from mock_cloud.ec2.service import Ec2Service
+from mock_cloud.edge import Drop, Forward, InternetEdge, Refused, Route, Unknown
+from mock_cloud.elbv2.service import Elbv2Service
+from mock_cloud.events import EventBus
+from mock_cloud.ids import IdFactory
+from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
+from mock_cloud.store import StateStore
+
+DEFAULT_REGION = "ap-northeast-2"
+DEFAULT_EDGE_PORT = 4580
+DEFAULT_API_PORT = 4566
+
+
+@dataclass
+class CloudConfig:
+    region: str = DEFAULT_REGION
+    seed: int | None = None
+    time_scale: float = 1.0
+    state_path: Path | None = None  # None: nothing is saved (tests, throw-away clouds)
+    edge_port: int | None = DEFAULT_EDGE_PORT  # None: no edge; 0: any free port
+    edge_host: str = "127.0.0.1"
+    drop_timeout: float = 10.0  # real seconds a dropped connection hangs before the edge gives up
+    start_time: float | None = None  # cloud epoch; seeded clouds start at a fixed moment
+
+
+@dataclass
+class FetchResult:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    error: str = ""  # set when no HTTP answer came (e.g. timed out)
+    elapsed: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+@dataclass
+class Cloud:
+    config: CloudConfig = field(default_factory=CloudConfig)
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        start = (
+            cfg.start_time if cfg.start_time is not None else (DETERMINISTIC_EPOCH if cfg.seed is not None else None)
+        )
+        self.clock = Clock(cfg.time_scale, start)
+        self.ids = IdFactory(cfg.seed)
+        self.events = EventBus()
+        self.store = StateStore(cfg.state_path) if cfg.state_path else None
+        data_dir = self.store.data_dir if self.store else Path.cwd() / ".lblab-scratch"
+        self.ctx = Context(cfg.region, self.clock, self.ids, self.events, data_dir, self.save)
+        self.ec2 = Ec2Service(self.ctx)
+        self.network = Network(self.ec2)
+        self.edge: InternetEdge | None = None
+        # Other services (ELBv2) add resolvers for the public names they own.
+        self.resolvers: list[Callable[[str, int, str], Route | None]] = []
+        self.services: list[Any] = [self.ec2]
+        self.elbv2 = Elbv2Service(self.ctx, self.ec2, self.network)
+        self.services.append(self.elbv2)
+        self.resolvers.append(self.elbv2.resolve)
+        self._started = False
+        self.restore_error: str | None = None
+
+    @property
+    def region(self) -> str:
+        return self.config.region
+
+    # -- life --------------------------------------------------------------------
+    async def start(self) -> None:
+        state = self._load()
+        if state is None:
+            self.ec2.create_defaults()
+        self._started = True
+        self.save()
+        if self.config.edge_port is not None:
+            self.edge = InternetEdge(
+                self.resolve, self.config.edge_host, self.config.edge_port, self.config.drop_timeout
+            )
+            await self.edge.start()
+        for service in self.services:
+            await service.resume()
+
+    async def close(self) -> None:
+        if self.edge is not None:
+            await self.edge.stop()
+            self.edge = None
+        for service in reversed(self.services):
+            await service.close()
+        self.save()
+        await self.clock.close()
+
+    async def __aenter__(self) -> Cloud:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- state -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        version, internal, gauss = self.ids._rng.getstate()
+        return {
+            "region": self.region,
+            "clock": self.clock.now(),
+            "id_rng": [version, list(internal), gauss],
+            "ec2": self.ec2.to_dict(),
+            **{s.state_key: s.to_dict() for s in self.services if s is not self.ec2},
+        }
+
+    def save(self) -> None:
+        if self.store is not None and self._started:
+            self.store.save(self.to_dict())
+
+    def _load(self) -> dict[str, Any] | None:
+        if self.store is None:
+            return None
+        from mock_cloud.store import StateError
+
+        try:
+            state = self.store.load()
+        except StateError as exc:
+            self.restore_error = str(exc)
+            return None
+        if state is None:
+            return None
+        version, internal, gauss = state["id_rng"]
+        self.ids._rng.setstate((version, tuple(internal), gauss))
+        self.ec2.load(state["ec2"])
+        for service in self.services:
+            if service is not self.ec2 and service.state_key in state:
+                service.load(state[service.state_key])
+        return state
+
+    # -- the internet ------------------------------------------------------------------
+    def resolve(self, host: str, port: int, scheme: str) -> Route:
+        """How the internet edge reaches a public name of this cloud."""
+        name = host.lower().rstrip(".")
+        instance = self.ec2.instance_by_public_address(name)
+        if instance is not None:
+            if instance.state != "running":
+                return Drop()
+            if not self.network.check(INTERNET_CLIENT, instance_peer(instance), port).allowed:
+                return Drop()
+            local = instance.local_port(port)
+            if local is None:
+                return Refused(
+                    f"{host}:{port} refused the connection: nothing listens on port {port} of "
+                    f"{instance.instance_id} (is the web server running?)"
+                )
+            return Forward("127.0.0.1", local, {})
+        for resolver in self.resolvers:
+            route = resolver(name, port, scheme)
+            if route is not None:
+                return route
+        return Unknown(
+            f"'{host}' does not exist in this lblab cloud. Public names here are instance public IPv4 "
+            "addresses and DNS names, and load balancer DNS names (see the console, or `lblab serve`)."
+        )
+
+    @property
+    def edge_url(self) -> str:
+        if self.edge is None:
+            raise RuntimeError("the internet edge is not running")
+        return f"http://127.0.0.1:{self.edge.port}"
+
+    async def fetch(
+        self,
+        url: str,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        timeout: float = 30.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> FetchResult:
+        """A request from the learner's machine, through the internet edge (what a browser does)."""
+        started = time.monotonic()
+        own = session is None
+        session = session or aiohttp.ClientSession()
+        try:
+            async with session.request(
+                method,
+                url,
+                headers=headers,
+                proxy=self.edge_url,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                ssl=False,
+            ) as response:
+                body = await response.read()
+                return FetchResult(response.status, dict(response.headers), body, elapsed=time.monotonic() - started)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return FetchResult(0, {}, b"", error=f"{type(exc).__name__}: {exc}", elapsed=time.monotonic() - started)
+        finally:
+            if own:
+                await session.close()

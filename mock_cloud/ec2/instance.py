@@ -1,0 +1,96 @@
+"""An EC2 instance: its description (what DescribeInstances shows) and its running web servers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mock_cloud.ec2.instance_os import InstanceOS
+
+if TYPE_CHECKING:
+    from mock_cloud.ec2.httpd import WebServer
+
+# AWS's instance state codes (the low byte of InstanceState.Code).
+STATE_CODES = {
+    "pending": 0,
+    "running": 16,
+    "shutting-down": 32,
+    "terminated": 48,
+    "stopping": 64,
+    "stopped": 80,
+}
+
+
+@dataclass
+class Instance:
+    instance_id: str
+    image_id: str
+    instance_type: str
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    private_ip: str
+    private_dns_name: str
+    security_group_ids: list[str]
+    os: InstanceOS
+    launch_time: float
+    public_ip: str | None = None
+    public_dns_name: str = ""
+    associate_public_ip: bool = True
+    key_name: str | None = None
+    user_data: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    state: str = "pending"
+    state_transition_reason: str = ""
+    state_reason: dict[str, str] | None = None
+    console_output: str = ""
+    ami_launch_index: int = 0
+    ended_at: float | None = None  # when it became terminated: it stays listed for an hour
+    # Runtime only: the real servers behind the instance's ports (port -> server).
+    servers: dict[int, WebServer] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.tags.get("Name", "")
+
+    @property
+    def state_code(self) -> int:
+        return STATE_CODES[self.state]
+
+    def local_port(self, port: int) -> int | None:
+        """The loopback port where this instance's `port` is really served, if anything listens."""
+        server = self.servers.get(port)
+        return server.port if server is not None and server.running else None
+
+    def to_dict(self) -> dict:
+        return {
+            "instance_id": self.instance_id,
+            "image_id": self.image_id,
+            "instance_type": self.instance_type,
+            "subnet_id": self.subnet_id,
+            "vpc_id": self.vpc_id,
+            "availability_zone": self.availability_zone,
+            "private_ip": self.private_ip,
+            "private_dns_name": self.private_dns_name,
+            "security_group_ids": list(self.security_group_ids),
+            "os": self.os.to_dict(),
+            "launch_time": self.launch_time,
+            "public_ip": self.public_ip,
+            "public_dns_name": self.public_dns_name,
+            "associate_public_ip": self.associate_public_ip,
+            "key_name": self.key_name,
+            "user_data": self.user_data,
+            "tags": dict(self.tags),
+            "state": self.state,
+            "state_transition_reason": self.state_transition_reason,
+            "state_reason": self.state_reason,
+            "console_output": self.console_output,
+            "ami_launch_index": self.ami_launch_index,
+            "ended_at": self.ended_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Instance:
+        fields = dict(data)
+        fields["os"] = InstanceOS.from_dict(fields["os"])
+        return cls(**fields)

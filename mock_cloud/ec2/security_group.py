@@ -1,0 +1,185 @@
+"""Security groups: rules, AWS's validation, and the question "does this rule admit that traffic?".
+
+Rules are stored one per (protocol, ports, peer), each with its `sgr-` ID, the way the
+console lists them; the AWS API groups them back into IpPermissions.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import asdict, dataclass, field
+
+from mock_cloud.errors import CloudError
+
+NAME_MAX = 255
+# Characters AWS allows in a VPC security group's name and description.
+ALLOWED_TEXT = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$")
+PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "-1": "-1"}
+PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "-1", "all": "-1"}
+
+
+@dataclass
+class SgRule:
+    rule_id: str
+    egress: bool
+    protocol: str  # "tcp" | "udp" | "icmp" | "-1" (all traffic)
+    from_port: int  # -1 when the protocol has no ports
+    to_port: int
+    cidr_ipv4: str | None = None
+    referenced_group_id: str | None = None
+    description: str = ""
+
+    @property
+    def peer(self) -> str:
+        return self.cidr_ipv4 or self.referenced_group_id or ""
+
+    def same_permission(self, other: SgRule) -> bool:
+        return (self.egress, self.protocol, self.from_port, self.to_port, self.peer) == (
+            other.egress,
+            other.protocol,
+            other.from_port,
+            other.to_port,
+            other.peer,
+        )
+
+    def covers(self, protocol: str, port: int) -> bool:
+        if self.protocol == "-1":
+            return True
+        if self.protocol != protocol:
+            return False
+        return self.from_port == -1 or self.from_port <= port <= self.to_port
+
+    def describe(self) -> str:
+        """AWS's wording of a rule in InvalidPermission.Duplicate messages."""
+        proto = "ALL" if self.protocol == "-1" else self.protocol.upper()
+        if self.protocol in ("tcp", "udp"):
+            return f"peer: {self.peer}, {proto}, from port: {self.from_port}, to port: {self.to_port}, ALLOW"
+        return f"peer: {self.peer}, {proto}, ALLOW"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SecurityGroup:
+    group_id: str
+    group_name: str
+    description: str
+    vpc_id: str
+    rules: list[SgRule] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ingress(self) -> list[SgRule]:
+        return [r for r in self.rules if not r.egress]
+
+    @property
+    def egress(self) -> list[SgRule]:
+        return [r for r in self.rules if r.egress]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["rules"] = [r.to_dict() for r in self.rules]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SecurityGroup:
+        rules = [SgRule(**r) for r in data.get("rules", [])]
+        return cls(**{**data, "rules": rules})
+
+
+# -- validation ---------------------------------------------------------------
+
+
+def validate_group_text(name: str, description: str) -> None:
+    if not name:
+        raise CloudError("MissingParameter", "The request must contain the parameter groupName")
+    if not description:
+        raise CloudError("MissingParameter", "The request must contain the parameter groupDescription")
+    if len(name) > NAME_MAX:
+        raise CloudError(
+            "InvalidParameterValue", f"Value for parameter groupName is too long ({len(name)}; max {NAME_MAX})"
+        )
+    if len(description) > NAME_MAX:
+        raise CloudError(
+            "InvalidParameterValue",
+            f"Value for parameter GroupDescription is too long ({len(description)}; max {NAME_MAX})",
+        )
+    if name.lower().startswith("sg-"):
+        raise CloudError(
+            "InvalidParameterValue",
+            f"Value ({name}) for parameter GroupName is invalid. Group names may not be in the format sg-*.",
+        )
+    for label, value in (("GroupName", name), ("GroupDescription", description)):
+        if not ALLOWED_TEXT.match(value):
+            raise CloudError(
+                "InvalidParameterValue",
+                f"Value ({value}) for parameter {label} is invalid. Character sets beyond ASCII are not "
+                "supported. Allowed characters: a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*",
+            )
+
+
+def normalize_protocol(protocol: str | int) -> str:
+    key = str(protocol).strip().lower()
+    if key in PROTOCOLS:
+        return key
+    if key in PROTOCOL_NAMES:
+        return PROTOCOL_NAMES[key]
+    raise CloudError("InvalidParameterValue", f"Invalid value '{protocol}' for IP protocol. Unknown protocol.")
+
+
+def normalize_ports(protocol: str, from_port: int | None, to_port: int | None) -> tuple[int, int]:
+    if protocol == "-1":
+        return -1, -1
+    if protocol == "icmp":
+        return (-1 if from_port is None else from_port), (-1 if to_port is None else to_port)
+    if from_port is None or to_port is None:
+        raise CloudError(
+            "InvalidParameterValue", "Invalid value for portRange. Must specify both from and to ports with TCP/UDP."
+        )
+    for port in (from_port, to_port):
+        if not 0 <= port <= 65535:
+            raise CloudError(
+                "InvalidParameterValue", f"Invalid value '{port}' for portRange. Must be in range 0-65535."
+            )
+    if from_port > to_port:
+        raise CloudError(
+            "InvalidParameterValue",
+            f"Invalid port range: from port {from_port} is greater than to port {to_port}.",
+        )
+    return from_port, to_port
+
+
+def normalize_cidr(cidr: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(cidr.strip(), strict=False)
+    except (ValueError, ipaddress.AddressValueError):
+        raise CloudError("InvalidParameterValue", f"CIDR block {cidr} is malformed") from None
+    if "/" not in cidr:
+        raise CloudError("InvalidParameterValue", f"CIDR block {cidr} is malformed")
+    return str(network)
+
+
+# -- evaluation -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The sending side of a connection: an address, and its security groups if it has any."""
+
+    ip: str
+    group_ids: tuple[str, ...] = ()
+    label: str = ""
+
+
+def matching_rule(rules: list[SgRule], peer: Peer, protocol: str, port: int) -> SgRule | None:
+    address = ipaddress.ip_address(peer.ip)
+    for rule in rules:
+        if not rule.covers(protocol, port):
+            continue
+        if rule.cidr_ipv4 and address in ipaddress.ip_network(rule.cidr_ipv4):
+            return rule
+        if rule.referenced_group_id and rule.referenced_group_id in peer.group_ids:
+            return rule
+    return None

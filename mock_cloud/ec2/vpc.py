@@ -1,0 +1,57 @@
+"""The default VPC and its default subnets, one /20 per Availability Zone, as AWS creates them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from mock_cloud.ids import IdFactory
+
+DEFAULT_VPC_CIDR = "172.31.0.0/16"
+# AZ name suffix -> zone ID. Zone IDs are account-independent; this mapping is one plausible account's.
+AZ_SUFFIXES = {"a": "apne2-az1", "b": "apne2-az2", "c": "apne2-az3", "d": "apne2-az4"}
+
+
+@dataclass
+class Vpc:
+    vpc_id: str
+    cidr_block: str
+    is_default: bool = True
+    state: str = "available"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Subnet:
+    subnet_id: str
+    vpc_id: str
+    cidr_block: str
+    availability_zone: str
+    availability_zone_id: str
+    default_for_az: bool = True
+    map_public_ip_on_launch: bool = True  # default subnets are public
+    state: str = "available"
+
+    @property
+    def available_ip_address_count(self) -> int:
+        prefix = int(self.cidr_block.split("/")[1])
+        return 2 ** (32 - prefix) - 5
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_network(region: str, ids: IdFactory) -> tuple[Vpc, list[Subnet]]:
+    vpc = Vpc(ids.resource_id("vpc"), DEFAULT_VPC_CIDR)
+    subnets = [
+        Subnet(
+            ids.resource_id("subnet"),
+            vpc.vpc_id,
+            f"172.31.{16 * index}.0/20",
+            f"{region}{suffix}",
+            zone_id,
+        )
+        for index, (suffix, zone_id) in enumerate(AZ_SUFFIXES.items())
+    ]
+    return vpc, subnets

@@ -1,0 +1,702 @@
+"""The "internet" of the lblab cloud: an HTTP forward proxy on 127.0.0.1.
+
+A learner reaches public IPs and load balancer DNS names through it, e.g.
+`curl -x http://127.0.0.1:4580 http://3.34.0.1/`. The cloud decides what each name means
+through a resolver callback; the edge only moves bytes and turns the verdict into what a real
+proxy would show: a forwarded response, a timeout (dropped by a firewall), "connection
+refused" (nothing listening) or "no such host".
+
+Hand-written on asyncio streams: aiohttp's server cannot take CONNECT tunnels, and a proxy
+must stream bodies both ways without buffering and control framing and hop-by-hop headers
+precisely, which is simpler to get right by hand than through a framework's request objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+MAX_HEAD_BYTES = 64 * 1024
+COPY_CHUNK = 256 * 1024
+IDLE_TIMEOUT = 60.0  # a client connection may sit this long between requests
+CONNECT_TIMEOUT = 5.0
+UPSTREAM_TIMEOUT = 60.0  # like nginx's proxy_read_timeout: how long we wait for a response head
+# After the last answer, how long unread client bytes are still drained before closing: closing
+# with unread input sends a RST, which can destroy the answer (say a 400) before it is read.
+LINGER_TIMEOUT = 2.0
+
+_LOOPBACK_HOSTS = frozenset(("127.0.0.1", "localhost", "::1"))
+_HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "proxy-connection",
+        "keep-alive",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "te",
+        "trailer",
+        "trailers",
+        "upgrade",
+        "transfer-encoding",  # the edge re-frames bodies itself
+    )
+)
+_REASONS = {
+    400: "Bad Request",
+    431: "Request Header Fields Too Large",
+    502: "Bad Gateway",
+    504: "Gateway Timeout",
+}
+_UNKNOWN_HINT = (
+    "Public names in this cloud are the public IPv4 addresses and DNS names of instances and the\n"
+    "DNS names of load balancers; the lblab console lists them.\n"
+)
+
+
+# -- what the cloud tells the edge about a destination --------------------------------------------
+@dataclass
+class Forward:
+    """Deliver to this loopback address (an instance's web server or a load balancer)."""
+
+    host: str
+    port: int
+    add_headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The edge must never become a way out of the sandbox to real hosts.
+        if self.host not in _LOOPBACK_HOSTS:
+            raise ValueError(f"Forward host must be loopback, got {self.host!r}")
+
+
+@dataclass
+class Drop:
+    """A security group (or NACL) silently drops the packets: the client sees a timeout."""
+
+
+@dataclass
+class Refused:
+    """The address exists but nothing listens on that port."""
+
+    reason: str = ""
+
+
+@dataclass
+class Unknown:
+    """The name or address does not exist in this cloud."""
+
+    reason: str = ""
+
+
+Route = Forward | Drop | Refused | Unknown
+Resolver = Callable[[str, int, str], Route]
+
+
+# -- parsing ------------------------------------------------------------------------------------
+class _BadRequest(Exception):
+    """The client's request cannot be proxied; the message is shown to the learner."""
+
+
+class _BadUpstream(Exception):
+    """The upstream's response is not valid HTTP/1.x."""
+
+
+class _StaleUpstream(Exception):
+    """A reused keep-alive connection was closed by the upstream before it answered."""
+
+
+class _ResponseCut(Exception):
+    """A response broke off after its head was sent; the client connection has been aborted."""
+
+
+@dataclass
+class _Head:
+    start_line: str
+    headers: list[tuple[str, str]]  # as received: order and spelling are forwarded unchanged
+    fields: dict[str, str]  # lower-case name -> values joined by ", ", for lookups
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name)
+
+    def tokens(self, name: str) -> set[str]:
+        return {t.strip().lower() for t in (self.get(name) or "").split(",") if t.strip()}
+
+
+@dataclass
+class _Request:
+    head: _Head
+    method: str
+    version: str
+    host: str
+    port: int
+    authority: str  # Host header value to send upstream
+    path: str  # origin-form target to send upstream
+
+    @property
+    def keep_alive(self) -> bool:
+        closing = self.head.tokens("connection") | self.head.tokens("proxy-connection")
+        return self.version == "HTTP/1.1" and "close" not in closing
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def _parse_head(raw: bytes) -> _Head:
+    lines = raw.decode("latin-1").split("\r\n")
+    headers: list[tuple[str, str]] = []
+    fields: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, colon, value = line.partition(":")
+        # Names must be tokens: that rejects folded lines and "Name :" forms, smuggling vectors.
+        if not colon or not _TOKEN.fullmatch(name):
+            raise _BadRequest(f"malformed header line {line[:80]!r}")
+        value = value.strip()
+        headers.append((name, value))
+        key = name.lower()
+        fields[key] = f"{fields[key]}, {value}" if key in fields else value
+    return _Head(lines[0], headers, fields)
+
+
+def _parse_authority(authority: str, default_port: int | None) -> tuple[str, int]:
+    """(lower-case host, port) from `host[:port]` or `[v6]:port`."""
+    text = authority.strip().lower()
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise _BadRequest(f"bad host {authority!r}")
+        port_text = rest[1:]
+    else:
+        host, _, port_text = text.partition(":")
+    host = host.rstrip(".")
+    if not host or any(c in host for c in "/@ \t?#"):
+        raise _BadRequest(f"bad host {authority!r}")
+    if not port_text:
+        if default_port is None:
+            raise _BadRequest(f"missing port in {authority!r}")
+        return host, default_port
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _BadRequest(f"bad port in {authority!r}")
+    return host, int(port_text)
+
+
+def _split_absolute(target: str) -> tuple[str, str]:
+    """(authority, origin-form path) of an `http://` absolute-form target."""
+    rest = target[len("http://") :].split("#", 1)[0]
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, path = rest[:cut], rest[cut:]
+    authority = authority.rpartition("@")[2]  # userinfo is never forwarded
+    if not path.startswith("/"):
+        path = "/" + path
+    return authority, path
+
+
+def _parse_request(raw: bytes) -> _Request:
+    head = _parse_head(raw)
+    parts = head.start_line.split(" ")
+    if len(parts) != 3 or not parts[0].isalpha() or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
+        raise _BadRequest(f"malformed request line {head.start_line[:200]!r}")
+    method, target, version = parts
+    if method == "CONNECT":
+        host, port = _parse_authority(target, None)
+        return _Request(head, method, version, host, port, target, "")
+    if target.lower().startswith("http://"):
+        authority, path = _split_absolute(target)
+    elif target.lower().startswith("https://"):
+        raise _BadRequest(
+            "https:// URLs go through a CONNECT tunnel (curl and aiohttp do that by themselves)"
+        )
+    elif target.startswith("/"):
+        authority, path = head.get("host") or "", target
+        if not authority:
+            raise _BadRequest("a request without an absolute URL needs a Host header")
+    else:
+        raise _BadRequest(f"malformed request target {target[:200]!r}")
+    host, port = _parse_authority(authority, 80)
+    return _Request(head, method, version, host, port, authority, path)
+
+
+def _request_body_framing(head: _Head) -> tuple[bool, int]:
+    """(chunked, content length) of a request body; (False, 0) means no body."""
+    te = head.get("transfer-encoding")
+    length = head.get("content-length")
+    if te is not None:
+        # A proxy that accepted both framings would be a request-smuggling relay.
+        if length is not None or te.lower().rsplit(",", 1)[-1].strip() != "chunked":
+            raise _BadRequest("unsupported Transfer-Encoding / Content-Length combination")
+        return True, 0
+    if length is None:
+        return False, 0
+    if not length.isdigit():
+        raise _BadRequest(f"bad Content-Length {length[:40]!r}")
+    return False, int(length)
+
+
+def _end_to_end(head: _Head, drop: set[str]) -> list[tuple[str, str]]:
+    """Headers minus hop-by-hop ones, including those the Connection header lists."""
+    skip = _HOP_BY_HOP | head.tokens("connection") | head.tokens("proxy-connection") | drop
+    return [(k, v) for k, v in head.headers if k.lower() not in skip]
+
+
+def _encode_head(start_line: str, headers: list[tuple[str, str]]) -> bytes:
+    lines = [start_line, *(f"{k}: {v}" for k, v in headers), "", ""]
+    return "\r\n".join(lines).encode("latin-1", errors="replace")
+
+
+# -- body streaming -----------------------------------------------------------------------------
+async def _iter_chunked(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """Payload pieces of a chunked body; trailers are read and dropped."""
+    while True:
+        line = await reader.readuntil(b"\n")
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise _BadUpstream(f"bad chunk size line {line[:40]!r}") from None
+        if size == 0:
+            while (await reader.readuntil(b"\n")).strip():
+                pass
+            return
+        async for piece in _iter_exact(reader, size):
+            yield piece
+        if await reader.readexactly(2) != b"\r\n":
+            raise _BadUpstream("chunk not followed by CRLF")
+
+
+async def _iter_exact(reader: asyncio.StreamReader, size: int) -> AsyncIterator[bytes]:
+    while size:
+        piece = await reader.read(min(size, COPY_CHUNK))
+        if not piece:
+            raise asyncio.IncompleteReadError(b"", size)
+        size -= len(piece)
+        yield piece
+
+
+async def _iter_until_eof(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    while piece := await reader.read(COPY_CHUNK):
+        yield piece
+
+
+async def _send_body(
+    pieces: AsyncIterator[bytes], writer: asyncio.StreamWriter, chunked: bool, head: bytes = b""
+) -> None:
+    """Stream `pieces`, re-framed as chunks if `chunked`. `head` rides along with the first
+    piece so that a small response costs one send() instead of two."""
+    pending = head
+    async for piece in pieces:
+        writer.write(pending + (b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece))
+        pending = b""
+        await writer.drain()
+    if chunked:
+        pending += b"0\r\n\r\n"
+    if pending:
+        writer.write(pending)
+        await writer.drain()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """One direction of a CONNECT tunnel; passes the half-close on."""
+    with contextlib.suppress(ConnectionError):
+        async for piece in _iter_until_eof(reader):
+            writer.write(piece)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(ConnectionError, OSError):
+        await writer.wait_closed()
+
+
+# -- one client connection ----------------------------------------------------------------------
+@dataclass
+class _Upstream:
+    host: str
+    port: int
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+    def usable_for(self, route: Forward) -> bool:
+        return (self.host, self.port) == (route.host, route.port) and not self.reader.at_eof()
+
+
+@dataclass
+class _Response:
+    head: _Head
+    status: int
+    keep_alive: bool  # the upstream connection may be reused
+
+
+class _ClientConnection:
+    """Serves the requests of one client connection in order (HTTP/1.1 keep-alive)."""
+
+    def __init__(
+        self, edge: InternetEdge, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self._edge = edge
+        self._reader = reader
+        self._writer = writer
+        self._upstream: _Upstream | None = None
+        self._head_only = False  # the current request is HEAD: the edge's own answers carry no body
+
+    async def run(self) -> None:
+        try:
+            while await self._serve_one():
+                pass
+        finally:
+            await self._drop_upstream()
+
+    async def _serve_one(self) -> bool:
+        """Handle one request; True if the client connection stays open for another."""
+        self._head_only = False
+        try:
+            async with asyncio.timeout(IDLE_TIMEOUT):
+                raw = await self._reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, TimeoutError):
+            return False
+        except asyncio.LimitOverrunError:
+            await self._reply(431, "The request head is over 64 KB.\n", False)
+            return False
+        try:
+            request = _parse_request(raw)
+            self._head_only = request.method == "HEAD"
+            chunked, length = _request_body_framing(request.head)
+        except _BadRequest as exc:
+            await self._reply(400, f"{exc}\n\n{self._edge.usage()}", False)
+            return False
+        if self._edge.is_self(request.host, request.port):
+            await self._reply(400, self._edge.usage(), False)
+            return False
+        route = self._edge.route(request)
+        if route is None:
+            await self._reply(502, f"Resolving {request.target} failed inside lblab.\n", False)
+            return False
+        if request.method == "CONNECT":
+            await self._tunnel(request, route)
+            return False
+        has_body = chunked or length > 0
+        if not isinstance(route, Forward):
+            # An unread request body would be parsed as the next request: hang up instead.
+            await self._reply_route(request, route, request.keep_alive and not has_body)
+            return request.keep_alive and not has_body
+        return await self._forward(request, route, chunked, length)
+
+    # -- answers made by the edge itself -------------------------------------------------------
+    async def _reply(self, status: int, text: str, keep_alive: bool) -> None:
+        reason = _REASONS[status]
+        body = f"{status} {reason}\n\nlblab edge: {text}".encode()
+        headers = [
+            ("Server", "lblab-edge"),
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "keep-alive" if keep_alive else "close"),
+        ]
+        self._writer.write(_encode_head(f"HTTP/1.1 {status} {reason}", headers))
+        if not self._head_only:
+            self._writer.write(body)
+        await self._writer.drain()
+
+    async def _reply_route(
+        self, request: _Request, route: Drop | Refused | Unknown, keep_alive: bool
+    ) -> None:
+        if isinstance(route, Drop):
+            # A real proxy only learns the packets vanished when its connect timer fires.
+            timeout = self._edge.drop_timeout
+            await asyncio.sleep(timeout)
+            text = (
+                f"connecting to {request.target} timed out after {timeout:g} s: no answer came back.\n"
+                "A timeout (rather than 'connection refused') usually means a firewall such as a\n"
+                "security group or network ACL silently dropped the packets.\n"
+            )
+            await self._reply(504, text, keep_alive)
+        elif isinstance(route, Refused):
+            detail = route.reason or "Nothing listens on that port."
+            await self._reply(
+                502,
+                f"connecting to {request.target} failed: connection refused.\n{detail.rstrip()}\n",
+                keep_alive,
+            )
+        else:
+            detail = route.reason or f"{request.host!r} does not exist in this lblab cloud.\n{_UNKNOWN_HINT}"
+            await self._reply(502, f"unknown host {request.host!r}.\n{detail.rstrip()}\n", keep_alive)
+
+    # -- CONNECT --------------------------------------------------------------------------------
+    async def _tunnel(self, request: _Request, route: Route) -> None:
+        if not isinstance(route, Forward):
+            await self._reply_route(request, route, False)
+            return
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                up_reader, up_writer = await asyncio.open_connection(route.host, route.port)
+        except (OSError, TimeoutError):
+            await self._reply_route(request, Refused(), False)
+            return
+        try:
+            self._writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await self._writer.drain()
+            await asyncio.gather(_pipe(self._reader, up_writer), _pipe(up_reader, self._writer))
+        finally:
+            await _close(up_writer)
+
+    # -- plain HTTP forwarding -----------------------------------------------------------------
+    async def _forward(self, request: _Request, route: Forward, chunked: bool, length: int) -> bool:
+        head = self._upstream_head(request, route, chunked, length)
+        has_body = chunked or length > 0
+        for _attempt in range(2):
+            try:
+                upstream, reused = await self._connect(route)
+            except (OSError, TimeoutError):
+                await self._reply_route(request, Refused(), request.keep_alive and not has_body)
+                return request.keep_alive and not has_body
+            try:
+                return await self._exchange(request, upstream, head, chunked, length)
+            except _StaleUpstream:
+                await self._drop_upstream()
+                # Only a request whose body was not consumed can be sent again.
+                if not reused or has_body:
+                    break
+            except _BadUpstream as exc:
+                await self._drop_upstream()
+                await self._reply(502, f"{request.target} sent an invalid HTTP response: {exc}\n", False)
+                return False
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                await self._drop_upstream()
+                break
+            except TimeoutError:
+                await self._drop_upstream()
+                await self._reply(504, f"{request.target} did not answer in time.\n", False)
+                return False
+        await self._reply(502, f"{request.target} closed the connection without answering.\n", False)
+        return False
+
+    def _upstream_head(self, request: _Request, route: Forward, chunked: bool, length: int) -> bytes:
+        replaced = {name.lower() for name in route.add_headers}
+        headers = [("Host", request.authority)]
+        headers += _end_to_end(request.head, {"host", "content-length"} | replaced)
+        if chunked:
+            headers.append(("Transfer-Encoding", "chunked"))
+        elif length or request.head.get("content-length") is not None:
+            headers.append(("Content-Length", str(length)))
+        headers += route.add_headers.items()
+        return _encode_head(f"{request.method} {request.path} HTTP/1.1", headers)
+
+    async def _connect(self, route: Forward) -> tuple[_Upstream, bool]:
+        """An upstream connection for `route`, reusing this client's previous one if possible."""
+        if self._upstream is not None and self._upstream.usable_for(route):
+            return self._upstream, True
+        await self._drop_upstream()
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            reader, writer = await asyncio.open_connection(route.host, route.port, limit=MAX_HEAD_BYTES)
+        self._upstream = _Upstream(route.host, route.port, reader, writer)
+        return self._upstream, False
+
+    async def _drop_upstream(self) -> None:
+        upstream, self._upstream = self._upstream, None
+        if upstream is not None:
+            await _close(upstream.writer)
+
+    async def _exchange(
+        self, request: _Request, upstream: _Upstream, head: bytes, chunked: bool, length: int
+    ) -> bool:
+        upstream.writer.write(head)
+        pump: asyncio.Task[None] | None = None
+        if chunked or length:
+            # Sent concurrently with reading the response: 100-continue and early answers work.
+            body = _iter_chunked(self._reader) if chunked else _iter_exact(self._reader, length)
+            pump = asyncio.create_task(_send_body(body, upstream.writer, chunked))
+            pump.add_done_callback(lambda task: _abort_on_failure(task, upstream.writer))
+        try:
+            response = await self._relay_response_head(request, upstream)
+            # An answer that comes before the whole request body means the rest must be cut off.
+            keep_alive = request.keep_alive and (pump is None or pump.done())
+            client_keep_alive = await self._relay_response_body(request, upstream, response, keep_alive)
+        finally:
+            body_sent = pump is None or (pump.done() and not pump.cancelled() and pump.exception() is None)
+            if pump is not None and not pump.done():
+                # The upstream answered without taking the whole body. The pump must be gone
+                # before anything else reads the client stream (StreamReader allows one reader).
+                pump.cancel()
+                await asyncio.wait([pump])
+        if not (response.keep_alive and body_sent):
+            await self._drop_upstream()
+        return client_keep_alive and body_sent
+
+    async def _relay_response_head(self, request: _Request, upstream: _Upstream) -> _Response:
+        """Read the final response head, passing interim 1xx responses (100 Continue) on."""
+        async with asyncio.timeout(UPSTREAM_TIMEOUT):
+            while True:
+                try:
+                    raw = await upstream.reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError as exc:
+                    if exc.partial:
+                        raise
+                    raise _StaleUpstream from None
+                response = _parse_response(raw)
+                if response.status >= 200:
+                    return response
+                if request.version == "HTTP/1.1":
+                    self._writer.write(raw)
+
+    async def _relay_response_body(
+        self, request: _Request, upstream: _Upstream, response: _Response, keep_alive: bool
+    ) -> bool:
+        """Stream the response to the client; True if the client connection stays open."""
+        head, status = response.head, response.status
+        te = head.get("transfer-encoding")
+        # With both framings Transfer-Encoding wins (RFC 9112 6.3); a stale length must not leak.
+        headers = _end_to_end(head, {"content-length"} if te is not None else set())
+        length = head.get("content-length")
+        pieces: AsyncIterator[bytes] | None = None
+        rechunk = False
+        if request.method == "HEAD" or status in (204, 304):
+            pass
+        elif te is not None:
+            pieces = _iter_chunked(upstream.reader)
+            # HTTP/1.0 clients cannot read chunked: they get the raw bytes, ended by closing.
+            rechunk = request.version == "HTTP/1.1"
+            keep_alive = keep_alive and rechunk
+            if rechunk:
+                headers.append(("Transfer-Encoding", "chunked"))
+        elif length is not None:
+            if not length.isdigit():
+                raise _BadUpstream(f"bad Content-Length {length!r}")
+            pieces = _iter_exact(upstream.reader, int(length))
+        else:
+            pieces = _iter_until_eof(upstream.reader)
+            response.keep_alive = keep_alive = False
+        headers.append(("Connection", "keep-alive" if keep_alive else "close"))
+        reason = head.start_line.split(" ", 2)[2] if head.start_line.count(" ") >= 2 else ""
+        encoded = _encode_head(f"HTTP/1.1 {status} {reason}".rstrip(), headers)
+        if pieces is None:
+            self._writer.write(encoded)
+            await self._writer.drain()
+            return keep_alive
+        try:
+            await _send_body(pieces, self._writer, rechunk, encoded)
+        except Exception as exc:
+            # The head is already out: the only honest signal left is cutting the connection.
+            self._writer.transport.abort()
+            raise _ResponseCut from exc
+        return keep_alive
+
+
+def _abort_on_failure(task: asyncio.Task[None], upstream: asyncio.StreamWriter) -> None:
+    # The client vanished mid-body: the upstream would wait for the rest forever, so cut it and
+    # let the response read fail.
+    if not task.cancelled() and task.exception() is not None:
+        upstream.transport.abort()
+
+
+def _parse_response(raw: bytes) -> _Response:
+    try:
+        head = _parse_head(raw)
+    except _BadRequest as exc:
+        raise _BadUpstream(str(exc)) from None
+    parts = head.start_line.split(" ", 2)
+    if len(parts) < 2 or parts[0] not in ("HTTP/1.1", "HTTP/1.0") or not parts[1].isdigit():
+        raise _BadUpstream(f"bad status line {head.start_line[:80]!r}")
+    keep_alive = parts[0] == "HTTP/1.1" and "close" not in head.tokens("connection")
+    return _Response(head, int(parts[1]), keep_alive)
+
+
+# -- the edge -----------------------------------------------------------------------------------
+class InternetEdge:
+    """The internet as seen from the learner's machine: an HTTP proxy on a loopback port."""
+
+    def __init__(
+        self, resolve: Resolver, host: str = "127.0.0.1", port: int = 4580, drop_timeout: float = 10.0
+    ) -> None:
+        if host not in _LOOPBACK_HOSTS:
+            raise ValueError(f"the edge listens on loopback only, not {host!r}")
+        self._resolve = resolve
+        self._host = host
+        self._port = port
+        self.drop_timeout = drop_timeout
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    async def start(self) -> int:
+        """Start listening; returns the actual port (useful with port=0)."""
+        if self._server is not None:
+            raise RuntimeError("edge already running")
+        self._server = await asyncio.start_server(self._handle, self._host, self._port, limit=MAX_HEAD_BYTES)
+        self._port = self._server.sockets[0].getsockname()[1]
+        return self._port
+
+    async def stop(self) -> None:
+        """Stop listening and cut every client connection and tunnel."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+
+    def usage(self) -> str:
+        return (
+            f"This is the lblab internet edge, an HTTP proxy. Use it as a proxy, e.g.\n"
+            f"  curl -x http://{self._host}:{self._port} http://<public-ip-or-dns-name>/\n"
+        )
+
+    def is_self(self, host: str, port: int) -> bool:
+        return host in _LOOPBACK_HOSTS and port == self._port
+
+    def route(self, request: _Request) -> Route | None:
+        """The cloud's verdict on a destination; None if the resolver itself failed."""
+        scheme = "https" if request.method == "CONNECT" else "http"
+        try:
+            route = self._resolve(request.host, request.port, scheme)
+        except Exception:
+            log.exception("resolver failed for %s", request.target)
+            return None
+        if isinstance(route, Forward) and self.is_self(route.host, route.port):
+            return Refused("the edge will not forward to itself")
+        return route
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await self._serve(reader, writer)
+        except asyncio.CancelledError:
+            # Only stop() cancels us. Ending normally matters on 3.11, whose start_server callback
+            # calls task.exception() on a cancelled task and logs the CancelledError as a failure.
+            writer.transport.abort()
+        finally:
+            self._tasks.discard(task)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await _ClientConnection(self, reader, writer).run()
+        except (ConnectionError, _ResponseCut):
+            pass  # a peer hung up or a response broke off mid-stream; nothing left to tell anyone
+        except Exception:
+            log.exception("edge connection failed")
+        await self._hang_up(reader, writer)
+
+    async def _hang_up(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if writer.transport.is_closing():
+            return
+        writer.write_eof()
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            async with asyncio.timeout(LINGER_TIMEOUT):
+                while await reader.read(COPY_CHUNK):
+                    pass
+        await _close(writer)
