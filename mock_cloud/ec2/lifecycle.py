@@ -39,25 +39,16 @@ def console_boot_lines(instance: Instance, epoch: float) -> str:
     )
 
 
-def run_first_boot(instance: Instance, epoch: float) -> None:
+def run_first_boot(instance: Instance) -> None:
     """cloud-init's final stage: user-data, exactly once in the instance's life."""
     log = run_user_data(instance.os, instance.user_data)
     instance.console_output += log
 
 
-async def start_services(instance: Instance) -> list[str]:
-    """Give every active web service a real server; returns journal lines for failures."""
-    problems: list[str] = []
-    wanted = {}
-    for service in instance.os.web_servers():
-        if service.port in wanted:
-            # Two web servers on port 80: the second fails to bind, as on a real host.
-            problems.append(
-                f"{service.name}: (98)Address already in use: AH00072: make_sock: could not bind to "
-                f"address [::]:{service.port}"
-            )
-            continue
-        wanted[service.port] = service
+async def start_services(instance: Instance) -> None:
+    """Make the real servers match the guest's active web services (one per port: the guest
+    itself refuses to start a second server on a taken port, as a real host would)."""
+    wanted = {service.port: service for service in instance.os.web_servers()}
     for port, server in list(instance.servers.items()):
         service = wanted.get(port)
         if service is None or server.flavor != service.flavor or server.docroot != service.docroot:
@@ -71,7 +62,6 @@ async def start_services(instance: Instance) -> list[str]:
             instance.os.fs, service.flavor, service.docroot, on_request=_access_logger(instance, service.log_path)
         )
         instance.servers[port] = server
-    return problems
 
 
 async def stop_services(instance: Instance) -> None:

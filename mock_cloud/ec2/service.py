@@ -567,13 +567,9 @@ class Ec2Service:
             instance.os.boot()
         if first and not instance.os.user_data_ran:
             await clock.sleep(lifecycle.USER_DATA_SECONDS)
-            lifecycle.run_first_boot(instance, clock.now())
-        await self._start_services(instance)
+            lifecycle.run_first_boot(instance)
+        await lifecycle.start_services(instance)
         self.ctx.changed("instance.os", instance.instance_id)
-
-    async def _start_services(self, instance: Instance) -> None:
-        for problem in await lifecycle.start_services(instance):
-            instance.console_output += problem + "\n"
 
     async def _stop(self, instance: Instance) -> None:
         await lifecycle.stop_services(instance)
@@ -591,7 +587,7 @@ class Ec2Service:
         self.ctx.changed("instance.os", instance.instance_id)
         await self.ctx.clock.sleep(lifecycle.REBOOT_SECONDS)
         instance.os.boot()
-        await self._start_services(instance)
+        await lifecycle.start_services(instance)
         self.ctx.changed("instance.os", instance.instance_id)
 
     async def _terminate(self, instance: Instance) -> None:
