@@ -65,6 +65,14 @@ class Clock:
         self._poke()
         self._notify()
 
+    def resume_at(self, cloud_time: float) -> None:
+        """Continue from a saved moment (on restore), so saved deadlines keep their meaning."""
+        if self._timers:
+            raise RuntimeError("resume_at() is for a fresh clock with no sleepers")
+        self._base_cloud = cloud_time
+        self._base_real = time.monotonic()
+        self._notify()
+
     async def advance(self, seconds: float) -> None:
         """Move a paused clock forward, firing timers in order (for tests and 'step')."""
         if not self.manual:

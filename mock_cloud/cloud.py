@@ -18,6 +18,7 @@ from mock_cloud.clock import DETERMINISTIC_EPOCH, Clock
 from mock_cloud.context import Context
 from mock_cloud.ec2.service import Ec2Service
 from mock_cloud.edge import Drop, Forward, InternetEdge, Refused, Route, Unknown
+from mock_cloud.elbv2.service import Elbv2Service
 from mock_cloud.events import EventBus
 from mock_cloud.ids import IdFactory
 from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
@@ -74,6 +75,9 @@ class Cloud:
         # Other services (ELBv2) add resolvers for the public names they own.
         self.resolvers: list[Callable[[str, int, str], Route | None]] = []
         self.services: list[Any] = [self.ec2]
+        self.elbv2 = Elbv2Service(self.ctx, self.ec2, self.network)
+        self.services.append(self.elbv2)
+        self.resolvers.append(self.elbv2.resolve)
         self._started = False
         self.restore_error: str | None = None
 
@@ -139,6 +143,7 @@ class Cloud:
             return None
         if state is None:
             return None
+        self.clock.resume_at(state["clock"])
         version, internal, gauss = state["id_rng"]
         self.ids._rng.setstate((version, tuple(internal), gauss))
         self.ec2.load(state["ec2"])

@@ -480,7 +480,10 @@ class _ClientConnection:
 
     def _upstream_head(self, request: _Request, route: Forward, chunked: bool, length: int) -> bytes:
         replaced = {name.lower() for name in route.add_headers}
-        headers = [("Host", request.authority)]
+        # The edge routes by the URL, but like the real internet it delivers the Host header the
+        # client chose: `curl -H 'Host: api.example.com' -x edge http://<alb-dns>/` must reach the
+        # balancer's host-header rules exactly as it would on AWS.
+        headers = [("Host", request.head.get("host") or request.authority)]
         headers += _end_to_end(request.head, {"host", "content-length"} | replaced)
         if chunked:
             headers.append(("Transfer-Encoding", "chunked"))

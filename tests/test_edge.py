@@ -192,8 +192,9 @@ async def test_forwards_to_an_instance_web_server(
 
 async def test_headers_are_rewritten_like_a_proxy(internet: Internet) -> None:
     reader, writer = await internet.connect()
+    # Routed by the URL; the client's own Host header is delivered as sent (host-header rules need it).
     writer.write(
-        b"GET http://API.Example.com:8080/headers?q=1 HTTP/1.1\r\nHost: ignored\r\n"
+        b"GET http://API.Example.com:8080/headers?q=1 HTTP/1.1\r\nHost: shop.example.com\r\n"
         b"Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic Zm9v\r\nConnection: X-Secret\r\n"
         b"X-Secret: 1\r\nKeep-Alive: 300\r\nTE: trailers\r\nX-Forwarded-For: 1.1.1.1\r\nX-Custom: yes\r\n\r\n"
     )
@@ -202,12 +203,21 @@ async def test_headers_are_rewritten_like_a_proxy(internet: Internet) -> None:
     seen = json.loads(body)
     names = {k.lower(): v for k, v in seen["headers"]}
     assert status == 200 and seen["path"] == "/headers?q=1"
-    assert names["host"] == "API.Example.com:8080"
+    assert names["host"] == "shop.example.com"
     assert names["x-forwarded-for"] == "203.0.113.9" and names["x-amzn-trace-id"] == "Root=1-abc"
     assert names["x-custom"] == "yes"
     for hop in ("proxy-connection", "proxy-authorization", "x-secret", "keep-alive", "te"):
         assert hop not in names
     assert internet.calls == [("api.example.com", 8080, "http")]
+
+
+async def test_without_a_host_header_the_url_authority_is_sent(internet: Internet) -> None:
+    reader, writer = await internet.connect()
+    writer.write(b"GET http://API.Example.com:8080/headers HTTP/1.1\r\n\r\n")
+    status, _, body = await read_response(reader)
+    writer.close()
+    names = {k.lower(): v for k, v in json.loads(body)["headers"]}
+    assert status == 200 and names["host"] == "API.Example.com:8080"
 
 
 async def test_keep_alive_across_hosts_and_origin_form(internet: Internet) -> None:

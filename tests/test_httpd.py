@@ -244,3 +244,12 @@ async def test_stop_refuses_connections() -> None:
     writer.close()
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.0.1", port)
+
+
+def test_nginx_serves_ubuntus_debian_welcome_page_as_index() -> None:
+    fs = VirtualFS()
+    fs.mkdir("/var/www/html", parents=True)
+    fs.write_text("/var/www/html/index.nginx-debian.html", "<h1>Welcome to nginx!</h1>")
+    resp = render(fs, "nginx", "/var/www/html", "GET", "/", {"Host": "x"})
+    assert resp.status == 200 and b"Welcome to nginx!" in resp.body
+    assert render(fs, "apache", "/var/www/html", "GET", "/", {"Host": "x"}).status == 403

@@ -155,7 +155,9 @@ async def test_state_survives_a_restart_and_running_instances_serve_again(tmp_pa
         await boot(cloud)
         instance_id, public = instance.instance_id, instance.public_ip
         page = (await cloud.fetch(f"http://{public}/")).text
+        saved_time = cloud.clock.now()
     async with Cloud(make_config(tmp_path)) as again:
+        assert again.clock.now() == saved_time  # cloud time continues; saved deadlines keep their meaning
         restored = again.ec2.instance(instance_id)
         assert restored.name == "keep-me" and restored.state == "running"
         assert restored.os.user_data_ran

@@ -137,3 +137,10 @@ async def test_network_decisions_follow_the_rules(cloud: Cloud) -> None:
     assert not denied.allowed and "outbound" in denied.reason
     await cloud.ec2.authorize(lb_group.group_id, [RuleSpec("tcp", 80, 80, source_group_id=web.group_id)], egress=True)
     assert net.check(balancer, instance, 80).allowed
+
+
+async def test_a_peer_without_a_valid_address_matches_no_cidr_rule(cloud: Cloud) -> None:
+    web = await cloud.ec2.create_security_group("web", "web servers")
+    await cloud.ec2.authorize(web.group_id, [HTTP_ANYWHERE])
+    forged = Peer("not-an-ip", (), "forged header")
+    assert not cloud.network.check(forged, Peer("172.31.5.10", (web.group_id,)), 80).allowed

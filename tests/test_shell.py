@@ -125,6 +125,7 @@ def test_cloud_config_packages_write_files_and_runcmd() -> None:
         "    content: hello from cloud-config\nruncmd:\n  - systemctl enable --now httpd\n"
         "  - [sh, -c, 'echo done > /tmp/done']\nusers:\n  - default\n"
     )
+    assert os.fs.is_file("/var/lib/cloud/instance/scripts/runcmd")
     assert "httpd" in os.packages and os.services["httpd"].active
     assert os.fs.read_text("/var/www/html/index.html") == "hello from cloud-config"
     assert os.fs.read_text("/tmp/done") == "done\n"
@@ -237,6 +238,20 @@ def test_grep_sed_and_the_classic_az_script() -> None:
     assert out == "8:Listen 8080\nHell[o] W[o]rld\n      1 a\n      2 b\n"
 
 
+def test_grep_options_and_globs() -> None:
+    os = make_os()
+    out = sh(os, "grep -o 'ID=\"[a-z]*\"' /etc/os-release", "grep -w -c Linux /etc/os-release",
+             "cd / && ls -d */ | head -2", "grep -q nothing /etc/hosts || echo absent")
+    assert out == 'ID="amzn"\n2\nboot/\ndev/\nabsent\n'
+
+
+def test_sudo_workarounds_for_root_owned_files() -> None:
+    os, _log = run(SEED_USER_DATA)
+    out = sh(os, "cat <<EOF | sudo tee /var/www/html/a.html\n<p>$(hostname -s)</p>\nEOF",
+             "sudo bash -c 'echo b > /var/www/html/b.html'", "sudo sh -c 'cat /var/www/html/b.html'")
+    assert out == "<p>ip-172-31-5-10</p>\nb\n"
+
+
 def test_regex_is_linear_time_even_for_pathological_patterns() -> None:
     os = make_os()
     started = time.monotonic()
@@ -333,7 +348,7 @@ def test_sudo_i_switches_to_root_until_exit() -> None:
     shell.run("sudo su -")
     assert shell.user == "root" and shell.run("exit").output == "logout\n" and shell.user == "ec2-user"
     closed = shell.run("exit")
-    assert closed.closed
+    assert closed.closed and closed.output == "logout\n"
 
 
 def test_shell_keeps_cwd_and_variables_between_lines() -> None:
@@ -371,6 +386,12 @@ def test_two_web_servers_cannot_share_port_80() -> None:
     assert os.services["httpd"].active and not os.services["nginx"].active and os.services["nginx"].failed
     assert "Job for nginx.service failed" in os.fs.read_text("/var/log/cloud-init-output.log")
     assert "bind() to 0.0.0.0:80 failed (98: Address already in use)" in os.fs.read_text("/var/log/messages")
+
+
+def test_ubuntu_install_reports_a_service_that_cannot_bind() -> None:
+    os, log = run("#!/bin/bash\napt-get install -y nginx\napt-get install -y apache2\n", distro="ubuntu")
+    assert os.services["nginx"].active and os.services["apache2"].failed
+    assert 'invoke-rc.d: initscript apache2, action "start" failed.' in log
 
 
 @pytest.mark.parametrize("distro", ["al2023", "al2", "ubuntu"])

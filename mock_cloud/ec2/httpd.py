@@ -54,12 +54,14 @@ class _Flavor:
     server: str
     keepalive_timeout: float
     max_keepalive_requests: int
+    index_files: tuple[str, ...]
 
 
-# Values are the stock Amazon Linux 2023 configurations (httpd.conf defaults, nginx.conf).
+# Values are the stock configurations (httpd.conf defaults, nginx.conf); nginx's index list is
+# Ubuntu's default site, whose welcome page is index.nginx-debian.html.
 _FLAVORS = {
-    "apache": _Flavor("apache", "Apache/2.4.62 ()", 5.0, 100),
-    "nginx": _Flavor("nginx", "nginx/1.24.0", 65.0, 1000),
+    "apache": _Flavor("apache", "Apache/2.4.62 ()", 5.0, 100, ("index.html",)),
+    "nginx": _Flavor("nginx", "nginx/1.24.0", 65.0, 1000, ("index.html", "index.htm", "index.nginx-debian.html")),
 }
 
 _REASONS = {
@@ -360,9 +362,10 @@ def _directory(
         query = target.partition("?")[2]
         location = f"http://{_host(headers, fl)}{url_path}/" + (f"?{query}" if query else "")
         return _redirect(fl, location)
-    index = posixpath.join(fs_path, "index.html")
-    if fs.is_file(index):
-        return _file(fl, fs.read_bytes(index), index, headers)
+    for name in fl.index_files:
+        index = posixpath.join(fs_path, name)
+        if fs.is_file(index):
+            return _file(fl, fs.read_bytes(index), index, headers)
     if fl.name == "nginx":
         return _error(fl, 403)
     if fs_path == docroot:

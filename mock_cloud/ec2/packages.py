@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 Dep = tuple[str, str, str]  # name, version, arch
 
+# Commands that live in /usr/sbin (what `which` and `type` print, and where packages put them).
+SBIN_COMMANDS = frozenset({"httpd", "nginx", "apachectl", "apache2", "useradd", "usermod", "groupadd",
+                           "chkconfig", "service", "sshd"})
+
 
 @dataclass(frozen=True)
 class Package:
@@ -396,7 +400,7 @@ _AL2023: tuple[Package, ...] = (
     Package("docker", "25.0.6-1.amzn2023.0.2",
             deps=_deps("containerd 1.7.23-1.amzn2023.0.1\nrunc 1.1.14-1.amzn2023.0.1\n"
                        "pigz 2.5-1.amzn2023.0.3"),
-            passwd="", **_DOCKER),
+            **_DOCKER),
     Package("cronie", "1.5.7-1.amzn2023.0.2", commands=("crontab",), service="crond",
             description="Command Scheduler", exec_start="/usr/sbin/crond -n $CRONDARGS"),
     Package("tree", "1.8.0-6.amzn2023.0.2", commands=("tree",)),
@@ -585,7 +589,7 @@ def lay_out(os: InstanceOS, pkg: Package) -> None:
         _mkdirs(os, posixpath.dirname(path))
         os.fs.write_text(path, text)
     for command in pkg.commands:
-        bin_dir = "/usr/sbin" if command in ("httpd", "apachectl", "nginx", "apache2") else "/usr/bin"
+        bin_dir = "/usr/sbin" if command in SBIN_COMMANDS else "/usr/bin"
         _mkdirs(os, bin_dir)
         os.fs.write_text(f"{bin_dir}/{command}", "")
         os.fs.chmod(f"{bin_dir}/{command}", 0o755)
@@ -669,10 +673,6 @@ def run_package_manager(
     return _dnf(os, req, root)
 
 
-def _installed_version(os: InstanceOS, pkg: Package) -> bool:
-    return pkg.name in os.packages
-
-
 def _table(title_rows: list[tuple[str, list[Dep]]], repo: str) -> list[str]:
     header = f" {'Package':<26} {'Arch':<8} {'Version':<27} {'Repository':<12} {'Size':>5}"
     lines = ["=" * 80, header, "=" * 80]
@@ -697,7 +697,7 @@ def _plan(os: InstanceOS, names: list[str]) -> tuple[list[Package], list[Package
         pkg = lookup(os.distro, name)
         if pkg is None or (pkg.extras_topic and not _topic_enabled(os, pkg.extras_topic)):
             missing.append(name)
-        elif _installed_version(os, pkg):
+        elif pkg.name in os.packages:
             present.append(pkg)
         elif pkg not in new:
             new.append(pkg)

@@ -174,11 +174,14 @@ class Peer:
 
 
 def matching_rule(rules: list[SgRule], peer: Peer, protocol: str, port: int) -> SgRule | None:
-    address = ipaddress.ip_address(peer.ip)
+    try:
+        address = ipaddress.ip_address(peer.ip)
+    except ValueError:
+        address = None  # not an address (e.g. a forged client header): only group rules can match
     for rule in rules:
         if not rule.covers(protocol, port):
             continue
-        if rule.cidr_ipv4 and address in ipaddress.ip_network(rule.cidr_ipv4):
+        if rule.cidr_ipv4 and address is not None and address in ipaddress.ip_network(rule.cidr_ipv4):
             return rule
         if rule.referenced_group_id and rule.referenced_group_id in peer.group_ids:
             return rule

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import yaml
+
 from mock_cloud.ec2 import packages
 from mock_cloud.ec2.instance_os import InstanceOS
+from mock_cloud.ec2.packages import SBIN_COMMANDS
 from mock_cloud.ec2.shell_commands import (
     COMMANDS,
     IO,
     MAX_BUFFER,
-    SBIN_COMMANDS,
     Budget,
     Capture,
     Ctx,
@@ -222,11 +225,11 @@ _ANSI_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x
 class Parser:
     """Reads one complete command at a time, so a script runs up to its first syntax error, as bash does."""
 
-    def __init__(self, src: str, *, line: int = 1, depth: int = 0) -> None:
+    def __init__(self, src: str, *, line: int = 1, depth: int = 0, nesting: int = 0) -> None:
         self.src = src
         self.pos = 0
         self.depth = depth  # command-substitution depth
-        self.nesting = 0
+        self.nesting = nesting  # compound commands, ${...} and $((...)) inside each other
         self.warnings: list[str] = []
         self._line_base = line
         self._line_pos = 0
@@ -441,7 +444,13 @@ class Parser:
         return None
 
     def _child(self, text: str) -> Parser:
-        return Parser(text, line=self._line(), depth=self.depth)
+        self._nest()
+        return Parser(text, line=self._line(), depth=self.depth, nesting=self.nesting)
+
+    def _nest(self) -> None:
+        if self.nesting >= MAX_NESTING:
+            raise self._error(f"lblab: commands nested more than {MAX_NESTING} levels deep")
+        self.nesting += 1
 
     def _read_subst_body(self, build: Callable[[Node], Part]) -> Part:
         """`(list)` after `$`, `<` or `>`: parsed in place, sharing this parser's position."""
@@ -501,7 +510,10 @@ class Parser:
         if op is None:
             return self._bad_substitution(quoted)
         self.pos = p + len(op)
-        return Param(name.group(), op, self._read_brace_arg(quoted), quoted)
+        self._nest()
+        arg = self._read_brace_arg(quoted)
+        self.nesting -= 1
+        return Param(name.group(), op, arg, quoted)
 
     def _bad_substitution(self, quoted: bool) -> Part:
         end = self.src.find("}", self.pos)
@@ -675,9 +687,7 @@ class Parser:
         return Pipeline(commands, negate) if negate or len(commands) > 1 else commands[0]
 
     def _command(self) -> Node:
-        self.nesting += 1
-        if self.nesting > MAX_NESTING:
-            raise self._error(f"lblab: commands nested more than {MAX_NESTING} levels deep")
+        self._nest()
         try:
             tok = self._peek()
             keyword = tok.word.plain() if tok.kind == "word" and tok.word else None
@@ -725,6 +735,8 @@ class Parser:
                 redirects.append(self._redirect())
             elif tok.kind == "op" and tok.text == "(" and len(words) == 1 and not assigns and not redirects:
                 return self._function_body(words[0].plain())
+            elif tok.kind == "op" and tok.text == "(" and assigns and not words and not assigns[-1][2].parts:
+                raise self._error("lblab: bash arrays, name=(...), are not emulated")
             else:
                 break
         if not (assigns or words or redirects):
@@ -1055,7 +1067,7 @@ class _Interp:
                 parser.warnings.clear()
             if node is None:
                 return status
-            status = self.exec(node, self.exec_io or io)
+            status = self.run_node(node, self.exec_io or io)
 
     def _report_parse_error(self, error: ParseError, parser: Parser, io: IO) -> None:
         if error.message.startswith("lblab:"):
@@ -1073,10 +1085,11 @@ class _Interp:
             self.user, self.cwd, self.vars, self.exported = self.user_stack.pop()
             io.out.write("logout\n")
         else:
+            io.out.write("logout\n")
             self.closed = True
 
     # -- nodes ----------------------------------------------------------------------------------------
-    def exec(self, node: Node, io: IO) -> int:
+    def run_node(self, node: Node, io: IO) -> int:
         self.err = io.err
         try:
             status = self._dispatch(node, io)
@@ -1099,16 +1112,16 @@ class _Interp:
             case Seq():
                 status = 0
                 for item, background in node.items:
-                    status = self.exec(item, io)
+                    status = self.run_node(item, io)
                     if background:
-                        self.vars["!"] = str(self.os.fake_pid(str(id(item))))
+                        self.vars["!"] = str(self.os.fake_pid("background"))
                         status = 0
                 return status
             case If():
                 for cond, body in node.clauses:
                     if self._condition(cond, io) == 0:
-                        return self.exec(body, io)
-                return self.exec(node.orelse, io) if node.orelse is not None else 0
+                        return self.run_node(body, io)
+                return self.run_node(node.orelse, io) if node.orelse is not None else 0
             case Loop():
                 return self._loop(node, io)
             case For():
@@ -1118,13 +1131,13 @@ class _Interp:
             case Group(subshell=True):
                 return self._errexit(self._subshell(node.body, io))
             case Group():
-                return self.exec(node.body, io)
+                return self.run_node(node.body, io)
             case FuncDef():
                 self.functions[node.name] = node.body
                 return 0
             case Redirected():
                 redirected = self._redirect(node.redirects, io)
-                return 1 if redirected is None else self.exec(node.node, redirected)
+                return 1 if redirected is None else self.run_node(node.node, redirected)
         raise AssertionError(node)
 
     def _errexit(self, status: int) -> int:
@@ -1135,7 +1148,7 @@ class _Interp:
     def _condition(self, node: Node, io: IO) -> int:
         self.cond_depth += 1
         try:
-            return self.exec(node, io)
+            return self.run_node(node, io)
         finally:
             self.cond_depth -= 1
 
@@ -1191,7 +1204,7 @@ class _Interp:
             out: Sink = io.out if last else Capture()
             child = self.fork()
             try:
-                statuses.append(child.exec(command, IO(stdin, out, io.err)))
+                statuses.append(child.run_node(command, IO(stdin, out, io.err)))
             except _Exit as done:
                 statuses.append(done.status)
             if isinstance(out, Capture):
@@ -1204,7 +1217,7 @@ class _Interp:
         for i, (op, right) in enumerate(node.rest):
             if (op == "&&") == (status == 0):
                 last = i == len(node.rest) - 1
-                status = self.exec(right, io) if last else self._condition(right, io)
+                status = self.run_node(right, io) if last else self._condition(right, io)
         return status
 
     def _loop(self, node: Loop, io: IO) -> int:
@@ -1215,7 +1228,7 @@ class _Interp:
                 if (self._condition(node.cond, io) == 0) == node.until:
                     return status
                 try:
-                    status = self.exec(node.body, io)
+                    status = self.run_node(node.body, io)
                 except _LoopControl as control:
                     if control.count > 1:
                         control.count -= 1
@@ -1233,7 +1246,7 @@ class _Interp:
             for item in items:
                 self._assign(node.var, item)
                 try:
-                    status = self.exec(node.body, io)
+                    status = self.run_node(node.body, io)
                 except _LoopControl as control:
                     if control.count > 1:
                         control.count -= 1
@@ -1249,12 +1262,12 @@ class _Interp:
         for patterns, body in node.arms:
             for pattern in patterns:
                 if fnmatch.fnmatchcase(subject, self._expand_pattern(pattern)):
-                    return self.exec(body, io)
+                    return self.run_node(body, io)
         return 0
 
     def _subshell(self, body: Node, io: IO) -> int:
         try:
-            return self.fork().exec(body, io)
+            return self.fork().run_node(body, io)
         except _Exit as done:
             return done.status
 
@@ -1265,7 +1278,7 @@ class _Interp:
         self.locals.append({})
         self.call_depth += 1
         try:
-            return self.exec(self.functions[name], io)
+            return self.run_node(self.functions[name], io)
         except _Return as returned:
             return returned.status
         finally:
@@ -1352,7 +1365,8 @@ class _Interp:
             return self.positional[index - 1] if index <= len(self.positional) else None
         special = {"?": str(self.status), "$": str(self.os.fake_pid("bash")), "#": str(len(self.positional)),
                    "-": "hB" + ("e" if self.errexit else "") + ("x" if self.xtrace else ""),
-                   "PWD": self.cwd, "UID": "0" if self.user == "root" else "1000"}
+                   "PWD": self.cwd, "UID": "0" if self.user == "root" else "1000",
+                   "RANDOM": str(random.randrange(32768))}
         if name in special:
             return special[name]
         return self.vars.get(name)
@@ -1404,7 +1418,7 @@ class _Interp:
         child.trace_level += 1
         out = Capture()
         try:
-            status = child.exec(body, IO(Input(""), out, self.err))
+            status = child.run_node(body, IO(Input(""), out, self.err))
         except _Exit as done:
             status = done.status
         self.subst_status = status
@@ -1414,6 +1428,7 @@ class _Interp:
         fs = self.os.fs
         parts = [p for p in pattern.split("/") if p]
         bases = ["/"] if pattern.startswith("/") else [""]
+        only_dirs = pattern.endswith("/")
         for part in parts:
             found: list[str] = []
             for base in bases:
@@ -1429,6 +1444,8 @@ class _Interp:
                     if (not name.startswith(".") or part.startswith(".")) and fnmatch.fnmatchcase(name, part):
                         found.append(posixpath.join(base, name) if base else name)
             bases = found[:10_000]
+        if only_dirs:
+            bases = [b + "/" for b in bases if fs.is_dir(normalize(b, self.cwd))]
         return sorted(bases)
 
     def _arith(self, text: str) -> int:
@@ -2199,25 +2216,25 @@ def _append_log(os: InstanceOS, path: str, text: str) -> None:
         pass
 
 
-def _script_failed(os: InstanceOS, log: _CloudLog, code: str) -> None:
+def _script_failed(os: InstanceOS, log: _CloudLog, path: str, code: str) -> None:
     runner = "util.py" if os.distro == "al2" else "subp.py"
-    log.warn(runner, f"Failed running {SCRIPT_PATH} [{code}]")
+    log.warn(runner, f"Failed running {path} [{code}]")
     log.warn("cc_scripts_user.py",
              "Failed to run module scripts-user (scripts in /var/lib/cloud/instance/scripts)")
     log.warn("util.py", f"Running module scripts-user (<module 'cloudinit.config.cc_scripts_user' from "
                         f"'{os.spec.cloud_init_module}'>) failed")
 
 
-def _run_script_part(os: InstanceOS, text: str, log: _CloudLog) -> None:
-    _save(os, SCRIPT_PATH, text, 0o700)
+def _run_script_part(os: InstanceOS, text: str, log: _CloudLog, path: str = SCRIPT_PATH) -> None:
+    _save(os, path, text, 0o700)
     first = text.split("\n", 1)[0]
     if not text.startswith("#!"):
-        _script_failed(os, log, "-")
+        _script_failed(os, log, path, "-")
         log.note("the script must start with #! on its very first line, with nothing before it (not even "
                  "a blank line or a space); the kernel refused to run it ('Exec format error')")
         return
     if first.endswith("\r"):
-        _script_failed(os, log, "-")
+        _script_failed(os, log, path, "-")
         log.note(f"the script has Windows (CRLF) line endings, so the kernel looked for the interpreter "
                  f"'{first[2:].strip()}\\r', which does not exist; save it with LF line endings")
         return
@@ -2225,19 +2242,17 @@ def _run_script_part(os: InstanceOS, text: str, log: _CloudLog) -> None:
     if shell is None:
         log.note(f"'{first}' scripts are not emulated (only sh and bash); nothing ran")
         return
-    interp = _Interp(os, "root", interactive=False, script_name=SCRIPT_PATH, cwd="/")
+    interp = _Interp(os, "root", interactive=False, script_name=path, cwd="/")
     options = "".join(arg[1:] for arg in shell.group(1).split() if arg.startswith("-"))
     interp.errexit, interp.xtrace = "e" in options, "x" in options
     term = Terminal()
     status = _run_guarded(interp, text, IO(Input(""), term, term))
     log.output(term.text())
     if status:
-        _script_failed(os, log, str(status))
+        _script_failed(os, log, path, str(status))
 
 
 def _cloud_config(text: str, log: _CloudLog) -> dict:
-    import yaml  # only cloud-config needs it
-
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -2269,8 +2284,6 @@ def _cloud_config_stage(os: InstanceOS, data: dict, log: _CloudLog) -> None:
             os.fs.chmod(path, int(str(mode), 8))
         except (VfsError, ValueError) as error:
             log.warn("cc_write_files.py", f"Failed to write {entry['path']}: {error}")
-    from mock_cloud.ec2.packages import run_package_manager  # cycle-free: packages needs nothing from here
-
     tool = _PACKAGE_TOOL[os.distro]
     names = [p for p in data.get("packages") or [] if isinstance(p, str)]
     refresh = ["update" if os.distro == "ubuntu" else "makecache"]
@@ -2278,7 +2291,7 @@ def _cloud_config_stage(os: InstanceOS, data: dict, log: _CloudLog) -> None:
     steps += [["upgrade", "-y"]] if data.get("package_upgrade") else []
     steps += [["install", "-y", *names]] if names else []
     for args in steps:
-        result = run_package_manager(os, tool, args, root=True, interactive=False)
+        result = packages.run_package_manager(os, tool, args, root=True, interactive=False)
         log.output(result.out + result.err)
         if result.status:
             log.warn("cc_package_update_upgrade_install.py", "Failed to install packages: " + " ".join(names))
@@ -2295,7 +2308,8 @@ def _cloud_config_final(os: InstanceOS, data: dict, log: _CloudLog) -> None:
         else:
             log.note("a runcmd entry that is neither a string nor a list of strings was skipped")
     if lines:
-        _run_script_part(os, "#!/bin/sh\n" + "\n".join(lines) + "\n", log)
+        script = "#!/bin/sh\n" + "\n".join(lines) + "\n"
+        _run_script_part(os, script, log, "/var/lib/cloud/instance/scripts/runcmd")
 
 
 def run_user_data(os: InstanceOS, user_data: str | bytes) -> str:

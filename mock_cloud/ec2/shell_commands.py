@@ -11,6 +11,7 @@ Sections: limits and streams, helpers, files, text, regular expressions (grep, s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mock_cloud.ec2 import packages
+from mock_cloud.ec2.httpd import render
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.vfs import VfsError, VirtualFS, normalize
 
@@ -31,10 +33,8 @@ MAX_IO = 256 * 1024 * 1024  # bytes read or written through the VFS per run
 MAX_SECONDS = 5.0  # wall time per run: the last line of defence
 MAX_PATH = 4096  # Linux's PATH_MAX
 MAX_DEPTH = 64  # directory depth a command may create (deeper trees would exhaust Python's stack)
-MAX_REGEX_WORK = 5_000_000  # pattern size x input size per grep/sed pattern
+MAX_REGEX_WORK = 2_000_000  # matcher steps per grep/sed pattern (a few seconds at worst)
 
-SBIN_COMMANDS = frozenset({"httpd", "nginx", "apachectl", "apache2", "useradd", "usermod", "groupadd",
-                           "chkconfig", "service", "sshd"})
 
 
 class ShellAbort(Exception):
@@ -1336,8 +1336,10 @@ class Regex:
     Back-references are not supported (they cannot be matched in linear time).
     """
 
-    def __init__(self, pattern: str, extended: bool = False, icase: bool = False) -> None:
+    def __init__(self, pattern: str, extended: bool = False, icase: bool = False,
+                 deadline: float | None = None) -> None:
         self.icase = icase
+        self.deadline = deadline  # the run's Budget deadline: a long search stops with the run
         self.groups = 0
         self.work = 0
         self._src = pattern
@@ -1352,8 +1354,10 @@ class Regex:
         program += [("save", 1), ("match",)]
         self.program = program
         self.anchored = tree[0] == "cat" and bool(tree[1]) and tree[1][0] == ("bol",)
-        literal = tree[1] if tree[0] == "cat" and all(n[0] == "lit" for n in tree[1]) else None
-        self.literal = "".join(n[1] for n in literal) if literal is not None else None
+        branches = tree[1] if tree[0] == "alt" else [tree]
+        plain = all(b[0] == "cat" and b[1] and all(n[0] == "lit" for n in b[1]) for b in branches)
+        # Plain strings (grep error, grep -E 'error|warn') are searched with str.find, much faster.
+        self.literals = ["".join(n[1] for n in b[1]) for b in branches] if plain else None
 
     # -- parsing ---------------------------------------------------------------------------------------
     def _peek(self, text: str) -> bool:
@@ -1536,23 +1540,23 @@ class Regex:
     # -- matching -------------------------------------------------------------------------------------------
     def search(self, text: str, start: int = 0) -> tuple[int, ...] | None:
         """Spans of the leftmost match at or after `start`: (start, end, group1 start, group1 end, ...)."""
-        if self.literal is not None and (not self.icase or text.isascii()):
-            haystack = text.lower() if self.icase else text
-            found = haystack.find(self.literal.lower() if self.icase else self.literal, start)
-            return None if found < 0 else (found, found + len(self.literal))
-        self.work += (len(text) - start + 1) * len(self.program)
-        if self.work > MAX_REGEX_WORK:
-            raise RegexError("lblab: the input is too large for this pattern (emulator limit)")
+        if self.literals is not None and (not self.icase or text.isascii()):
+            return self._find_literal(text, start)
         empty = (-1,) * (2 * self.groups + 2)
         current: list[tuple[int, tuple[int, ...]]] = []
         seen: set[int] = set()
         matched: tuple[int, ...] | None = None
         for i in range(start, len(text) + 1):
+            self.work += len(current) + 1
+            if self.work > MAX_REGEX_WORK or (
+                    not i & 1023 and self.deadline is not None and time.monotonic() > self.deadline):
+                raise RegexError("lblab: the input is too large for this pattern (emulator limit)")
             if matched is None and (not self.anchored or i == 0 or text[i - 1] == "\n"):
                 self._add(current, seen, 0, empty, i, text)
             if not current:
                 if matched is not None or (self.anchored and "\n" not in text[i:]):
                     break
+                seen = set()  # the next position starts afresh
                 continue
             following: list[tuple[int, tuple[int, ...]]] = []
             following_seen: set[int] = set()
@@ -1566,6 +1570,15 @@ class Regex:
                     self._add(following, following_seen, pc + 1, caps, i + 1, text)
             current, seen = following, following_seen
         return matched
+
+    def _find_literal(self, text: str, start: int) -> tuple[int, ...] | None:
+        haystack = text.lower() if self.icase else text
+        best: tuple[int, int] | None = None
+        for literal in self.literals or []:
+            found = haystack.find(literal.lower() if self.icase else literal, start)
+            if found >= 0 and (best is None or found < best[0]):  # ties: the first alternative wins
+                best = (found, found + len(literal))
+        return best
 
     def _add(self, threads: list, seen: set[int], pc: int, caps: tuple[int, ...], i: int, text: str) -> None:
         stack = [(pc, caps)]
@@ -1627,7 +1640,8 @@ def _grep(ctx: Ctx) -> int:
     extended = "E" in flags or ctx.name == "egrep"
     fixed = "F" in flags or ctx.name == "fgrep"
     try:
-        matchers = [_grep_regex(p, extended and not fixed, fixed, flags) for p in patterns]
+        deadline = ctx.budget.deadline
+        matchers = [_grep_regex(p, extended and not fixed, fixed, flags, deadline) for p in patterns]
     except RegexError as error:
         return ctx.error(str(error), 2)
     files = operands or ["-"]
@@ -1658,14 +1672,14 @@ def _grep(ctx: Ctx) -> int:
     return 0 if found else 2 if failed else 1
 
 
-def _grep_regex(pattern: str, extended: bool, fixed: bool, flags: set[str]) -> Regex:
+def _grep_regex(pattern: str, extended: bool, fixed: bool, flags: set[str], deadline: float) -> Regex:
     if fixed:
         pattern, extended = _literal_pattern(pattern), False
     if "x" in flags:
         pattern = f"^({pattern})$" if extended else f"^\\({pattern}\\)$"
     elif "w" in flags:
         pattern = f"\\<({pattern})\\>" if extended else f"\\<\\({pattern}\\)\\>"
-    return Regex(pattern, extended, icase="i" in flags)
+    return Regex(pattern, extended, icase="i" in flags, deadline=deadline)
 
 
 def _quiet_read(ctx: Ctx, name: str) -> str | None:
@@ -1726,7 +1740,7 @@ def _sed_delimited(script: str, pos: int, delim: str) -> tuple[str, int]:
     raise RegexError(f"-e expression #1, char {pos}: unterminated `s' command")
 
 
-def _sed_address(script: str, pos: int, extended: bool) -> tuple[object | None, int]:
+def _sed_address(script: str, pos: int, extended: bool, deadline: float) -> tuple[object | None, int]:
     if pos < len(script) and script[pos].isdigit():
         match = re.compile(r"[0-9]+").match(script, pos)
         return int(match.group()), match.end()  # type: ignore[union-attr]
@@ -1734,11 +1748,11 @@ def _sed_address(script: str, pos: int, extended: bool) -> tuple[object | None, 
         return "$", pos + 1
     if script.startswith("/", pos):
         text, end = _sed_delimited(script, pos + 1, "/")
-        return Regex(text, extended), end
+        return Regex(text, extended, deadline=deadline), end
     return None, pos
 
 
-def _parse_sed(script: str, extended: bool) -> list[_SedCommand]:
+def _parse_sed(script: str, extended: bool, deadline: float) -> list[_SedCommand]:
     commands: list[_SedCommand] = []
     pos = 0
     while pos < len(script):
@@ -1746,10 +1760,10 @@ def _parse_sed(script: str, extended: bool) -> list[_SedCommand]:
             pos += 1
         if pos >= len(script):
             break
-        first, pos = _sed_address(script, pos, extended)
+        first, pos = _sed_address(script, pos, extended, deadline)
         last = None
         if first is not None and script.startswith(",", pos):
-            last, pos = _sed_address(script, pos + 1, extended)
+            last, pos = _sed_address(script, pos + 1, extended, deadline)
         negate = script.startswith("!", pos)
         pos += negate
         if pos >= len(script):
@@ -1767,7 +1781,7 @@ def _parse_sed(script: str, extended: bool) -> list[_SedCommand]:
             cmd.global_, cmd.print_ = "g" in flags, "p" in flags
             digits = "".join(c for c in flags if c.isdigit())
             cmd.occurrence = int(digits) if digits else 1
-            cmd.regex = Regex(pattern, extended, icase="i" in flags or "I" in flags)
+            cmd.regex = Regex(pattern, extended, icase="i" in flags or "I" in flags, deadline=deadline)
         elif cmd.name in "aic":
             end = script.find("\n", pos)
             end = len(script) if end < 0 else end
@@ -1916,7 +1930,7 @@ def _sed(ctx: Ctx) -> int:
     if not scripts:
         return ctx.error("Usage: sed [OPTION]... {script-only-if-no-other-script} [input-file]...", 1)
     try:
-        commands = _parse_sed("\n".join(scripts), extended)
+        commands = _parse_sed("\n".join(scripts), extended, ctx.budget.deadline)
     except RegexError as error:
         return ctx.error(str(error))
     if in_place is not None:
@@ -2269,8 +2283,7 @@ def _request(ctx: Ctx, method: str, url: str, headers: dict[str, str]) -> _Reply
     if ctx.os.http_handler is not None:
         status, reply_headers, body = ctx.os.http_handler(method, path)
         return _Reply(status, reply_headers, body)
-    from mock_cloud.ec2.httpd import render  # the same renderer the instance's real listener uses
-
+    # The same renderer as the instance's real listener, so `curl localhost` matches the browser.
     response = render(ctx.fs, server.flavor, server.docroot, method, path,
                       {"Host": host, "User-Agent": "curl/8.5.0", "Accept": "*/*", **headers})
     return _Reply(response.status, response.headers, response.body)
@@ -2278,7 +2291,7 @@ def _request(ctx: Ctx, method: str, url: str, headers: dict[str, str]) -> _Reply
 
 def _imds_token(os: InstanceOS) -> str:
     digest = hashlib.sha256(("lblab-imds:" + os.metadata.get("instance-id", os.hostname)).encode()).digest()
-    return "AQAEA" + __import__("base64").urlsafe_b64encode(digest).decode().rstrip("=")
+    return "AQAEA" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def _imds(os: InstanceOS, method: str, path: str, headers: dict[str, str]) -> _Reply:

@@ -1,0 +1,342 @@
+"""What the engine can do through the cloud API: lab setup, and each step's solution ("show me").
+
+Every action is idempotent by name: it creates what is missing and adjusts what differs, so
+"show me" finishes a half-done step, and setting up a lab twice changes nothing. Waiting (an
+instance must be running before it is registered) happens on the cloud clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from labs import elb_specs
+from labs.model import Action
+from labs.resources import (
+    default_subnets,
+    instance_named,
+    listener_on,
+    load_balancer_named,
+    security_group_named,
+    target_group_named,
+)
+from labs.schema import Bool, Field, Int, ListOf, Record, Str
+from labs.sg_specs import RULES, rule_admits
+from labs.text import Text
+from mock_cloud.clock import wait_for_condition
+from mock_cloud.cloud import Cloud
+from mock_cloud.ec2.instance import Instance
+from mock_cloud.ec2.service import RuleSpec
+from mock_cloud.ec2.shell import Shell
+from mock_cloud.elbv2.listener_rules import Action as ElbAction
+from mock_cloud.elbv2.load_balancer import LoadBalancer
+from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
+from mock_cloud.errors import CloudError
+
+# Cloud seconds an action waits for an instance to be ready before giving up.
+READY_TIMEOUT = 180.0
+
+
+@dataclass
+class ActionContext:
+    cloud: Cloud
+    # Performs another lab's solutions (setup that builds on an earlier lab).
+    solve_lab: Callable[[str, str], Awaitable[list[Text]]]
+
+
+# A run returns the actions it performed itself, if it performs others (solve_lab).
+Run = Callable[[ActionContext, dict[str, Any]], Awaitable[list[Text] | None]]
+
+
+@dataclass(frozen=True)
+class ActionType:
+    fields: dict[str, Field]
+    label: Text  # what the engine did, formatted with the action's parameters
+    run: Run
+
+
+ACTIONS: dict[str, ActionType] = {}
+
+
+def action(name: str, label: Text, /, **fields: Field) -> Callable[[Run], Run]:
+    def register(run: Run) -> Run:
+        ACTIONS[name] = ActionType(fields, label, run)
+        return run
+
+    return register
+
+
+async def perform(ctx: ActionContext, actions: Sequence[Action]) -> list[Text]:
+    """Run `actions` in order; returns what was done. A CloudError stops the sequence."""
+    done: list[Text] = []
+    for item in actions:
+        kind = ACTIONS[item.type]
+        nested = await kind.run(ctx, dict(item.params))
+        done.append(kind.label.format(**item.params))
+        done += nested or []
+    return done
+
+
+_NAMES = ListOf(Str(), min_items=1, single=True)
+_PORT = Int(1, 65535)
+
+
+async def _wait(cloud: Cloud, ready: Callable[[], bool], what: str) -> None:
+    if not await wait_for_condition(ready, cloud.clock, READY_TIMEOUT):
+        raise CloudError("LabTimeout", f"{what} was not ready after {READY_TIMEOUT:g} s of cloud time")
+
+
+def _instance(cloud: Cloud, name: str) -> Instance:
+    instance = instance_named(cloud, name)
+    if instance is None:
+        raise CloudError("InvalidInstanceID.NotFound", f"There is no instance named {name}")
+    return instance
+
+
+# == EC2 ===================================================================================================
+
+
+@action("create_security_group", Text("보안 그룹 {name} 생성", "Create security group {name}"),
+        name=Field(Str(), required=True), description=Field(Str(), required=True), ingress=Field(RULES, default=[]))
+async def _create_security_group(ctx: ActionContext, p: dict[str, Any]) -> None:
+    group = security_group_named(ctx.cloud, p["name"])
+    if group is None:
+        group = await ctx.cloud.ec2.create_security_group(p["name"], p["description"])
+    await _ensure_rules(ctx.cloud, group.group_id, p["ingress"])
+
+
+@action("authorize_ingress", Text("{group}에 인바운드 규칙 추가", "Add inbound rules to {group}"),
+        group=Field(Str(), required=True), ingress=Field(RULES, required=True))
+async def _authorize_ingress(ctx: ActionContext, p: dict[str, Any]) -> None:
+    group = security_group_named(ctx.cloud, p["group"])
+    if group is None:
+        raise CloudError("InvalidGroup.NotFound", f"The security group '{p['group']}' does not exist")
+    await _ensure_rules(ctx.cloud, group.group_id, p["ingress"])
+
+
+@action("authorize_instance_ingress", Text("{instance}의 보안 그룹에 인바운드 규칙 추가",
+                                           "Add inbound rules to the security group of {instance}"),
+        instance=Field(Str(), required=True), ingress=Field(RULES, required=True))
+async def _authorize_instance_ingress(ctx: ActionContext, p: dict[str, Any]) -> None:
+    instance = _instance(ctx.cloud, p["instance"])
+    await _ensure_rules(ctx.cloud, instance.security_group_ids[0], p["ingress"])
+
+
+async def _ensure_rules(cloud: Cloud, group_id: str, specs: list[dict[str, Any]]) -> None:
+    group = cloud.ec2.security_group(group_id)
+    missing = [s for s in specs if not any(rule_admits(cloud, r, s) for r in group.rules)]
+    rules = []
+    for spec in missing:
+        source = security_group_named(cloud, spec["source_group"]) if spec["source_group"] else None
+        rules.append(RuleSpec(spec["protocol"], spec["port"], spec["port"], cidr_ipv4=spec["cidr"],
+                              source_group_id=source.group_id if source else None, description=spec["description"]))
+    if rules:
+        await cloud.ec2.authorize(group_id, rules)
+
+
+@action("launch_instances", Text("인스턴스 시작: {names}", "Launch instances: {names}"),
+        names=Field(_NAMES, required=True), user_data=Field(Str(), default=""),
+        security_groups=Field(_NAMES), instance_type=Field(Str(), default="t2.micro"))
+async def _launch_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
+    cloud = ctx.cloud
+    groups = []
+    for name in p["security_groups"] or []:
+        group = security_group_named(cloud, name)
+        if group is None:
+            raise CloudError("InvalidGroup.NotFound", f"The security group '{name}' does not exist")
+        groups.append(group.group_id)
+    subnets = default_subnets(cloud)
+    for index, name in enumerate(p["names"]):
+        if instance_named(cloud, name) is None:
+            # Spread over the zones, as "No preference" does, so the balancer has something to balance across.
+            await cloud.ec2.run_instances(instance_type=p["instance_type"], name=name, user_data=p["user_data"],
+                                          security_group_ids=groups or None, subnet_id=subnets[index % len(subnets)])
+
+
+@action("stop_instances", Text("인스턴스 중지: {names}", "Stop instances: {names}"), names=Field(_NAMES, required=True))
+async def _stop_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
+    ids = [_instance(ctx.cloud, n).instance_id for n in p["names"]]
+    await ctx.cloud.ec2.stop_instances(ids)
+
+
+@action("start_instances", Text("인스턴스 시작: {names}", "Start instances: {names}"),
+        names=Field(_NAMES, required=True))
+async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
+    instances = [_instance(ctx.cloud, n) for n in p["names"]]
+    for instance in instances:
+        # A stopping instance cannot start yet: wait until it is stopped, as the console makes you.
+        await _wait(ctx.cloud, lambda i=instance: i.state != "stopping", f"stopping {instance.name}")
+    await ctx.cloud.ec2.start_instances([i.instance_id for i in instances])
+
+
+@action("run_commands", Text("{instances}에 연결(Connect)해 실행: {commands}",
+                             "Connect to {instances} and run: {commands}"),
+        instances=Field(_NAMES, required=True), commands=Field(ListOf(Str(), min_items=1, single=True), required=True))
+async def _run_commands(ctx: ActionContext, p: dict[str, Any]) -> None:
+    for name in p["instances"]:
+        instance = _instance(ctx.cloud, name)
+        await _wait(ctx.cloud, lambda i=instance: i.state == "running" and (i.os.user_data_ran or not i.user_data),
+                    f"instance {name}")
+        shell = Shell(instance.os, user=instance.os.login_user)
+        for command in p["commands"]:
+            result = shell.run(command)
+            if result.exit_code != 0:
+                raise CloudError("CommandFailed", f"{name}: `{command}` exited {result.exit_code}: {result.output}")
+        await ctx.cloud.ec2.after_shell(instance)
+
+
+# == target groups ==========================================================================================
+
+
+@action("create_target_group", Text("대상 그룹 {name} 생성 (대상: {targets})",
+                                    "Create target group {name} (targets: {targets})"),
+        name=Field(Str(), required=True), protocol=Field(Str(choices=("HTTP", "HTTPS")), default="HTTP"),
+        port=Field(_PORT, default=80), protocol_version=Field(Str(choices=("HTTP1", "HTTP2")), default="HTTP1"),
+        health_check=Field(elb_specs.HEALTH_CHECK), targets=Field(_NAMES, default=[]))
+async def _create_target_group(ctx: ActionContext, p: dict[str, Any]) -> None:
+    settings = {k: v for k, v in (p["health_check"] or {}).items() if v is not None}
+    group = target_group_named(ctx.cloud, p["name"])
+    if group is None:
+        group = await ctx.cloud.elbv2.create_target_group(p["name"], p["protocol"], p["port"],
+                                                          protocol_version=p["protocol_version"],
+                                                          health_check=settings)
+    else:
+        await _ensure_health_check(ctx.cloud, group, settings)
+    await _register(ctx.cloud, group, p["targets"])
+
+
+@action("modify_target_group", Text("대상 그룹 {name}의 상태 검사 편집",
+                                    "Edit the health checks of target group {name}"),
+        name=Field(Str(), required=True), health_check=Field(elb_specs.HEALTH_CHECK, required=True))
+async def _modify_target_group(ctx: ActionContext, p: dict[str, Any]) -> None:
+    group = _target_group(ctx.cloud, p["name"])
+    await _ensure_health_check(ctx.cloud, group, {k: v for k, v in p["health_check"].items() if v is not None})
+
+
+@action("register_targets", Text("{target_group}에 대상 등록: {instances}",
+                                 "Register targets in {target_group}: {instances}"),
+        target_group=Field(Str(), required=True), instances=Field(_NAMES, required=True))
+async def _register_targets(ctx: ActionContext, p: dict[str, Any]) -> None:
+    await _register(ctx.cloud, _target_group(ctx.cloud, p["target_group"]), p["instances"])
+
+
+def _target_group(cloud: Cloud, name: str) -> TargetGroup:
+    group = target_group_named(cloud, name)
+    if group is None:
+        raise CloudError("TargetGroupNotFound", f"There is no target group named {name}")
+    return group
+
+
+async def _ensure_health_check(cloud: Cloud, group: TargetGroup, settings: dict[str, Any]) -> None:
+    changed = {k: v for k, v in settings.items() if str(getattr(group.health_check, k)) != str(v)}
+    if changed:
+        await cloud.elbv2.modify_target_group(group.arn, **changed)
+
+
+async def _register(cloud: Cloud, group: TargetGroup, names: list[str]) -> None:
+    for name in names:
+        instance = _instance(cloud, name)
+        if any(t.id == instance.instance_id and t.draining_until is None for t in group.targets.values()):
+            continue
+        # Only a running instance can be registered (the console lists only those, too).
+        await _wait(cloud, lambda i=instance: i.state == "running", f"instance {name}")
+        await cloud.elbv2.register_targets(group.arn, [TargetSpec(instance.instance_id)])
+
+
+# == load balancers =======================================================================================
+
+_LISTENER = Record({
+    "protocol": Field(Str(choices=("HTTP", "HTTPS")), required=True),
+    "port": Field(_PORT, required=True),
+    "action": Field(elb_specs.ACTION, required=True),
+    "certificate": Field(Bool(), default=False),
+}, name="listener")
+
+
+@action("create_load_balancer", Text("로드 밸런서 {name} 생성", "Create load balancer {name}"),
+        name=Field(Str(), required=True), scheme=Field(Str(choices=("internet-facing", "internal")),
+                                                       default="internet-facing"),
+        security_groups=Field(_NAMES, required=True), listeners=Field(ListOf(_LISTENER), default=[]))
+async def _create_load_balancer(ctx: ActionContext, p: dict[str, Any]) -> None:
+    cloud = ctx.cloud
+    groups = []
+    for name in p["security_groups"]:
+        group = security_group_named(cloud, name)
+        if group is None:
+            raise CloudError("InvalidGroup.NotFound", f"The security group '{name}' does not exist")
+        groups.append(group.group_id)
+    lb = load_balancer_named(cloud, p["name"])
+    if lb is None:
+        lb = await cloud.elbv2.create_load_balancer(p["name"], default_subnets(cloud), groups, scheme=p["scheme"],
+                                                    ip_address_type="ipv4")
+    elif sorted(lb.security_groups) != sorted(groups):
+        await cloud.elbv2.set_security_groups(lb.arn, groups)
+    for listener in p["listeners"]:
+        await _ensure_listener(cloud, lb, listener)
+
+
+@action("create_listener", Text("{load_balancer}에 {protocol}:{port} 리스너",
+                                "{protocol}:{port} listener on {load_balancer}"),
+        load_balancer=Field(Str(), required=True), **_LISTENER.fields)
+async def _create_listener(ctx: ActionContext, p: dict[str, Any]) -> None:
+    await _ensure_listener(ctx.cloud, _load_balancer(ctx.cloud, p["load_balancer"]), p)
+
+
+@action("request_certificate", Text("{load_balancer}의 DNS 이름으로 인증서 요청",
+                                    "Request a certificate for {load_balancer}'s DNS name"),
+        load_balancer=Field(Str(), required=True))
+async def _request_certificate(ctx: ActionContext, p: dict[str, Any]) -> None:
+    await _certificate_for(ctx.cloud, _load_balancer(ctx.cloud, p["load_balancer"]))
+
+
+@action("create_rule", Text("{load_balancer}:{port}에 우선순위 {priority} 규칙",
+                            "Rule with priority {priority} on {load_balancer}:{port}"),
+        load_balancer=Field(Str(), required=True), port=Field(_PORT, default=80),
+        priority=Field(Int(1, 50000), required=True), conditions=Field(elb_specs.CONDITIONS, required=True),
+        action=Field(elb_specs.ACTION, required=True))
+async def _create_rule(ctx: ActionContext, p: dict[str, Any]) -> None:
+    cloud = ctx.cloud
+    lb = _load_balancer(cloud, p["load_balancer"])
+    listener = listener_on(cloud, lb, p["port"])
+    if listener is None:
+        raise CloudError("ListenerNotFound", f"{lb.name} has no listener on port {p['port']}")
+    conditions, actions = elb_specs.to_conditions(p["conditions"]), [elb_specs.to_action(cloud, p["action"])]
+    rule = next((r for r in listener.rules if r.priority == p["priority"]), None)
+    if rule is None:
+        await cloud.elbv2.create_rule(listener.arn, p["priority"], conditions, actions)
+    else:
+        await cloud.elbv2.modify_rule(rule.arn, conditions, actions)
+
+
+def _load_balancer(cloud: Cloud, name: str) -> LoadBalancer:
+    lb = load_balancer_named(cloud, name)
+    if lb is None:
+        raise CloudError("LoadBalancerNotFound", f"There is no load balancer named {name}")
+    return lb
+
+
+async def _ensure_listener(cloud: Cloud, lb: LoadBalancer, spec: dict[str, Any]) -> None:
+    actions: list[ElbAction] = [elb_specs.to_action(cloud, spec["action"])]
+    certificates = [await _certificate_for(cloud, lb)] if spec["certificate"] else None
+    listener = listener_on(cloud, lb, spec["port"])
+    if listener is None:
+        await cloud.elbv2.create_listener(lb.arn, spec["protocol"], spec["port"], actions, certificates=certificates)
+    else:
+        await cloud.elbv2.modify_listener(listener.arn, protocol=spec["protocol"], default_actions=actions,
+                                          certificates=certificates)
+
+
+async def _certificate_for(cloud: Cloud, lb: LoadBalancer) -> str:
+    """A certificate covering the balancer's DNS name: the one in the store, or a new one."""
+    found = next((c for c in cloud.elbv2.certificates.list() if c.match(lb.dns_name)), None)
+    if found is not None:
+        return found.arn
+    return await cloud.elbv2.request_certificate(lb.dns_name.lower())
+
+
+@action("solve_lab", Text("실습 {lab}의 해답을 {through} 단계까지 수행",
+                          "Perform lab {lab}'s solutions through step {through}"),
+        lab=Field(Str(), required=True), through=Field(Str(), required=True))
+async def _solve_lab(ctx: ActionContext, p: dict[str, Any]) -> list[Text]:
+    return await ctx.solve_lab(p["lab"], p["through"])

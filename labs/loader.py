@@ -1,0 +1,160 @@
+"""Finding, checking and loading the lab files (`labs/*.yaml`); see labs/README.md for the format.
+
+A broken file never crashes anything: `list_labs()` lists it as broken with an error that names
+the file, the line and what was expected there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labs.actions import ACTIONS
+from labs.criteria import CRITERIA
+from labs.model import Action, Criterion, Lab, LabInfo, Step
+from labs.placeholders import problem as placeholder_problem
+from labs.schema import Field, Int, ListOf, Record, SchemaError, Str, Tagged, TextKind, Variant
+from labs.text import Text
+
+LABS_DIR = Path(__file__).parent
+_ID = Str(pattern=r"[a-z0-9][a-z0-9-]*", pattern_text="an id (lower-case letters, digits and hyphens)")
+_TEXT = TextKind(check=placeholder_problem)
+
+_CRITERION = Tagged("type", {name: Variant(kind.fields) for name, kind in CRITERIA.items()},
+                    common={"id": Field(_ID, required=True), "label": Field(_TEXT)}, name="criterion")
+_ACTION = Tagged("do", {name: Variant(kind.fields) for name, kind in ACTIONS.items()}, name="action")
+_STEP = Record({
+    "id": Field(_ID, required=True),
+    "title": Field(_TEXT, required=True),
+    "instructions": Field(_TEXT, required=True),
+    "hints": Field(ListOf(_TEXT), default=[]),
+    "check": Field(ListOf(_CRITERION, min_items=1, unique=lambda c: c[1]["id"]), required=True),
+    "solution": Field(ListOf(_ACTION), default=[]),
+}, name="step")
+_LAB = Record({
+    "id": Field(_ID, required=True),
+    "order": Field(Int(0), default=100),
+    "title": Field(_TEXT, required=True),
+    "description": Field(_TEXT, required=True),
+    "estimated_minutes": Field(Int(1, 600), required=True),
+    "time_scale": Field(Int(0, 1000), default=30),
+    "setup": Field(ListOf(_ACTION), default=[]),
+    "steps": Field(ListOf(_STEP, min_items=1, unique=lambda s: s["id"]), required=True),
+    "finish": Field(_TEXT, required=True),
+}, name="lab")
+
+
+class LabLoadError(Exception):
+    def __init__(self, path: Path, line: int, message: str, column: int = 0) -> None:
+        super().__init__(message)
+        self.path, self.line, self.column, self.message = path, line, column, message
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}:{self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+def lab_path(lab_id: str, directory: Path | None = None) -> Path:
+    return (directory or LABS_DIR) / f"{lab_id}.yaml"
+
+
+def load_lab(lab_id: str, directory: Path | None = None) -> Lab:
+    """The lab `lab_id`, checked; raises LabLoadError naming file, line and expectation."""
+    return _load(lab_path(lab_id, directory), directory, ())
+
+
+def list_labs(directory: Path | None = None) -> list[LabInfo]:
+    """Every lab file, in the intended order; broken ones last, each with its error."""
+    infos = [_info(path, directory) for path in sorted((directory or LABS_DIR).glob("*.yaml"))]
+    return sorted(infos, key=lambda info: (info.broken, info.order, info.id))
+
+
+def _info(path: Path, directory: Path | None) -> LabInfo:
+    try:
+        lab = _load(path, directory, ())
+    except LabLoadError as exc:
+        return LabInfo(path.stem, path, Text.same(path.stem), Text.same(""), 0, 0, broken=True, error=str(exc))
+    return LabInfo(lab.id, path, lab.title, lab.description, lab.estimated_minutes, len(lab.steps), order=lab.order)
+
+
+def _load(path: Path, directory: Path | None, loading: tuple[str, ...]) -> Lab:
+    if not path.is_file():
+        raise LabLoadError(path, 0, "no such lab file")
+    try:
+        root = yaml.compose(path.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        column = mark.column + 1 if mark is not None else 0
+        raise LabLoadError(path, line, f"invalid YAML: {getattr(exc, 'problem', None) or exc}", column) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabLoadError(path, 0, f"cannot read the file: {exc}") from None
+    if root is None:
+        raise LabLoadError(path, 1, "the file is empty; expected a lab (a mapping with id, title, steps, ...)")
+    try:
+        values = _LAB.convert(root, "")
+    except SchemaError as exc:
+        raise LabLoadError(path, exc.line, str(exc), exc.column) from None
+    lab = _build(values, path)
+    if lab.id != path.stem:
+        id_node = next(value for key, value in root.value if key.value == "id")
+        raise LabLoadError(path, id_node.start_mark.line + 1,
+                           f"id: expected the file's name '{path.stem}' as the lab's id, got '{lab.id}'",
+                           id_node.start_mark.column + 1)
+    _check_references(lab, directory, (*loading, lab.id))
+    return lab
+
+
+def _build(values: dict[str, Any], path: Path) -> Lab:
+    steps = tuple(
+        Step(s["id"], s["title"], s["instructions"], tuple(s["hints"]),
+             tuple(Criterion(common["id"], kind, own, common["label"], line) for kind, common, own, line in s["check"]),
+             _actions(s["solution"]))
+        for s in values["steps"]
+    )
+    return Lab(values["id"], values["order"], values["title"], values["description"], values["estimated_minutes"],
+               float(values["time_scale"]), _actions(values["setup"]), steps, values["finish"], path)
+
+
+def _actions(items: list[tuple[str, dict[str, Any], dict[str, Any], int]]) -> tuple[Action, ...]:
+    return tuple(Action(kind, own, line) for kind, _, own, line in items)
+
+
+def _check_references(lab: Lab, directory: Path | None, loading: tuple[str, ...]) -> None:
+    """`solve_lab` must name a lab that loads and one of its steps (and not go round in circles)."""
+    for action in (*lab.setup, *(a for step in lab.steps for a in step.solution)):
+        if action.type != "solve_lab":
+            continue
+        other_id, through = action.params["lab"], action.params["through"]
+        if other_id in loading:
+            raise LabLoadError(lab.path, action.line, f"solve_lab: lab '{other_id}' leads back to itself")
+        try:
+            other = _load(lab_path(other_id, directory), directory, loading)
+        except LabLoadError as exc:
+            raise LabLoadError(lab.path, action.line, f"solve_lab: lab '{other_id}' cannot be used ({exc})") from None
+        if through not in {step.id for step in other.steps}:
+            ids = ", ".join(step.id for step in other.steps)
+            raise LabLoadError(lab.path, action.line, f"solve_lab: lab '{other_id}' has no step '{through}'; "
+                                                      f"expected one of: {ids}")
+
+
+def format_lab_list(lang: str = "ko", directory: Path | None = None) -> str:
+    """The plain-text list `lblab labs` prints."""
+    infos = list_labs(directory)
+    if not infos:
+        return Text("설치된 실습이 없습니다.", "No guided labs are installed.").get(lang)
+    width = max(len(info.id) for info in infos)
+    lines = []
+    for number, info in enumerate(infos, 1):
+        if info.broken:
+            broken = Text("오류: {error}", "BROKEN: {error}").format(error=info.error)
+            lines.append(f" !  {info.id:<{width}}  {broken.get(lang)}")
+            continue
+        size = Text("{steps}단계 · 약 {minutes}분", "{steps} steps · ~{minutes} min").format(
+            steps=info.step_count, minutes=info.estimated_minutes)
+        lines.append(f"{number:>2}. {info.id:<{width}}  {info.title.get(lang)}  ({size.get(lang)})")
+    lines.append("")
+    lines.append(Text("실습 열기: lblab lab ID", "Open one with: lblab lab ID").get(lang))
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""Bilingual text: every string a learner reads exists in Korean and English."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Lang = Literal["ko", "en"]
+LANGS: tuple[Lang, ...] = ("ko", "en")
+
+
+@dataclass(frozen=True)
+class Text:
+    ko: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+    def format(self, **params: Any) -> Text:
+        """Fill `{name}` fields per language; a Text parameter contributes its own language."""
+        return Text(*(template.format_map(_Localized(params, lang)) for template, lang in
+                      ((self.ko, "ko"), (self.en, "en"))))
+
+    @staticmethod
+    def same(text: str) -> Text:
+        """Text that reads the same in both languages (names, numbers, code)."""
+        return Text(text, text)
+
+    @staticmethod
+    def join(parts: Iterable[Text], separator: str = " ") -> Text:
+        items = list(parts)
+        return Text(separator.join(p.ko for p in items), separator.join(p.en for p in items))
+
+
+class _Localized(dict[str, Any]):
+    """format_map view of the parameters in one language: Text picks its language, lists are joined."""
+
+    def __init__(self, params: Mapping[str, Any], lang: str) -> None:
+        super().__init__(params)
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> Any:
+        return localize(super().__getitem__(key), self.lang)
+
+    def __missing__(self, key: str) -> str:
+        # A template must never crash a check: an unknown field shows as itself.
+        return "{" + key + "}"
+
+
+def localize(value: Any, lang: str) -> Any:
+    if isinstance(value, Text):
+        return value.get(lang)
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(localize(v, lang)) for v in value)
+    return value

@@ -1,0 +1,63 @@
+"""Choosing where a request goes: a target group by weight, then a target by the group's algorithm.
+
+Called once per request, so everything here is a few list operations on targets already known
+to be eligible.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from mock_cloud.elbv2.listener_rules import TargetGroupTuple
+from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
+
+SLOW_START_NOTE = (
+    "lblab slow start: a target that just became healthy gets a share that grows linearly from 0 to a full "
+    "share over the duration (weighted random choice while any target ramps). Like AWS, it does not apply "
+    "when every eligible target is new."
+)
+
+
+def pick_group(groups: Sequence[TargetGroupTuple], rng: random.Random) -> str | None:
+    """A forward action's target group, at random in proportion to the weights (None: all weights 0)."""
+    if len(groups) == 1:
+        return groups[0].arn if groups[0].weight != 0 else None
+    weights = [1 if g.weight is None else g.weight for g in groups]
+    if not any(weights):
+        return None
+    return rng.choices(groups, weights)[0].arn
+
+
+class TargetPicker:
+    """One target group's routing state: the round-robin position and in-flight request counts."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._next = 0
+        self.outstanding: dict[tuple[str, int], int] = {}
+
+    def pick(self, group: TargetGroup, candidates: Sequence[RegisteredTarget], now: float) -> RegisteredTarget:
+        ramp = group.slow_start
+        if ramp:
+            weights = [min(1.0, (now - t.health.since) / ramp) for t in candidates]
+            if 0 < sum(weights) < len(weights):
+                return self._rng.choices(candidates, weights)[0]
+        algorithm = group.algorithm
+        if algorithm == "weighted_random":
+            return self._rng.choice(candidates)
+        if algorithm == "least_outstanding_requests":
+            fewest = min(self.outstanding.get(t.key, 0) for t in candidates)
+            candidates = [t for t in candidates if self.outstanding.get(t.key, 0) == fewest]
+        self._next += 1
+        return candidates[self._next % len(candidates)]
+
+    def started(self, key: tuple[str, int]) -> None:
+        self.outstanding[key] = self.outstanding.get(key, 0) + 1
+
+    def finished(self, key: tuple[str, int]) -> None:
+        left = self.outstanding.get(key, 0) - 1
+        if left > 0:
+            self.outstanding[key] = left
+        else:
+            self.outstanding.pop(key, None)

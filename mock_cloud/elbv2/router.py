@@ -1,0 +1,262 @@
+"""The routing brain of each listener: the `route` and `on_complete` callbacks of its ListenerServer.
+
+`route` runs once per request, inside the engine's data_received: it matches the rules, picks a
+target group and a target, checks that the security groups let the balancer reach the target,
+and answers Forward or Respond. Everything it needs is precomputed by the service (sorted rules,
+each group's eligible targets) or cached (security-group decisions), so a request costs a rule
+match, a choice and a few dict lookups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mock_cloud.ec2.instance import Instance
+from mock_cloud.elbv2 import health
+from mock_cloud.elbv2.balancing import pick_group
+from mock_cloud.elbv2.exchange import (
+    HOP_HTTPD,
+    HOP_INSTANCE_SG,
+    HOP_TARGET_GROUP,
+    Exchange,
+    History,
+    RouteDecision,
+)
+from mock_cloud.elbv2.listener import Listener
+from mock_cloud.elbv2.listener_rules import (
+    FORWARD,
+    REDIRECT,
+    Action,
+    RequestInfo,
+    TargetGroupTuple,
+    parse_query,
+    render_redirect,
+    select_rule,
+)
+from mock_cloud.elbv2.load_balancer import LoadBalancer
+from mock_cloud.elbv2.metrics import count_exchange, minute_of
+from mock_cloud.elbv2.plane import DataPlane, Eligible
+from mock_cloud.elbv2.proxy import ExchangeRecord, Forward, ListenerServer, RequestHead, Respond
+from mock_cloud.elbv2.proxy_http import error_page
+from mock_cloud.elbv2.stickiness import (
+    GROUP_COOKIE,
+    GROUP_CORS_COOKIE,
+    TARGET_COOKIE,
+    TARGET_CORS_COOKIE,
+    request_cookie,
+    set_cookie_headers,
+)
+from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
+
+SG_TIMEOUT_NOTE = (
+    "When a security group drops the balancer's connection to a target, ALB answers 504 after its 10 s connect "
+    "timeout; lblab answers the 504 at once."
+)
+
+def _alb_page(status: int, reason: str, decision: RouteDecision) -> Respond:
+    """ALB's own error page, carrying the decision for logs and traces."""
+    return Respond(status, [("Content-Type", "text/html")], error_page(status), reason, decision)
+
+
+class ListenerRouter:
+    """route() and on_complete() for one listener."""
+
+    def __init__(self, plane: DataPlane, lb: LoadBalancer, listener: Listener, history: History) -> None:
+        self.plane = plane
+        self.lb = lb
+        self.listener = listener
+        self.history = history
+        self.server: ListenerServer | None = None
+        self._lb_dims = (("LoadBalancer", lb.dimension),)
+        self._connections_seen = 0
+
+    # -- route ------------------------------------------------------------------------------------
+    def route(self, head: RequestHead) -> Forward | Respond:
+        listener = self.listener
+        rules = listener.rules
+        if len(rules) == 1:  # only the default rule: nothing to match
+            info, rule = None, rules[0]
+        else:
+            info = RequestInfo(head.method, head.header("host"), head.path,
+                               parse_query(head.query) if head.query else (), head.headers, head.client_ip)
+            rule = select_rule(rules, info)
+        decision = RouteDecision(listener.arn, rule, info)
+        if rule is None:  # cannot happen: every listener has its default rule
+            return _alb_page(500, "NoRule", decision)
+        action = rule.actions[-1]
+        decision.action = action.type
+        if action.type == FORWARD:
+            return self._forward(head, action, decision)
+        if action.type == REDIRECT:
+            return self._redirect(head, action, decision)
+        fixed = action.fixed_response_config
+        assert fixed is not None
+        body = (fixed.message_body or "").encode("utf-8")
+        return Respond(fixed.http_status, [("Content-Type", fixed.content_type or "text/plain")], body,
+                       "fixed-response", decision)
+
+    def _redirect(self, head: RequestHead, action: Action, decision: RouteDecision) -> Respond:
+        config = action.redirect_config
+        assert config is not None
+        info = decision.request or RequestInfo(head.method, head.header("host"), head.path)
+        url = render_redirect(config, head.scheme, info.hostname or self.lb.dns_name, head.listener_port, head.path,
+                              head.query)
+        decision.redirect_url = url
+        status = config.http_status
+        return Respond(status, [("Location", url), ("Content-Type", "text/html")], error_page(status), "redirect",
+                       decision)
+
+    def _forward(self, head: RequestHead, action: Action, decision: RouteDecision) -> Forward | Respond:
+        arn, cookies = self._choose_group(head, action, decision)
+        group = self.plane.groups.get(arn) if arn is not None else None
+        if group is None:
+            return _alb_page(503, "NoTargetGroup", decision.stop(
+                HOP_TARGET_GROUP, health.NOT_REGISTERED, "HTTP 503: every target group of the action has weight 0"))
+        decision.group, decision.algorithm = group, group.algorithm
+        eligible = self.plane.eligible.get(group.arn)
+        if eligible is None or not eligible.targets:
+            eligible = eligible or Eligible()
+            return _alb_page(503, "NoRegisteredTargets", decision.stop(
+                HOP_TARGET_GROUP, eligible.empty_code, f"HTTP 503: {eligible.empty_detail}"))
+        decision.fail_open, decision.eligible = eligible.fail_open, len(eligible.targets)
+        target = self._sticky_target(head, group, eligible.targets) if group.sticky_seconds is not None else None
+        decision.sticky = target is not None
+        if target is None:
+            target = self.plane.pickers[group.arn].pick(group, eligible.targets, self.plane.ctx.clock.now())
+        return self._dispatch(group, target, eligible.targets, decision, cookies)
+
+    def _choose_group(self, head: RequestHead, action: Action,
+                      decision: RouteDecision) -> tuple[str | None, list[tuple[str, str]]]:
+        """The action's target group (by weight, or by the AWSALBTG cookie), and the cookies to set."""
+        config = action.forward_config
+        if config is None:
+            return action.target_group_arn, []
+        groups, sticky, plane = config.target_groups, config.stickiness, self.plane
+        if sticky is None or not sticky.enabled or len(groups) < 2:
+            return pick_group(groups, plane.rng), []
+        arn = self._sticky_group(head, groups, decision) or pick_group(groups, plane.rng)
+        if arn is None:
+            return None, []
+        expires = plane.ctx.clock.now() + (sticky.duration_seconds or 0)
+        return arn, set_cookie_headers(GROUP_COOKIE, GROUP_CORS_COOKIE, plane.codec.encode("tg", arn), expires)
+
+    def _dispatch(self, group: TargetGroup, target: RegisteredTarget, candidates: list[RegisteredTarget],
+                  decision: RouteDecision, cookies: list[tuple[str, str]]) -> Forward | Respond:
+        plane = self.plane
+        instance = plane.instances.get(target.id)
+        decision.target, decision.health = target, target.health.state
+        if instance is None:
+            return self._refused(group, target, candidates, decision, cookies, f"{target.id} no longer exists")
+        decision.target_ip = instance.private_ip
+        reach = plane.reach(self.lb, instance, target.port)
+        decision.reach = reach.reason
+        if not reach.allowed:
+            detail = f"{reach.reason}: the connection attempt times out, and the balancer answers 504"
+            return _alb_page(504, "TargetConnectionError", decision.stop(HOP_INSTANCE_SG, health.TIMEOUT, detail))
+        local = instance.local_port(target.port)
+        if local is None:
+            return self._refused(group, target, candidates, decision, cookies,
+                                 f"connection refused: nothing listens on port {target.port} of {target.id}")
+        return self._send(group, target, instance, local, decision, cookies,
+                          self._retry(group, target, candidates, decision, cookies))
+
+    def _send(self, group: TargetGroup, target: RegisteredTarget, instance: Instance, local: int,
+              decision: RouteDecision, cookies: list[tuple[str, str]],
+              retry: Callable[[], Forward | None] | None) -> Forward:
+        plane = self.plane
+        decision.target, decision.health, decision.target_ip = target, target.health.state, instance.private_ip
+        headers = cookies
+        ttl = group.sticky_seconds
+        if ttl is not None:
+            value = plane.codec.encode(group.arn, target.id, str(target.port))
+            headers = cookies + set_cookie_headers(TARGET_COOKIE, TARGET_CORS_COOKIE, value,
+                                                   plane.ctx.clock.now() + ttl)
+        plane.pickers[group.arn].started(target.key)
+        decision.in_flight = True
+        return Forward("127.0.0.1", local, f"{instance.private_ip}:{target.port}", add_response_headers=headers,
+                       retry=retry, context=decision)
+
+    def _refused(self, group: TargetGroup, target: RegisteredTarget, candidates: list[RegisteredTarget],
+                 decision: RouteDecision, cookies: list[tuple[str, str]], detail: str) -> Forward | Respond:
+        """Nothing listens on the target: like a refused connection, try another target once, else 502."""
+        other = self._retry(group, target, candidates, decision, cookies)()
+        if other is not None:
+            return other
+        return _alb_page(502, "TargetConnectionError",
+                         decision.stop(HOP_HTTPD, health.FAILED_HEALTH_CHECKS, f"HTTP 502: {detail}"))
+
+    def _retry(self, group: TargetGroup, failed: RegisteredTarget, candidates: list[RegisteredTarget],
+               decision: RouteDecision, cookies: list[tuple[str, str]]) -> Callable[[], Forward | None]:
+        """Another target for a request whose target refused the connection (asked at most once)."""
+
+        def retry() -> Forward | None:
+            plane = self.plane
+            picker = plane.pickers[group.arn]
+            if decision.in_flight:
+                picker.finished(failed.key)
+                decision.in_flight = False
+            usable = {}
+            for target in candidates:
+                instance = plane.instances.get(target.id)
+                if target.key == failed.key or instance is None:
+                    continue
+                local = instance.local_port(target.port)
+                if local is not None and plane.reach(self.lb, instance, target.port).allowed:
+                    usable[target.key] = (instance, local)
+            if not usable:
+                return None
+            chosen = picker.pick(group, [t for t in candidates if t.key in usable], plane.ctx.clock.now())
+            instance, local = usable[chosen.key]
+            return self._send(group, chosen, instance, local, decision, cookies, None)
+
+        return retry
+
+    def _sticky_group(self, head: RequestHead, groups: list[TargetGroupTuple], decision: RouteDecision) -> str | None:
+        value = request_cookie(head.header("cookie"), GROUP_COOKIE)
+        if value is None:
+            return None
+        fields = self.plane.codec.decode(value)
+        if fields is None or len(fields) != 2 or fields[0] != "tg":
+            decision.error_reason = "AWSALBTGCookieInvalid"
+            return None
+        return fields[1] if any(g.arn == fields[1] and g.weight != 0 for g in groups) else None
+
+    def _sticky_target(self, head: RequestHead, group: TargetGroup,
+                       candidates: list[RegisteredTarget]) -> RegisteredTarget | None:
+        value = request_cookie(head.header("cookie"), TARGET_COOKIE)
+        fields = self.plane.codec.decode(value) if value else None
+        if fields is None or len(fields) != 3 or fields[0] != group.arn:
+            return None
+        # Honoured only while that target can still be chosen (healthy, or in the fail-open set).
+        key = (fields[1], int(fields[2]) if fields[2].isdigit() else -1)
+        return next((t for t in candidates if t.key == key), None)
+
+    # -- on_complete ------------------------------------------------------------------------------
+    def on_complete(self, record: ExchangeRecord) -> None:
+        plane = self.plane
+        decision = record.context if isinstance(record.context, RouteDecision) else None
+        if decision is not None and decision.in_flight and decision.group is not None and decision.target:
+            picker = plane.pickers.get(decision.group.arn)
+            if picker is not None:
+                picker.finished(decision.target.key)
+            decision.in_flight = False
+        now = plane.ctx.clock.now()
+        exchange = Exchange(record, decision, now)
+        self.history.exchanges.append(exchange)
+        minute = minute_of(now)
+        count_exchange(plane.metrics, minute, self._lb_dims, record, decision)
+        self._count_connections(minute)
+        if self.lb.access_logs_enabled:
+            plane.write_access_log(self.lb, self.listener, exchange)
+        plane.announce_metrics(self.lb)
+
+    def _count_connections(self, minute: int) -> None:
+        server = self.server
+        if server is None:
+            return
+        metrics = self.plane.metrics
+        new = server.new_connections - self._connections_seen
+        if new:
+            self._connections_seen = server.new_connections
+            metrics.add(self._lb_dims, "NewConnectionCount", new, minute)
+        metrics.peak(self._lb_dims, "ActiveConnectionCount", server.active_connections, minute)

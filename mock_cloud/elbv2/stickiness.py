@@ -1,0 +1,60 @@
+"""Sticky sessions: ALB's AWSALB (target) and AWSALBTG (target group) cookies.
+
+ALB encrypts the cookie value; lblab signs it (HMAC) so a client cannot forge a target, and
+refreshes the expiry on every response, as ALB does. `Expires` is used rather than `Max-Age`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from email.utils import formatdate
+
+TARGET_COOKIE = "AWSALB"
+TARGET_CORS_COOKIE = "AWSALBCORS"
+GROUP_COOKIE = "AWSALBTG"
+GROUP_CORS_COOKIE = "AWSALBTGCORS"
+_SIGNATURE_BYTES = 12
+
+
+class CookieCodec:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def encode(self, *fields: str) -> str:
+        payload = "\x1f".join(fields).encode("utf-8")
+        signature = hmac.digest(self._secret, payload, hashlib.sha256)[:_SIGNATURE_BYTES]
+        return base64.b64encode(signature + payload).decode("ascii")
+
+    def decode(self, value: str) -> list[str] | None:
+        """The fields, or None for a value lblab did not issue (tampered, truncated, foreign)."""
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
+        expected = hmac.digest(self._secret, payload, hashlib.sha256)[:_SIGNATURE_BYTES]
+        if not hmac.compare_digest(signature, expected):
+            return None
+        return payload.decode("utf-8", errors="replace").split("\x1f")
+
+
+def request_cookie(cookie_header: str | None, name: str) -> str | None:
+    if not cookie_header:
+        return None
+    for part in cookie_header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def set_cookie_headers(name: str, cors_name: str, value: str, expires_at: float) -> list[tuple[str, str]]:
+    """The pair ALB sets: the cookie, and its CORS twin for cross-site requests."""
+    expires = formatdate(expires_at, usegmt=True)
+    return [
+        ("Set-Cookie", f"{name}={value}; Expires={expires}; Path=/"),
+        ("Set-Cookie", f"{cors_name}={value}; Expires={expires}; Path=/; SameSite=None; Secure"),
+    ]

@@ -1,0 +1,480 @@
+"""The console driven as a learner drives it (keys, clicks, a paste), checked against the cloud.
+
+Each test runs the real app over a seeded cloud on a paused clock with its internet edge up,
+so "does it serve" is answered by a real HTTP request through the edge.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Callable
+
+import pytest
+from textual import events
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Input, Label, OptionList, RichLog, Static, TextArea
+
+from mock_cloud.ec2.service import USER_DATA_LIMIT
+from tests.conftest import SEED_USER_DATA
+from tui.app import LblabApp
+from tui.demo import demo_app, populate
+from tui.screens.browser import BrowserScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.connect import ConnectScreen
+from tui.screens.console import OPTIONAL_PAGES, ConsoleScreen
+from tui.screens.dashboard import ComingSoonPage
+from tui.screens.launch_wizard import LaunchWizardScreen
+from tui.screens.page import Page
+from tui.screens.sg_editor import SecurityGroupEditorScreen
+from tui.screens.system_log import SystemLogScreen
+
+SIZE = (160, 48)
+HELLO = re.compile(r"<h1>Hello World from (ip-172-31-\d+-\d+)\.ap-northeast-2\.compute\.internal</h1>")
+
+
+def app_with_edge(lang: str = "en") -> LblabApp:
+    return demo_app(lang, edge_port=0, drop_timeout=0.3)
+
+
+async def wait_for(pilot: Pilot[int], condition: Callable[[], object], seconds: float = 5.0) -> None:
+    """Let workers and events run until `condition` holds (real time; the cloud clock stays paused)."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the console never got there")
+
+
+async def click(pilot: Pilot[int], target: str | Widget) -> None:
+    """Click a widget, scrolling it into view first as a learner would."""
+    widget = pilot.app.screen.query_one(target) if isinstance(target, str) else target
+    widget.scroll_visible(animate=False)
+    await pilot.pause()
+    assert await pilot.click(widget)
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot[int], text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(char, char) for char in text])
+
+
+async def paste(pilot: Pilot[int], text: str) -> None:
+    """What the terminal sends when the learner pastes into the focused field (faster than typing)."""
+    pilot.app.post_message(events.Paste(text))
+    await pilot.pause()
+
+
+def shown(widget: Widget) -> str:
+    """The text a widget draws on screen, its wrapped lines joined again with single spaces."""
+    lines = ("".join(seg.text for seg in widget.render_line(y)) for y in range(widget.size.height))
+    return " ".join(" ".join(lines).split())
+
+
+def page(app: LblabApp) -> Page:
+    screen = app.screen
+    assert isinstance(screen, ConsoleScreen)
+    current = screen.current_page
+    assert isinstance(current, Page)
+    return current
+
+
+def cell(app: LblabApp, row_key: str, column: str) -> str:
+    return page(app).table.get_cell(row_key, column).plain
+
+
+async def select_row(pilot: Pilot[int], name: str) -> str:
+    """Move the cursor down to the instance (or group) called `name`; returns its ID."""
+    table = page(pilot.app).table  # type: ignore[arg-type]
+    for _ in range(table.row_count):
+        key = table.selected_key
+        assert key is not None
+        if name in [cell.plain for cell in table.get_row(key)]:
+            return key
+        await pilot.press("down")
+    raise AssertionError(f"no row {name}")
+
+
+# -- launching ---------------------------------------------------------------------------------
+
+
+async def test_launch_with_the_seed_user_data_serves_hello_world() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "l")
+        assert isinstance(app.screen, LaunchWizardScreen)
+        await type_text(pilot, "server-1")
+        await click(pilot, "#allow_http")
+        await click(pilot, "#advanced CollapsibleTitle")
+        await click(pilot, "#user_data")
+        app.post_message(events.Paste(SEED_USER_DATA))  # what the terminal sends when the learner pastes
+        user_data = app.screen.query_one("#user_data", TextArea)
+        size_label = app.screen.query_one("#user-data-size", Label)
+        expected = f"{len(SEED_USER_DATA.encode()):,} / {USER_DATA_LIMIT:,} bytes"
+        await wait_for(pilot, lambda: expected in shown(size_label))
+        assert user_data.text == SEED_USER_DATA
+        await click(pilot, "#launch")
+
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.cloud.ec2.instances)
+        [instance] = app.cloud.ec2.describe_instances()
+        assert instance.name == "server-1" and instance.user_data == SEED_USER_DATA
+        [group] = [app.cloud.ec2.security_groups[g] for g in instance.security_group_ids]
+        assert group.group_name == "launch-wizard-1"
+        assert {(r.from_port, r.cidr_ipv4) for r in group.ingress} == {(22, "0.0.0.0/0"), (80, "0.0.0.0/0")}
+        # the new instance is selected on the Instances page, pending
+        assert page(app).selected_key == instance.instance_id
+        assert cell(app, instance.instance_id, "state") == "● Pending"
+
+        await app.cloud.clock.advance(30)
+        await wait_for(pilot, lambda: cell(app, instance.instance_id, "state") == "● Running")
+        answer = await app.cloud.fetch(f"http://{instance.public_ip}/")
+        match = HELLO.fullmatch(answer.text.strip())
+        assert answer.status == 200 and match, answer
+        assert match.group(1) == "ip-" + instance.private_ip.replace(".", "-")
+
+
+async def test_launch_errors_are_shown_in_the_form_in_aws_words() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "l")
+        await click(pilot, "#count")
+        await pilot.press("end", "backspace", "0")
+        await click(pilot, "#launch")
+        error = app.screen.query_one("#error", Static)
+        await wait_for(pilot, lambda: error.display)
+        assert "InvalidParameterValue: Invalid value '0' for minCount" in shown(error)
+        assert not app.cloud.ec2.instances
+        # the wizard's group was made once; a second try reuses it instead of launch-wizard-2
+        await click(pilot, "#count")
+        await pilot.press("end", "backspace", "1")
+        await click(pilot, "#advanced CollapsibleTitle")
+        await click(pilot, "#user_data")
+        app.post_message(events.Paste("#!/bin/bash\n" + "x" * USER_DATA_LIMIT))
+        size = app.screen.query_one("#user-data-size", Label)
+        await wait_for(pilot, lambda: "16,396 / 16,384" in shown(size))
+        await click(pilot, "#launch")
+        await wait_for(pilot, lambda: "User data is limited" in shown(error))
+        assert "InvalidParameterValue: User data is limited to 16384 bytes" in shown(error)
+        names = sorted(g.group_name for g in app.cloud.ec2.describe_security_groups())
+        assert names == ["default", "launch-wizard-1"]
+        assert isinstance(app.screen, LaunchWizardScreen)
+
+
+# -- instance actions -------------------------------------------------------------------------------
+
+
+async def test_stop_and_start_ask_and_follow_the_cloud() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instance_id = await select_row(pilot, "server-2")
+        instance = app.cloud.ec2.instance(instance_id)
+        old_ip = instance.public_ip
+
+        await pilot.press("x")  # stop asks first; Cancel leaves the instance alone
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.click("#cancel")
+        await pilot.pause()
+        assert instance.state == "running" and isinstance(app.screen, ConsoleScreen)
+
+        await pilot.press("x")
+        assert "server-2" in shown(app.screen.query_one(".dialog-body"))
+        await pilot.press("enter")  # the dialog's Stop button has the focus
+        await wait_for(pilot, lambda: cell(app, instance_id, "state") == "● Stopping")
+        assert page(app).query_one("#action-start", Button).disabled
+        await app.cloud.clock.advance(20)
+        await wait_for(pilot, lambda: cell(app, instance_id, "state") == "● Stopped")
+        assert cell(app, instance_id, "public_ip") == "–"
+        assert page(app).selected_key == instance_id  # the cursor stayed on the instance
+
+        await pilot.press("s")  # start needs no confirmation, as in the console
+        await wait_for(pilot, lambda: instance.state == "pending")
+        await app.cloud.clock.advance(30)
+        await wait_for(pilot, lambda: cell(app, instance_id, "state") == "● Running")
+        assert instance.public_ip not in (None, old_ip)
+        assert cell(app, instance_id, "public_ip") == instance.public_ip
+        answer = await app.cloud.fetch(f"http://{instance.public_ip}/")
+        assert answer.status == 200 and "Hello World" in answer.text
+
+
+async def test_terminate_and_reboot_ask_too() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instance_id = await select_row(pilot, "spare")
+        await pilot.press("R")  # reboot does not apply to a stopped instance
+        assert isinstance(app.screen, ConsoleScreen)
+        await pilot.press("delete")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        assert app.cloud.ec2.instance(instance_id).state == "stopped"
+        await pilot.press("delete")
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: app.cloud.ec2.instance(instance_id).state == "shutting-down")
+
+
+async def test_connect_and_stop_httpd_takes_the_site_down() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instance_id = await select_row(pilot, "server-1")
+        instance = app.cloud.ec2.instance(instance_id)
+        assert (await app.cloud.fetch(f"http://{instance.public_ip}/")).status == 200
+
+        await pilot.press("c")
+        assert isinstance(app.screen, ConnectScreen)
+        prompt = app.screen.query_one("#prompt", Label)
+        short = "ip-" + instance.private_ip.replace(".", "-")
+        assert shown(prompt).strip() == f"[ec2-user@{short} ~]$"
+        await paste(pilot, "sudo systemctl stop httpd")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: instance.local_port(80) is None)
+        answer = await app.cloud.fetch(f"http://{instance.public_ip}/")
+        assert answer.status != 200 and "Hello" not in answer.text
+
+        await paste(pilot, "cd /var/www/html")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "html]$" in shown(prompt))
+        command = app.screen.query_one("#command", Input)
+        await pilot.press("up")
+        assert command.value == "cd /var/www/html"
+        await pilot.press("up")
+        assert command.value == "sudo systemctl stop httpd"
+        await pilot.press("down", "down")
+        assert command.value == ""
+        log = app.screen.query_one("#scrollback", RichLog)
+        assert any("sudo systemctl stop httpd" in "".join(s.text for s in line) for line in log.lines)
+
+        await paste(pilot, "exit")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+
+
+async def test_system_log_shows_the_console_output() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instance_id = await select_row(pilot, "server-1")
+        await pilot.press("g")
+        assert isinstance(app.screen, SystemLogScreen)
+        text = app.screen.query_one("#system-log", TextArea).text
+        assert "cloud-init" in text and text == app.cloud.ec2.get_console_output(instance_id)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ConsoleScreen)
+
+
+async def test_browser_opens_an_instance_and_counts_who_answers() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instance_id = await select_row(pilot, "server-2")
+        instance = app.cloud.ec2.instance(instance_id)
+        await pilot.press("b")
+        browser = app.screen
+        assert isinstance(browser, BrowserScreen)
+        await wait_for(pilot, lambda: browser.result is not None)
+        assert "HTTP 200 OK" in shown(browser.query_one("#status", Static))
+        assert instance.private_dns_name in shown(browser.query_one("#body", Static))
+        await pilot.press("h")  # headers on demand
+        assert "Apache" in shown(browser.query_one("#headers", Static))
+
+        count = browser.query_one("#count", Input)
+        count.value = "4"
+        await click(pilot, "#send")
+        await wait_for(pilot, lambda: len(browser.tally.hosts) == 4)
+        assert browser.tally.counts() == {instance.private_dns_name: 4}
+        assert "4 / 4" in shown(browser.query_one("#tally", Static))
+
+        # another address from the list of public addresses
+        addresses = browser.query_one("#addresses", OptionList)
+        first = addresses.get_option_at_index(0).id
+        assert first is not None and first.startswith("http://")
+        await pilot.press("escape")
+        assert isinstance(app.screen, ConsoleScreen)
+
+
+# -- security groups ------------------------------------------------------------------------------------
+
+
+async def test_create_the_seed_security_group_with_the_keyboard() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "c")
+        assert isinstance(app.screen, SecurityGroupEditorScreen)
+        await type_text(pilot, "demo-sg-load-balancer")
+        await pilot.press("tab")
+        await paste(pilot, "SG for ALB")
+        await click(pilot, "#inbound .rule-add")  # a new row's type has the focus
+        await pilot.press("enter", *["down"] * 7, "enter")  # Custom TCP -> HTTP
+        await pilot.press("tab")  # past the port range, fixed for HTTP, to the source
+        await pilot.press("enter", "down", "enter")  # Custom -> Anywhere-IPv4
+        await pilot.press("ctrl+s")
+
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        group = app.cloud.ec2.security_group_by_name("demo-sg-load-balancer")
+        assert group.description == "SG for ALB"
+        [rule] = group.ingress
+        assert (rule.protocol, rule.from_port, rule.to_port, rule.cidr_ipv4) == ("tcp", 80, 80, "0.0.0.0/0")
+        [out] = group.egress
+        assert (out.protocol, out.cidr_ipv4) == ("-1", "0.0.0.0/0")
+        assert page(app).selected_key == group.group_id
+        assert cell(app, group.group_id, "inbound") == "1"
+
+
+async def test_create_a_security_group_with_the_mouse_and_fix_an_error() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await click(pilot, "#action-create")
+        await click(pilot, "#name")
+        await type_text(pilot, "web")
+        await click(pilot, "#inbound .rule-add")
+        await click(pilot, "#inbound .rule-row .rule-ports")
+        await type_text(pilot, "8080")
+        await click(pilot, "#inbound .rule-row .rule-cidr")
+        await paste(pilot, "10.0.0.0")  # no prefix length: AWS rejects it
+        await click(pilot, "#save")  # no description either
+        error = app.screen.query_one("#error", Static)
+        await wait_for(pilot, lambda: error.display)
+        assert "MissingParameter: The request must contain the parameter groupDescription" in shown(error)
+        await click(pilot, "#description")
+        await paste(pilot, "web servers")
+        await click(pilot, "#save")
+        await wait_for(pilot, lambda: "malformed" in shown(error))
+        assert "InvalidParameterValue: CIDR block 10.0.0.0 is malformed" in shown(error)
+        await click(pilot, "#inbound .rule-row .rule-cidr")
+        await pilot.press("end")
+        await type_text(pilot, "/8")
+        await click(pilot, "#save")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        group = app.cloud.ec2.security_group_by_name("web")
+        assert [(r.from_port, r.to_port, r.cidr_ipv4) for r in group.ingress] == [(8080, 8080, "10.0.0.0/8")]
+
+
+async def test_edit_inbound_rules_adds_and_removes() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("3")
+        group_id = await select_row(pilot, "web-sg")
+        await pilot.press("i")
+        assert isinstance(app.screen, SecurityGroupEditorScreen)
+        assert len(app.screen.query(".rule-row")) == 2
+        await click(pilot, app.screen.query(".rule-delete").last())  # SSH goes
+        await click(pilot, ".rule-add")
+        await pilot.press("enter", *["down"] * 8, "enter")  # Custom TCP -> HTTPS
+        await pilot.press("tab", "enter", "down", "enter")  # source: Anywhere-IPv4
+        await click(pilot, "#save")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        group = app.cloud.ec2.security_group(group_id)
+        assert sorted((r.from_port, r.description) for r in group.ingress) == [(80, "HTTP"), (443, "")]
+
+
+async def test_delete_security_group_confirms_and_reports_dependencies() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("3")
+        await select_row(pilot, "web-sg")
+        await pilot.press("delete", "enter")
+        await wait_for(pilot, lambda: app._notifications)
+        [note] = list(app._notifications)
+        assert note.message.startswith("DependencyViolation: resource sg-") and note.severity == "error"
+
+        alb_id = await select_row(pilot, "demo-sg-load-balancer")
+        await pilot.press("delete")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: alb_id not in app.cloud.ec2.security_groups)
+        await wait_for(pilot, lambda: alb_id not in page(app).table.rows)
+
+
+# -- the frame ---------------------------------------------------------------------------------------------
+
+
+async def test_switching_language_translates_everything_and_keeps_the_selection() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instance_id = await select_row(pilot, "server-2")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.t.lang == "ko"
+        table = page(app).table
+        assert [c.label.plain for c in table.ordered_columns][:3] == ["이름", "인스턴스 ID", "인스턴스 상태"]
+        assert table.selected_key == instance_id
+        assert cell(app, instance_id, "state") == "● 실행 중"
+        nav = app.screen.query_one("#nav", OptionList)
+        assert "보안 그룹" in [str(nav.get_option_at_index(i).prompt).strip() for i in range(nav.option_count)]
+        footer = {active.binding.description for active in app.screen.active_bindings.values()}
+        assert {"인스턴스 시작", "중지", "도움말", "English"} <= footer
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert page(app).table.ordered_columns[0].label.plain == "Name"
+
+
+async def test_filter_sort_and_navigation() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        table = page(app).table
+        assert table.row_count == 3
+        await pilot.press("slash")
+        await type_text(pilot, "stopped")
+        assert table.row_count == 1
+        await pilot.press("escape")  # clears the filter, back to the table
+        assert table.row_count == 3 and table.has_focus
+        await pilot.press("greater_than_sign")  # sort by Name (ascending)
+        names = [table.get_row_at(i)[0].plain for i in range(3)]
+        assert names == ["server-1", "server-2", "spare"]
+        await pilot.press("less_than_sign")
+        assert [table.get_row_at(i)[0].plain for i in range(3)] == ["spare", "server-2", "server-1"]
+        await pilot.click(DataTable, offset=(3, 0))  # a click on a heading sorts too
+        await pilot.press("3")
+        assert page(app).TITLE_KEY == "nav.security_groups"
+        await pilot.press("escape")  # back to the previous page
+        assert page(app).TITLE_KEY == "nav.instances"
+
+
+async def test_help_palette_and_clock_controls() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "question_mark")
+        help_text = shown(app.screen.query("#help VerticalScroll Static").first())
+        assert "Launch instances" in help_text and "Cursor up" not in help_text
+        await pilot.press("escape")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Go to: Security Groups", "Instances: Stop instance", "Clock: ×30"} <= set(titles)
+
+        clock = app.cloud.clock
+        before = clock.now()
+        await click(pilot, "#step")
+        await wait_for(pilot, lambda: clock.now() == before + 5)
+        await click(pilot, "#scale-30")
+        assert clock.scale == 30
+        assert app.screen.query_one("#step", Button).disabled
+        await pilot.press("t")  # cycles ×30 -> paused
+        assert clock.manual
+
+
+@pytest.mark.parametrize("page_id", ["load_balancers", "target_groups", "certificates"])
+async def test_load_balancing_pages_are_reachable_installed_or_not(page_id: str) -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.go_to_page(page_id)
+        await pilot.pause()
+        current = app.screen.current_page  # type: ignore[attr-defined]
+        module_name, class_name = OPTIONAL_PAGES[page_id]
+        if importlib.util.find_spec(module_name) is None:
+            assert isinstance(current, ComingSoonPage)
+            assert "coming soon" in shown(current.query_one(".coming-soon"))
+        else:
+            assert type(current).__name__ == class_name

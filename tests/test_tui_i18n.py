@@ -1,0 +1,83 @@
+"""Every console string exists in Korean and English, and the code only asks for strings that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mock_cloud.ec2.security_group import SgRule
+from tui.i18n import LocaleError, Translator, load_strings
+from tui.rules import RULE_TYPES, RuleDraft, rule_changes
+from tui.screens.instances import InstancesPage
+from tui.screens.security_groups import SecurityGroupsPage
+from tui.widgets.nav import NAV_ITEMS
+
+TUI = Path(__file__).resolve().parent.parent / "tui"
+# A quoted dotted key such as "launch.title" in the console's code (module paths excluded below).
+KEY = re.compile(r'"([a-z_]+(?:\.[a-z0-9_-]+)+)"')
+NOT_KEYS = re.compile(r"^(tui|app|instance|security_group|lb|target|tags|tg)\.")
+
+
+def test_every_string_has_both_languages() -> None:
+    strings = load_strings()
+    missing = [key for key, entry in strings.items() if not entry.get("ko") or not entry.get("en")]
+    assert not missing
+
+
+def test_every_key_the_code_uses_exists() -> None:
+    strings = load_strings()
+    used = {key for path in TUI.rglob("*.py") for key in KEY.findall(path.read_text(encoding="utf-8"))}
+    wanted = {key for key in used if not NOT_KEYS.match(key)}
+    wanted |= {f"state.{s}" for s in ("pending", "running", "stopping", "stopped", "shutting-down", "terminated")}
+    wanted |= {f"rule_type.{rule_type.key}" for rule_type in RULE_TYPES}
+    wanted |= {f"launch.allow_{kind}" for kind in ("ssh", "https", "http")}
+    wanted |= {item.label_key for item in NAV_ITEMS}
+    for page in (InstancesPage, SecurityGroupsPage):
+        wanted |= {a.label_key for a in page.ACTIONS} | {a.button_key for a in page.ACTIONS}
+        wanted |= {c.label_key for c in page.COLUMNS} | set(page.DETAIL_TABS)
+    assert sorted(wanted - set(strings)) == []
+
+
+def test_translator_formats_and_falls_back() -> None:
+    t = Translator("ko")
+    assert t("nav.instances") == "인스턴스"
+    assert t("done.stop", id="i-1") == "i-1을(를) 중지했습니다"
+    assert t("page.coming_soon").startswith("{page}")  # a missing value stays visible
+    assert t("no.such.key") == "no.such.key"
+    t.lang = "fr"
+    assert t.lang == "en" and t("nav.instances") == "Instances"
+
+
+def test_a_key_defined_twice_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("x: {en: A, ko: 가}\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("x: {en: B, ko: 나}\n", encoding="utf-8")
+    with pytest.raises(LocaleError, match="already defined"):
+        load_strings(tmp_path)
+
+
+def test_aws_console_words() -> None:
+    ko = Translator("ko")
+    assert [ko(k) for k in ("nav.security_groups", "nav.target_groups", "nav.load_balancers", "action.launch",
+                            "action.stop", "sg.inbound_rules", "col.availability_zone")] == [
+        "보안 그룹", "대상 그룹", "로드 밸런서", "인스턴스 시작", "인스턴스 중지", "인바운드 규칙", "가용 영역"]
+
+
+# -- rule editing: what "Save rules" sends to the cloud -------------------------------------------------
+
+
+def test_rule_changes_keeps_unchanged_rules_and_replaces_edited_ones() -> None:
+    http = SgRule("sgr-1", False, "tcp", 80, 80, cidr_ipv4="0.0.0.0/0")
+    ssh = SgRule("sgr-2", False, "tcp", 22, 22, cidr_ipv4="0.0.0.0/0")
+    drafts = [RuleDraft.from_rule(http), RuleDraft.from_rule(ssh)]
+    assert drafts[0].type_key == "http" and drafts[0].source_kind == "anywhere"
+    assert rule_changes([http, ssh], drafts) == ([], [])
+    drafts[1].source_kind, drafts[1].source = "custom", "10.0.0.0/8"
+    new, revoked = rule_changes([http, ssh], drafts)
+    assert revoked == ["sgr-2"] and [(s.from_port, s.cidr_ipv4) for s in new] == [(22, "10.0.0.0/8")]
+    assert rule_changes([http, ssh], []) == ([], ["sgr-1", "sgr-2"])
+    custom = RuleDraft("custom_tcp", "8000 - 8080", "group", "sg-0123456789abcdef0")
+    [spec] = rule_changes([], [custom])[0]
+    assert (spec.from_port, spec.to_port, spec.source_group_id, spec.cidr_ipv4) == (8000, 8080, "sg-0123456789abcdef0",
+                                                                                    None)

@@ -1,0 +1,154 @@
+"""The lblab console app: owns the cloud for its lifetime, the language, the clock controls and
+the command palette; the screens do the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from mock_cloud.cloud import Cloud, CloudConfig
+from tui.i18n import Translator
+from tui.localize import Localized, localize_bindings
+from tui.screens.console import ConsoleScreen
+from tui.screens.page import Page, ViewState
+from tui.widgets.header import SCALES
+from tui.widgets.nav import NAV_ITEMS
+
+# What the "step" control moves a paused clock by, in cloud seconds: enough to see a state
+# change (an instance boots in 10 s) without skipping past it.
+STEP_SECONDS = 5.0
+
+
+class LblabApp(App[int]):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "lblab"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "key.quit", priority=True),
+        # Declared here (Textual would add it itself) so that its description is translated too.
+        Binding("ctrl+p", "command_palette", "key.palette", show=False, priority=True),
+        Binding("question_mark", "help", "key.help"),
+        Binding("ctrl+l", "toggle_language", "key.language"),
+        Binding("t", "cycle_scale", "key.clock", show=False),
+        Binding("full_stop", "step_clock", "key.step", show=False),
+    ]
+    # Bumped whenever the header's clock should be redrawn (a tick, a scale change, a step).
+    clock_version = reactive(0, init=False)
+    # The AWS API endpoint's URL, once the console serves one; the header keeps a slot for it.
+    api_url: str | None = None
+
+    def __init__(self, config: CloudConfig, lang: str = "en", lab_id: str | None = None,
+                 first_page: str = "dashboard") -> None:
+        super().__init__()
+        self.cloud = Cloud(config)
+        self.t = Translator(lang)
+        self.lab_id = lab_id
+        self.first_page = first_page
+
+    async def on_mount(self) -> None:
+        localize_bindings(self, self.t)
+        await self.cloud.start()
+        self.cloud.clock.on_change(self._clock_changed)
+        self.set_interval(1.0, self._tick)
+        if self.cloud.restore_error:
+            self.notify(self.cloud.restore_error, severity="warning", timeout=15)
+        await self.push_screen(ConsoleScreen(self.first_page))
+
+    async def on_unmount(self) -> None:
+        await self.cloud.close()
+
+    @property
+    def edge_url(self) -> str | None:
+        return self.cloud.edge_url if self.cloud.edge is not None else None
+
+    # -- the clock ------------------------------------------------------------------------
+    def _tick(self) -> None:
+        if not self.cloud.clock.manual:
+            self.clock_version += 1
+
+    def _clock_changed(self) -> None:
+        self.clock_version += 1
+
+    def action_set_scale(self, scale: float) -> None:
+        self.cloud.clock.set_scale(scale)
+
+    def action_cycle_scale(self) -> None:
+        scales = [scale for _, scale in SCALES]
+        current = self.cloud.clock.scale
+        self.action_set_scale(scales[(scales.index(current) + 1) % len(scales)] if current in scales else 0.0)
+
+    def action_step_clock(self) -> None:
+        if self.cloud.clock.manual:
+            self.run_worker(self.cloud.clock.advance(STEP_SECONDS), group="clock", exclusive=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "step_clock":
+            return True if self.cloud.clock.manual else None
+        return True
+
+    # -- language, help, browser ----------------------------------------------------------------
+    async def action_toggle_language(self) -> None:
+        self.t.lang = self.t.other_lang
+        localize_bindings(self, self.t)
+        for screen in self.screen_stack:
+            if isinstance(screen, Localized):
+                await screen.relocalize()
+        self.clock_version += 1
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def open_browser(self, url: str | None = None) -> None:
+        """The Browser screen, optionally opening `url` at once (pages call this)."""
+        from tui.screens.browser import BrowserScreen
+
+        self.push_screen(BrowserScreen(url))
+
+    async def go_to_page(self, page_id: str) -> None:
+        if page_id == "browser":
+            self.open_browser()
+            return
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, ConsoleScreen):
+            self.pop_screen()
+        if isinstance(self.screen, ConsoleScreen):
+            await self.screen.show_page(page_id)
+
+    async def show_resource(self, page_id: str, key: str) -> None:
+        """Open a page with `key`'s row selected (after a wizard created it)."""
+        console = next((s for s in self.screen_stack if isinstance(s, ConsoleScreen)), None)
+        if console is not None:
+            console.views.setdefault(page_id, ViewState()).selected = key
+            await self.go_to_page(page_id)
+
+    # -- the command palette ------------------------------------------------------------------------
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=self.t("palette.placeholder")))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        t = self.t
+        for item in NAV_ITEMS:
+            yield SystemCommand(t("palette.go", page=t(item.label_key)), t("palette.go_help"),
+                                partial(self.go_to_page, item.page_id))
+        if isinstance(screen, ConsoleScreen) and isinstance(screen.current_page, Page):
+            page = screen.current_page
+            for action in page.ACTIONS:
+                yield SystemCommand(f"{t(page.title_key)}: {t(action.label_key)}", t("palette.action_help"),
+                                    partial(page.action_run, action.name))
+        for label, scale in SCALES:
+            yield SystemCommand(t("palette.clock", scale=label), t("palette.clock_help"),
+                                partial(self.action_set_scale, scale))
+        yield SystemCommand(t("palette.step", seconds=f"{STEP_SECONDS:g}"), t("clock.step_tip"), self.action_step_clock)
+        yield SystemCommand(t("palette.language"), t("palette.language_help"), self.action_toggle_language)
+        yield SystemCommand(t("key.help"), t("palette.help_help"), self.action_help)
+        yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.action_change_theme)
+        yield SystemCommand(t("key.quit"), t("palette.quit_help"), self.exit)

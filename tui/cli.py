@@ -1,0 +1,182 @@
+"""The `lblab` command: the console app, and `serve`, `labs`, `lab`, `reset`, `export`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import locale
+import os
+import signal
+import sys
+from pathlib import Path
+
+from mock_cloud import __version__
+from mock_cloud.cloud import DEFAULT_API_PORT, DEFAULT_EDGE_PORT, Cloud, CloudConfig
+from mock_cloud.store import STATE_ENV, StateStore, default_state_path
+
+LOOPBACK = "127.0.0.1"
+
+
+def _positive_scale(text: str) -> float:
+    value = float(text)
+    if value < 0 or value > 1000:
+        raise argparse.ArgumentTypeError("the time scale must be between 0 (paused) and 1000")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is a number from 0 to 65535 (0: any free port)")
+    return value
+
+
+def _cloud_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    # Subcommands repeat the options without defaults, so `lblab --seed 1 serve` keeps the seed.
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    parser.add_argument("--state", type=Path, default=default(None),
+                        help=f"state file (default: your data dir, or ${STATE_ENV})")
+    parser.add_argument("--seed", type=int, default=default(None),
+                        help="make IDs, addresses and the clock deterministic")
+    parser.add_argument("--time-scale", type=_positive_scale, default=default(1.0),
+                        help="cloud seconds per real second (30 makes a 30 s health check take 1 s; 0 pauses)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lblab",
+        description="Learn AWS load balancing in your terminal, against a local cloud that really serves traffic.",
+    )
+    parser.add_argument("--version", action="version", version=f"lblab {__version__}")
+    _cloud_options(parser, top=True)
+    parser.add_argument("--lang", choices=["ko", "en"], help="console language (default: from your locale)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the cloud headless (AWS API and internet edge) until Ctrl-C")
+    _cloud_options(serve)
+    serve.add_argument("--port", type=_port, default=DEFAULT_API_PORT, help="AWS API port (default 4566)")
+    serve.add_argument("--edge-port", type=_port, default=DEFAULT_EDGE_PORT,
+                       help="internet edge proxy port (default 4580)")
+    serve.add_argument("--bind", default=LOOPBACK,
+                       help="address to listen on (default 127.0.0.1; anything else exposes the cloud to your network)")
+
+    commands.add_parser("labs", help="list the guided labs")
+    lab = commands.add_parser("lab", help="open the console on a guided lab")
+    lab.add_argument("lab_id", metavar="ID")
+    _cloud_options(lab)
+    lab.add_argument("--lang", choices=["ko", "en"], default=argparse.SUPPRESS)
+
+    reset = commands.add_parser("reset", help="wipe the saved cloud (instances, load balancers, lab progress)")
+    reset.add_argument("--state", type=Path, default=argparse.SUPPRESS)
+    reset.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+    export = commands.add_parser("export", help="print what you built as AWS CLI commands or a CloudFormation template")
+    export.add_argument("--format", choices=["aws-cli", "cloudformation"], required=True)
+    export.add_argument("--state", type=Path, default=argparse.SUPPRESS)
+    return parser
+
+
+def default_lang() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    code = locale.getlocale()[0] or ""
+    return "ko" if code.lower().startswith("ko") else "en"
+
+
+def cloud_config(args: argparse.Namespace, edge_port: int | None = DEFAULT_EDGE_PORT) -> CloudConfig:
+    return CloudConfig(
+        seed=args.seed,
+        time_scale=args.time_scale,
+        state_path=args.state or default_state_path(),
+        edge_port=edge_port,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return asyncio.run(serve(args))
+    if args.command == "reset":
+        return reset(args)
+    if args.command == "labs":
+        return list_labs()
+    if args.command == "export":
+        from mock_cloud.export import export_command
+
+        return export_command(args.format, args.state or default_state_path())
+    from tui.app import LblabApp
+
+    app = LblabApp(cloud_config(args), lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None))
+    app.run()
+    return app.return_code or 0
+
+
+def list_labs() -> int:
+    print("No guided labs are installed yet.")
+    return 0
+
+
+def reset(args: argparse.Namespace) -> int:
+    store = StateStore(args.state or default_state_path())
+    if not store.path.exists() and not store.data_dir.exists():
+        print(f"Nothing to reset: {store.path} does not exist.")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("lblab reset: refusing to wipe without confirmation; pass --yes.", file=sys.stderr)
+            return 1
+        answer = input(f"Wipe the cloud saved in {store.path}? All instances and load balancers go. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was changed.")
+            return 1
+    store.wipe()
+    print(f"Reset: {store.path} removed.")
+    return 0
+
+
+async def serve(args: argparse.Namespace) -> int:
+    if args.bind != LOOPBACK:
+        print(f"WARNING: listening on {args.bind}: anyone who can reach this address can drive your cloud.",
+              file=sys.stderr)
+    config = cloud_config(args, edge_port=args.edge_port)
+    config.edge_host = args.bind
+    cloud = Cloud(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await cloud.start()
+    from mock_cloud.api.server import ApiServer
+
+    api = ApiServer(cloud, host=args.bind, port=args.port)
+    try:
+        await api.start()
+    except OSError as exc:
+        await cloud.close()
+        print(f"lblab: cannot serve the AWS API on {args.bind}:{args.port} ({exc.strerror}); pick another --port",
+              file=sys.stderr)
+        return 1
+    if cloud.restore_error:
+        print(f"lblab: {cloud.restore_error}", file=sys.stderr)
+    print(f"lblab {__version__} serving region {cloud.region} (time scale x{cloud.clock.scale:g})")
+    print(f"  AWS API (EC2 + ELBv2): {api.url}  (aws --endpoint-url {api.url} ec2 describe-instances)")
+    print(f"  internet edge (HTTP proxy): http://{args.bind}:{cloud.edge.port if cloud.edge else '-'}")
+    print(f"  state file: {config.state_path}")
+    edge_port = cloud.edge.port if cloud.edge else "-"
+    print(f"  try: curl -x http://127.0.0.1:{edge_port} http://<public-ip-or-dns-name>/")
+    print("Ctrl-C stops.", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await api.stop()
+        await cloud.close()
+    print("lblab: stopped; state saved.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

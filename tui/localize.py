@@ -1,0 +1,54 @@
+"""Key bindings and screens in the learner's language, switchable while the console runs.
+
+`BINDINGS` descriptions are i18n keys (e.g. `Binding("x", "run('stop')", "action.stop")`).
+Textual copies a class's bindings into each node when it is created; `localize_bindings`
+swaps that copy for one whose descriptions are translated, so the footer, the help screen
+and the command palette all speak the current language. Screens re-render themselves from
+their own state when the language changes (`LocalizedScreen.relocalize`), so a screen must
+keep what the learner typed in attributes, not only in its widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding, BindingsMap
+from textual.dom import DOMNode
+
+if TYPE_CHECKING:
+    from tui.i18n import Translator
+
+
+def localize_bindings(node: DOMNode, t: Translator) -> None:
+    source = type(node)._merged_bindings
+    if source is None:
+        return
+    node._bindings = BindingsMap.from_keys(
+        {key: [_translated(binding, t) for binding in bindings] for key, bindings in source.key_to_bindings.items()}
+    )
+
+
+def is_console_binding(node: DOMNode, binding: Binding, t: Translator) -> bool:
+    """Whether `binding` is one of ours (its class declared it with an i18n key), not one of the
+    keys Textual's own widgets bring (cursor moves, copy…)."""
+    source = type(node)._merged_bindings
+    declared = source.key_to_bindings.get(binding.key, []) if source else []
+    return any(b.action == binding.action and t.has(b.description) for b in declared)
+
+
+def _translated(binding: Binding, t: Translator) -> Binding:
+    return replace(binding, description=t(binding.description), tooltip=t(binding.tooltip) if binding.tooltip else "")
+
+
+class Localized:
+    """Mixin for screens and widgets whose BINDINGS carry i18n keys."""
+
+    def on_mount(self) -> None:
+        localize_bindings(self, self.app.t)  # type: ignore[arg-type, attr-defined]
+
+    async def relocalize(self) -> None:
+        """After a language switch: translate the bindings and compose again from state."""
+        localize_bindings(self, self.app.t)  # type: ignore[arg-type, attr-defined]
+        await self.recompose()  # type: ignore[attr-defined]
+        self.refresh_bindings()  # type: ignore[attr-defined]

@@ -1,0 +1,153 @@
+"""Security group rules as the console presents them: a *type* (HTTP, SSH, …) stands for a
+protocol and port range, a *source* is anywhere, a CIDR block or another group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mock_cloud.ec2.security_group import SecurityGroup, SgRule
+from mock_cloud.ec2.service import RuleSpec
+
+ANYWHERE_IPV4 = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class RuleType:
+    key: str  # id and i18n key suffix (`rule_type.<key>`)
+    protocol: str
+    ports: tuple[int, int] | None  # None: the learner types the port range
+
+    @property
+    def fixed(self) -> bool:
+        return self.ports is not None
+
+
+RULE_TYPES: tuple[RuleType, ...] = (
+    RuleType("custom_tcp", "tcp", None),
+    RuleType("custom_udp", "udp", None),
+    RuleType("all_tcp", "tcp", (0, 65535)),
+    RuleType("all_udp", "udp", (0, 65535)),
+    RuleType("all_icmp", "icmp", (-1, -1)),
+    RuleType("all_traffic", "-1", (-1, -1)),
+    RuleType("ssh", "tcp", (22, 22)),
+    RuleType("http", "tcp", (80, 80)),
+    RuleType("https", "tcp", (443, 443)),
+)
+RULE_TYPE_BY_KEY = {rule_type.key: rule_type for rule_type in RULE_TYPES}
+
+
+def rule_type_of(rule: SgRule) -> RuleType:
+    """The most specific type that describes `rule` (the console shows 'HTTP', not 'Custom TCP 80')."""
+    for rule_type in reversed(RULE_TYPES):
+        same_ports = rule_type.ports == (rule.from_port, rule.to_port)
+        if rule_type.fixed and rule_type.protocol == rule.protocol and same_ports:
+            return rule_type
+    return RULE_TYPE_BY_KEY["custom_udp" if rule.protocol == "udp" else "custom_tcp"]
+
+
+def protocol_text(protocol: str) -> str:
+    return "All" if protocol == "-1" else protocol.upper()
+
+
+def port_text(rule: SgRule) -> str:
+    if rule.from_port == -1:
+        return "All"
+    if rule.from_port == rule.to_port:
+        return str(rule.from_port)
+    return f"{rule.from_port} - {rule.to_port}"
+
+
+def peer_text(rule: SgRule, groups: dict[str, SecurityGroup]) -> str:
+    if rule.cidr_ipv4:
+        return rule.cidr_ipv4
+    group = groups.get(rule.referenced_group_id or "")
+    return f"{rule.referenced_group_id} / {group.group_name}" if group else rule.referenced_group_id or ""
+
+
+def parse_port_range(text: str) -> tuple[int | None, int | None]:
+    """'80' or '8000-8080' (spaces allowed); what does not parse is passed on as None for the
+    cloud to reject in AWS's words."""
+    parts = [part.strip() for part in text.replace("–", "-").split("-")]
+    try:
+        numbers = [int(part) for part in parts]
+    except ValueError:
+        return None, None
+    if len(numbers) == 1:
+        return numbers[0], numbers[0]
+    if len(numbers) == 2:
+        return numbers[0], numbers[1]
+    return None, None
+
+
+@dataclass
+class RuleDraft:
+    """One row of a rule editor, as the learner has filled it in."""
+
+    type_key: str = "custom_tcp"
+    port_range: str = ""
+    source_kind: str = "custom"  # "anywhere" | "custom" | "group"
+    source: str = ""  # a CIDR block, or a group ID when source_kind is "group"
+    description: str = ""
+
+    @classmethod
+    def from_rule(cls, rule: SgRule) -> RuleDraft:
+        rule_type = rule_type_of(rule)
+        if rule.referenced_group_id:
+            kind, source = "group", rule.referenced_group_id
+        else:
+            kind, source = ("anywhere" if rule.cidr_ipv4 == ANYWHERE_IPV4 else "custom"), rule.cidr_ipv4 or ""
+        ports = "" if rule_type.fixed else port_text(rule)
+        return cls(rule_type.key, ports, kind, source, rule.description)
+
+    @classmethod
+    def preset(cls, type_key: str, anywhere: bool = True) -> RuleDraft:
+        return cls(type_key, "", "anywhere" if anywhere else "custom", ANYWHERE_IPV4 if anywhere else "")
+
+    @property
+    def rule_type(self) -> RuleType:
+        return RULE_TYPE_BY_KEY[self.type_key]
+
+    def port_display(self) -> str:
+        ports = self.rule_type.ports
+        if ports is None:
+            return self.port_range
+        if ports[0] == -1:
+            return "All"
+        return str(ports[0]) if ports[0] == ports[1] else f"{ports[0]} - {ports[1]}"
+
+    def to_spec(self) -> RuleSpec:
+        rule_type = self.rule_type
+        from_port, to_port = rule_type.ports if rule_type.ports else parse_port_range(self.port_range)
+        source = ANYWHERE_IPV4 if self.source_kind == "anywhere" else self.source.strip()
+        is_group = self.source_kind == "group"
+        return RuleSpec(
+            protocol=rule_type.protocol,
+            from_port=from_port,
+            to_port=to_port,
+            cidr_ipv4=None if is_group else source or None,
+            source_group_id=(source or None) if is_group else None,
+            description=self.description.strip(),
+        )
+
+
+def spec_of(rule: SgRule) -> RuleSpec:
+    return RuleSpec(rule.protocol, rule.from_port, rule.to_port, rule.cidr_ipv4, rule.referenced_group_id,
+                    rule.description)
+
+
+def rule_changes(current: list[SgRule], drafts: list[RuleDraft]) -> tuple[list[RuleSpec], list[str]]:
+    """What saving an edited rule list does: (rules to authorize, IDs of rules to revoke).
+
+    A row that states an existing rule exactly keeps it; every other row is a new rule, and
+    every existing rule no row states goes — as the console's "Save rules" does.
+    """
+    remaining = list(current)
+    new_specs: list[RuleSpec] = []
+    for draft in drafts:
+        spec = draft.to_spec()
+        match = next((rule for rule in remaining if spec_of(rule) == spec), None)
+        if match is None:
+            new_specs.append(spec)
+        else:
+            remaining.remove(match)
+    return new_specs, [rule.rule_id for rule in remaining]

@@ -1,0 +1,151 @@
+"""The console frame: header, navigation, the current page, footer; cloud events fan out to pages."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, OptionList
+
+from mock_cloud.events import Event
+from tui.localize import Localized
+from tui.screens.page import BasePage, Page, ViewState
+from tui.tasks import follow_events
+from tui.widgets.header import ConsoleHeader
+from tui.widgets.nav import NAV_ITEMS, Navigation
+
+PageFactory = Callable[[ViewState], BasePage]
+
+# Pages another engineer installs: (module, class). Until a module exists its entry shows "coming soon".
+OPTIONAL_PAGES = {
+    "target_groups": ("tui.screens.target_groups", "TargetGroupsPage"),
+    "load_balancers": ("tui.screens.load_balancers", "LoadBalancersPage"),
+    "certificates": ("tui.screens.elb_certificates", "CertificatesPage"),
+}
+
+
+def page_factory(page_id: str) -> PageFactory:
+    if page_id == "dashboard":
+        from tui.screens.dashboard import DashboardPage
+
+        return DashboardPage
+    if page_id == "instances":
+        from tui.screens.instances import InstancesPage
+
+        return InstancesPage
+    if page_id == "security_groups":
+        from tui.screens.security_groups import SecurityGroupsPage
+
+        return SecurityGroupsPage
+    module_name, class_name = OPTIONAL_PAGES[page_id]
+    try:
+        return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+    except ModuleNotFoundError as missing:
+        if missing.name != module_name:
+            raise  # the page exists but is broken: say so rather than hide it
+    from tui.screens.dashboard import ComingSoonPage
+
+    title_key = next(item.label_key for item in NAV_ITEMS if item.page_id == page_id)
+    return lambda view: ComingSoonPage(title_key, view)
+
+
+class ConsoleScreen(Localized, Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "key.back", show=False),
+        *(Binding(str(n), f"show_page('{item.page_id}')", item.label_key, show=False)
+          for n, item in enumerate(NAV_ITEMS, start=1)),
+    ]
+
+    def __init__(self, first_page: str = "dashboard") -> None:
+        super().__init__()
+        self.page_id = first_page
+        self.history: list[str] = []
+        self.views: dict[str, ViewState] = {}
+
+    def compose(self) -> ComposeResult:
+        yield ConsoleHeader()
+        with Horizontal(id="body"):
+            yield Navigation()
+            yield ContentSwitcher(id="main")
+        yield Footer(compact=True)
+
+    async def on_mount(self) -> None:
+        follow_events(self, (), self._cloud_changed)
+        await self.show_page(self.page_id, remember=False)
+
+    async def relocalize(self) -> None:
+        await super().relocalize()
+        await self.show_page(self.page_id, remember=False)
+
+    @property
+    def current_page(self) -> BasePage | None:
+        switcher = self.query_one("#main", ContentSwitcher)
+        return switcher.visible_content if isinstance(switcher.visible_content, BasePage) else None
+
+    async def show_page(self, page_id: str, remember: bool = True) -> None:
+        if page_id == "browser":
+            self.app.open_browser()  # type: ignore[attr-defined]
+            return
+        if remember and page_id != self.page_id:
+            self.history.append(self.page_id)
+        self.page_id = page_id
+        switcher = self.query_one("#main", ContentSwitcher)
+        widget_id = f"page-{page_id}"
+        try:
+            page: BasePage | None = switcher.get_child_by_id(widget_id, BasePage)
+        except NoMatches:
+            page = None
+        if page is None:
+            page = page_factory(page_id)(self.views.setdefault(page_id, ViewState()))
+            page.id = widget_id
+            await switcher.add_content(page, set_current=True)
+        else:
+            switcher.current = widget_id
+            page.stale = False
+            page.refresh_page()
+        self._arrived(page_id, page)
+
+    def _arrived(self, page_id: str, page: BasePage) -> None:
+        t = self.app.t  # type: ignore[attr-defined]
+        title = t(page.title_key)
+        self.query_one(ConsoleHeader).set_location(title if title.startswith("EC2") else f"EC2 › {title}")
+        self.query_one(Navigation).mark(page_id)
+        if isinstance(page, Page):
+            page.table.focus()
+        elif self.focused is None or not self.focused.is_attached:
+            self.query_one(Navigation).focus()
+        self.refresh_bindings()
+
+    async def action_show_page(self, page_id: str) -> None:
+        await self.show_page(page_id)
+
+    async def action_back(self) -> None:
+        if self.history:
+            await self.show_page(self.history.pop(), remember=False)
+
+    @on(OptionList.OptionSelected, "#nav")
+    async def _nav_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            await self.show_page(event.option.id)
+
+    @on(BasePage.Navigate)
+    async def _navigate(self, event: BasePage.Navigate) -> None:
+        await self.show_page(event.page_id)
+
+    def _cloud_changed(self, batch: list[Event]) -> None:
+        kinds = {event.kind for event in batch}
+        current = self.current_page
+        for page in self.query_one("#main", ContentSwitcher).query_children(BasePage):
+            if not page.wants(kinds):
+                continue
+            if page is current:
+                page.refresh_page()
+            else:
+                page.stale = True

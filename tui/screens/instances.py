@@ -1,0 +1,192 @@
+"""EC2 › Instances: the table, the instance actions and the Details / Security / Networking / User data tabs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from mock_cloud.ec2.catalogue import IMAGES
+from mock_cloud.ec2.instance import Instance
+from mock_cloud.ec2.service import USER_DATA_LIMIT
+from tui.format import cloud_time, plain, state_text
+from tui.screens.page import Column, Page, PageAction, Row
+from tui.widgets.details import field_grid, note, rules_table, script_text, section
+
+RUNNING = "running"
+
+
+class InstancesPage(Page):
+    TITLE_KEY = "nav.instances"
+    EVENT_KINDS = ("instance.", "security_group.", "tags.")
+    FILTER_KEY = "instances.filter"
+    EMPTY_KEY = "instances.empty"
+    COLUMNS = (
+        Column("name", "col.name"),
+        Column("instance_id", "col.instance_id"),
+        Column("state", "col.instance_state"),
+        Column("type", "col.instance_type"),
+        Column("az", "col.availability_zone"),
+        Column("public_ip", "col.public_ipv4_short"),
+        Column("private_ip", "col.private_ipv4_short"),
+    )
+    ACTIONS = (
+        PageAction("launch", "l", "action.launch", needs_selection=False, variant="primary"),
+        PageAction("connect", "c", "action.connect"),
+        PageAction("browse", "b", "action.browse", short_key="short.browse"),
+        PageAction("system_log", "g", "action.system_log", short_key="short.system_log"),
+        PageAction("start", "s", "action.start", short_key="short.start"),
+        PageAction("stop", "x", "action.stop", confirm_key="confirm.stop", short_key="short.stop"),
+        PageAction("reboot", "R", "action.reboot", confirm_key="confirm.reboot", short_key="short.reboot"),
+        PageAction("terminate", "delete", "action.terminate", confirm_key="confirm.terminate",
+                   short_key="short.terminate"),
+    )
+    DETAIL_TABS = ("tab.details", "tab.security", "tab.networking", "tab.user_data")
+
+    def instances(self) -> list[Instance]:
+        return self.cloud.ec2.describe_instances()
+
+    def instance(self, key: str) -> Instance | None:
+        return self.cloud.ec2.instances.get(key)
+
+    def rows(self) -> Iterable[Row]:
+        for i in self.instances():
+            yield Row(i.instance_id, (
+                plain(i.name),
+                plain(i.instance_id),
+                state_text(self.app, i.state, self.t(f"state.{i.state}")),
+                plain(i.instance_type),
+                plain(i.availability_zone),
+                plain(i.public_ip),
+                plain(i.private_ip),
+            ))
+
+    def describe(self, key: str) -> str:
+        instance = self.instance(key)
+        return f"{key} ({instance.name})" if instance and instance.name else key
+
+    def can(self, action: str, key: str | None) -> bool:
+        instance = self.instance(key) if key else None
+        if instance is None:
+            return action == "launch"
+        state = instance.state
+        return {
+            "connect": state == RUNNING,
+            "browse": bool(instance.public_ip),
+            "start": state == "stopped",
+            "stop": state in (RUNNING, "pending"),
+            "reboot": state == RUNNING,
+            "terminate": state not in ("shutting-down", "terminated"),
+        }.get(action, True)
+
+    # -- actions ------------------------------------------------------------------------
+    def perform_launch(self, key: str | None) -> None:
+        from tui.screens.launch_wizard import LaunchWizardScreen
+
+        self.app.push_screen(LaunchWizardScreen())
+
+    def perform_connect(self, key: str | None) -> None:
+        from tui.screens.connect import ConnectScreen
+
+        assert key is not None
+        self.app.push_screen(ConnectScreen(key))
+
+    def perform_browse(self, key: str | None) -> None:
+        instance = self.instance(key or "")
+        if instance is not None and instance.public_ip:
+            self.app.open_browser(f"http://{instance.public_ip}/")  # type: ignore[attr-defined]
+
+    def perform_system_log(self, key: str | None) -> None:
+        from tui.screens.system_log import SystemLogScreen
+
+        assert key is not None
+        self.app.push_screen(SystemLogScreen(key))
+
+    def perform_start(self, key: str | None) -> None:
+        self._change_state(key, "start_instances", "done.start")
+
+    def perform_stop(self, key: str | None) -> None:
+        self._change_state(key, "stop_instances", "done.stop")
+
+    def perform_reboot(self, key: str | None) -> None:
+        self._change_state(key, "reboot_instances", "done.reboot")
+
+    def perform_terminate(self, key: str | None) -> None:
+        self._change_state(key, "terminate_instances", "done.terminate")
+
+    def _change_state(self, key: str | None, method: str, done_key: str) -> None:
+        assert key is not None
+        call = getattr(self.cloud.ec2, method)
+        self.call_cloud(lambda: call([key]), done_key, id=key)
+
+    # -- detail tabs ------------------------------------------------------------------------
+    def detail(self, tab: str, key: str) -> RenderableType:
+        instance = self.instance(key)
+        if instance is None:
+            return ""
+        render = {
+            "tab.details": self._details,
+            "tab.security": self._security,
+            "tab.networking": self._networking,
+            "tab.user_data": self._user_data,
+        }[tab]
+        return render(instance)
+
+    def _details(self, i: Instance) -> RenderableType:
+        t = self.t
+        image = IMAGES.get(i.image_id)
+        reason = i.state_transition_reason or ""
+        return field_grid([
+            (t("col.instance_id"), i.instance_id),
+            (t("col.public_ipv4"), i.public_ip),
+            (t("col.instance_state"), t(f"state.{i.state}")),
+            (t("col.private_ipv4"), i.private_ip),
+            (t("col.instance_type"), i.instance_type),
+            (t("field.public_dns"), i.public_dns_name),
+            (t("field.ami_id"), i.image_id),
+            (t("field.private_dns"), i.private_dns_name),
+            (t("field.ami_name"), image.name if image else ""),
+            (t("field.key_pair"), i.key_name),
+            (t("field.launch_time"), cloud_time(i.launch_time)),
+            (t("field.state_reason"), reason),
+        ], columns=2)
+
+    def _security(self, i: Instance) -> RenderableType:
+        t = self.t
+        groups = self.cloud.ec2.security_groups
+        attached = [groups[g] for g in i.security_group_ids if g in groups]
+        names = ", ".join(f"{g.group_id} ({g.group_name})" for g in attached)
+        inbound = [rule for g in attached for rule in g.ingress]
+        outbound = [rule for g in attached for rule in g.egress]
+        return Group(
+            field_grid([(t("field.security_groups"), names)], columns=1),
+            section(t("sg.inbound_rules"), rules_table(t, inbound, groups, egress=False)),
+            section(t("sg.outbound_rules"), rules_table(t, outbound, groups, egress=True)),
+        )
+
+    def _networking(self, i: Instance) -> RenderableType:
+        t = self.t
+        fields = field_grid([
+            (t("col.public_ipv4"), i.public_ip),
+            (t("col.private_ipv4"), i.private_ip),
+            (t("field.public_dns"), i.public_dns_name),
+            (t("field.private_dns"), i.private_dns_name),
+            (t("field.vpc_id"), i.vpc_id),
+            (t("field.subnet_id"), i.subnet_id),
+            (t("col.availability_zone"), i.availability_zone),
+            (t("field.auto_public_ip"), t("enabled" if i.associate_public_ip else "disabled")),
+        ], columns=2)
+        hint = note(t("instances.browse_hint", ip=i.public_ip)) if i.public_ip else note(t("instances.no_public_ip"))
+        return Group(fields, hint)
+
+    def _user_data(self, i: Instance) -> RenderableType:
+        t = self.t
+        if not i.user_data:
+            return Text(t("instances.no_user_data"), style="dim")
+        size = len(i.user_data.encode("utf-8"))
+        return Group(
+            note(t("instances.user_data_note", size=size, limit=USER_DATA_LIMIT)),
+            Text(""),
+            script_text(i.user_data),
+        )

@@ -1,0 +1,54 @@
+"""Actions › Monitor and troubleshoot › Get system log: the instance's console output, kept current."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from mock_cloud.events import Event
+from tui.localize import Localized
+from tui.tasks import follow_events
+from tui.widgets.header import ConsoleHeader
+
+
+class SystemLogScreen(Localized, Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "key.back")]
+
+    def __init__(self, instance_id: str) -> None:
+        super().__init__()
+        self.instance_id = instance_id
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t  # type: ignore[attr-defined]
+        yield ConsoleHeader(t("syslog.title", instance=self.instance_id))
+        yield Static(t("syslog.note"), classes="screen-note", markup=False)
+        yield TextArea(self._text(), id="system-log", read_only=True, soft_wrap=False, show_line_numbers=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        follow_events(self, ("instance.",), self._changed)
+        self.query_one("#system-log", TextArea).focus()
+        self._scroll_to_end()
+
+    def _text(self) -> str:
+        instance = self.app.cloud.ec2.instances.get(self.instance_id)  # type: ignore[attr-defined]
+        if instance is None:
+            return ""
+        return instance.console_output or self.app.t("syslog.empty")  # type: ignore[attr-defined,no-any-return]
+
+    def _changed(self, batch: list[Event]) -> None:
+        if any(self.instance_id in event.resource_id for event in batch):
+            area = self.query_one("#system-log", TextArea)
+            text = self._text()
+            if text != area.text:
+                area.load_text(text)
+                self._scroll_to_end()
+
+    def _scroll_to_end(self) -> None:
+        area = self.query_one("#system-log", TextArea)
+        area.move_cursor(area.document.end)
+        area.scroll_end(animate=False)

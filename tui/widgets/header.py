@@ -1,0 +1,62 @@
+"""The console's header: where you are, the region, the cloud clock with its controls, the endpoints."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label
+
+from tui.format import cloud_time
+
+# Clock buttons: (label, time scale); 0 pauses.
+SCALES = (("||", 0.0), ("×1", 1.0), ("×10", 10.0), ("×30", 30.0))
+
+
+class ConsoleHeader(Vertical):
+    def __init__(self, location: str = "") -> None:
+        super().__init__(id="header")
+        self.location = location
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t  # type: ignore[attr-defined]
+        with Horizontal(id="header-top"):
+            yield Label("▣ lblab", id="brand")
+            yield Label(self.location, id="location")
+            yield Label(t("header.region", region=self.app.cloud.region), id="region")  # type: ignore[attr-defined]
+        with Horizontal(id="header-clock"):
+            yield Label(id="clock")
+            for label, scale in SCALES:
+                yield _control(label, f"scale-{scale:g}", f"app.set_scale({scale})",
+                               t("clock.scale_tip", scale=f"{scale:g}"))
+            yield _control(t("clock.step"), "step", "app.step_clock", t("clock.step_tip"))
+            yield Label(id="endpoints")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "clock_version", self._show_clock)
+
+    def set_location(self, location: str) -> None:
+        self.location = location
+        self.query_one("#location", Label).update(location)
+
+    def _show_clock(self) -> None:
+        t = self.app.t  # type: ignore[attr-defined]
+        clock = self.app.cloud.clock  # type: ignore[attr-defined]
+        state = t("clock.paused") if clock.manual else t("clock.running", scale=f"{clock.scale:g}")
+        self.query_one("#clock", Label).update(f"{cloud_time(clock.now())} · {state}")
+        for _, scale in SCALES:
+            self.query_one(f"#scale-{scale:g}", Button).variant = "primary" if clock.scale == scale else "default"
+        self.query_one("#step", Button).disabled = not clock.manual
+        self.query_one("#endpoints", Label).update(self._endpoints())
+
+    def _endpoints(self) -> str:
+        t = self.app.t  # type: ignore[attr-defined]
+        edge = self.app.edge_url or t("edge.off")  # type: ignore[attr-defined]
+        api = self.app.api_url or "–"  # type: ignore[attr-defined]
+        return f"{t('header.edge')} {edge} · {t('header.api')} {api}"
+
+
+def _control(label: str, id: str, action: str, tooltip: str) -> Button:
+    """A clock button: clickable, but never takes the keyboard focus away from the page."""
+    button = Button(label, id=id, action=action, compact=True, tooltip=tooltip)
+    button.can_focus = False
+    return button

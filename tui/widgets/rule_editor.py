@@ -1,0 +1,145 @@
+"""The inbound/outbound rule editor: one row per rule (type, protocol, port range, source, description)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select
+
+from tui.rules import ANYWHERE_IPV4, RULE_TYPES, RuleDraft, protocol_text
+
+SOURCE_KINDS = ("custom", "anywhere", "group")
+
+
+class RuleRow(Horizontal):
+    """Edits one RuleDraft in place; its events stop here so the screen's form never sees them."""
+
+    def __init__(self, draft: RuleDraft, groups: list[tuple[str, str]], egress: bool) -> None:
+        super().__init__(classes="rule-row")
+        self.draft = draft
+        self.groups = groups
+        self.egress = egress
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t  # type: ignore[attr-defined]
+        draft = self.draft
+        yield Select([(t(f"rule_type.{rt.key}"), rt.key) for rt in RULE_TYPES], value=draft.type_key,
+                     allow_blank=False, compact=True, classes="rule-type")
+        yield Label(classes="rule-protocol")
+        yield Input(draft.port_range, placeholder="0 - 65535", compact=True, classes="rule-ports")
+        yield Select([(t(f"rule_source.{kind}"), kind) for kind in SOURCE_KINDS], value=draft.source_kind,
+                     allow_blank=False, compact=True, classes="rule-source-kind")
+        yield Input(draft.source if draft.source_kind != "group" else "", placeholder="10.0.0.0/16",
+                    compact=True, classes="rule-cidr")
+        group_value = draft.source if draft.source_kind == "group" and draft.source else Select.NULL
+        yield Select(self.groups, value=group_value, prompt=t("rule_source.pick_group"), compact=True,
+                     classes="rule-group")
+        yield Input(draft.description, placeholder=t("rule.description_placeholder"), compact=True,
+                    classes="rule-description")
+        yield Button("✕", compact=True, classes="rule-delete", tooltip=t("rule.delete"))
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        """Fixed types show their ports; the source field matches the source kind."""
+        draft = self.draft
+        self.query_one(".rule-protocol", Label).update(protocol_text(draft.rule_type.protocol))
+        ports = self.query_one(".rule-ports", Input)
+        ports.disabled = draft.rule_type.fixed
+        if draft.rule_type.fixed:
+            ports.value = draft.port_display()
+        cidr = self.query_one(".rule-cidr", Input)
+        cidr.display = draft.source_kind != "group"
+        cidr.disabled = draft.source_kind == "anywhere"
+        if draft.source_kind == "anywhere":
+            cidr.value = ANYWHERE_IPV4
+        self.query_one(".rule-group", Select).display = draft.source_kind == "group"
+
+    @on(Select.Changed, ".rule-type")
+    def _type(self, event: Select.Changed) -> None:
+        event.stop()
+        was_fixed = self.draft.rule_type.fixed
+        self.draft.type_key = str(event.value)
+        if was_fixed and not self.draft.rule_type.fixed:
+            self.query_one(".rule-ports", Input).value = ""
+        self._show()
+
+    @on(Select.Changed, ".rule-source-kind")
+    def _source_kind(self, event: Select.Changed) -> None:
+        event.stop()
+        self.draft.source_kind = str(event.value)
+        if self.draft.source_kind == "custom":
+            self.query_one(".rule-cidr", Input).value = ""
+        self._show()
+
+    @on(Select.Changed, ".rule-group")
+    def _group(self, event: Select.Changed) -> None:
+        event.stop()
+        if self.draft.source_kind == "group":
+            self.draft.source = "" if event.value is Select.NULL else str(event.value)
+
+    @on(Input.Changed, ".rule-ports")
+    def _ports(self, event: Input.Changed) -> None:
+        event.stop()
+        if not self.draft.rule_type.fixed:
+            self.draft.port_range = event.value
+
+    @on(Input.Changed, ".rule-cidr")
+    def _cidr(self, event: Input.Changed) -> None:
+        event.stop()
+        if self.draft.source_kind != "group":
+            self.draft.source = event.value
+
+    @on(Input.Changed, ".rule-description")
+    def _description(self, event: Input.Changed) -> None:
+        event.stop()
+        self.draft.description = event.value
+
+
+class RuleEditor(Vertical):
+    """All rules of one direction; edits the given list of drafts in place."""
+
+    def __init__(self, drafts: list[RuleDraft], groups: list[tuple[str, str]], egress: bool,
+                 id: str | None = None) -> None:
+        super().__init__(id=id, classes="rule-editor")
+        self.drafts = drafts
+        self.groups = groups
+        self.egress = egress
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t  # type: ignore[attr-defined]
+        with Horizontal(classes="rule-head"):
+            for key, css in (("col.type", "rule-type"), ("col.protocol", "rule-protocol"),
+                             ("col.port_range", "rule-ports"),
+                             ("col.destination" if self.egress else "col.source", "rule-source-kind"),
+                             ("rule.cidr_or_group", "rule-cidr"), ("col.description", "rule-description")):
+                yield Label(t(key), classes=css)
+        yield Vertical(*(RuleRow(draft, self.groups, self.egress) for draft in self.drafts), classes="rule-rows")
+        yield Label(t("sg.no_rules"), classes="rule-empty field-hint")
+        yield Button(t("rule.add"), classes="rule-add", compact=True)
+
+    def on_mount(self) -> None:
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        self.query_one(".rule-empty").display = not self.drafts
+
+    @on(Button.Pressed, ".rule-add")
+    async def _add(self, event: Button.Pressed) -> None:
+        event.stop()
+        draft = RuleDraft()
+        self.drafts.append(draft)
+        row = RuleRow(draft, self.groups, self.egress)
+        await self.query_one(".rule-rows").mount(row)
+        self._show_empty()
+        row.query_one(".rule-type", Select).focus()
+
+    @on(Button.Pressed, ".rule-delete")
+    async def _delete(self, event: Button.Pressed) -> None:
+        event.stop()
+        row = next(ancestor for ancestor in event.button.ancestors if isinstance(ancestor, RuleRow))
+        self.drafts[:] = [draft for draft in self.drafts if draft is not row.draft]
+        await row.remove()
+        self._show_empty()
