@@ -13,7 +13,7 @@ import contextlib
 import heapq
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -106,19 +106,6 @@ class Clock:
                 self._sleeping.discard(task)
             if not future.done():
                 future.cancel()
-
-    async def timeout(self, seconds: float, awaitable: Awaitable[T]) -> T:
-        """Await with a deadline in cloud time; raises TimeoutError like asyncio.timeout."""
-        work = asyncio.ensure_future(awaitable)
-        timer = asyncio.ensure_future(self.sleep(seconds))
-        try:
-            done, _ = await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-        if work in done:
-            return work.result()
-        work.cancel()
-        raise TimeoutError(f"timed out after {seconds} s of cloud time")
 
     def spawn(self, coro: Coroutine[Any, Any, T], name: str | None = None) -> asyncio.Task[T]:
         """Start a cloud activity; advance() waits for activities to settle between timers."""

@@ -69,16 +69,6 @@ async def test_changing_scale_reschedules_sleepers() -> None:
     await clock.close()
 
 
-async def test_cloud_timeout() -> None:
-    clock = Clock(scale=0, start=0.0)
-    never = asyncio.get_running_loop().create_future()
-    waiter = clock.spawn(clock.timeout(5, never))
-    await clock.advance(5)
-    with pytest.raises(TimeoutError):
-        await waiter
-    await clock.close()
-
-
 def test_negative_scale_is_refused() -> None:
     with pytest.raises(ValueError):
         Clock(scale=-1)

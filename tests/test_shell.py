@@ -9,6 +9,7 @@ import pytest
 
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.shell import Shell, run_user_data
+from tests.conftest import SEED_USER_DATA
 
 HOSTNAME = "ip-172-31-5-10.ap-northeast-2.compute.internal"
 METADATA = {
@@ -23,21 +24,6 @@ METADATA = {
     "security-groups": "web-sg",
 }
 
-# Verbatim from the learner's notes, Korean comments included.
-SEED_USER_DATA = """#!/bin/bash
-# Use this for your user data (script from top to bottom)
-# install httpd (Linux 2 version)
-#패키지 업데이트
-yum update -y
-#아파치 웹서버 설치
-yum install -y httpd
-#아파치 웹서버 실행
-systemctl start httpd
-#부팅시 아파치 웹서버 자동 실행
-systemctl enable httpd
-#간단한 html을 아파치 루트 디렉토리에 생성
-echo "<h1>Hello World from $(hostname -f)</h1>" > /var/www/html/index.html
-"""
 
 
 def make_os(distro: str = "al2023") -> InstanceOS:

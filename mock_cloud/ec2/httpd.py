@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
+from typing import cast
 from urllib.parse import quote, unquote, urlsplit
 
 from mock_cloud.ec2.vfs import VirtualFS
@@ -487,8 +488,8 @@ class _HttpProtocol(asyncio.Protocol):
 
     # -- asyncio callbacks ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport, but not necessarily asyncio's own class (uvloop has its own).
+        self._transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self._peer = peer[0] if peer else "-"
         self._server._connections.add(self)

@@ -10,7 +10,7 @@ import asyncio
 import base64
 import binascii
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +100,9 @@ class Ec2Service:
         """After a restart: bring every instance back to where it was heading."""
         for instance in self.instances.values():
             if instance.state in ("pending", "running"):
-                self._spawn(instance, self._boot(instance, first=instance.state == "pending"))
+                # first=True: user data that a crash kept from running (it runs some seconds after
+                # `running`) still runs, exactly once: _boot skips it when it has already run.
+                self._spawn(instance, self._boot(instance, first=True))
             elif instance.state == "stopping":
                 self._spawn(instance, self._stop(instance))
             elif instance.state == "shutting-down":
@@ -342,21 +344,7 @@ class Ec2Service:
                     "IncorrectInstanceState",
                     f"This instance '{instance.instance_id}' is not in a state from which it can be stopped.",
                 )
-        changes = []
-        for instance in instances:
-            changes.append((instance, instance.state))
-            if instance.state in ("stopping", "stopped"):
-                continue
-            now = self.ctx.clock.now()
-            instance.state = "stopping"
-            instance.state_transition_reason = f"User initiated ({lifecycle.gmt(now)})"
-            instance.state_reason = {
-                "Code": "Client.UserInitiatedShutdown",
-                "Message": "Client.UserInitiatedShutdown: User initiated shutdown",
-            }
-            self._spawn(instance, self._stop(instance))
-        self._announce(instances)
-        return changes
+        return self._shut_down(instances, "stopping", ("stopping", "stopped"), self._stop)
 
     async def start_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
         instances = [self.instance(i) for i in instance_ids]
@@ -392,18 +380,28 @@ class Ec2Service:
 
     async def terminate_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
         instances = [self.instance(i) for i in instance_ids]
+        return self._shut_down(instances, "shutting-down", ("shutting-down", "terminated"), self._terminate)
+
+    def _shut_down(
+        self,
+        instances: list[Instance],
+        state: str,
+        already: tuple[str, ...],
+        then: Callable[[Instance], Coroutine[Any, Any, None]],
+    ) -> list[tuple[Instance, str]]:
+        """A user-initiated stop or terminate: (instance, previous state) pairs, as the API reports them."""
         changes = []
         for instance in instances:
             changes.append((instance, instance.state))
-            if instance.state in ("shutting-down", "terminated"):
-                continue
-            instance.state = "shutting-down"
+            if instance.state in already:
+                continue  # asking again is not an error on AWS
+            instance.state = state
             instance.state_transition_reason = f"User initiated ({lifecycle.gmt(self.ctx.clock.now())})"
             instance.state_reason = {
                 "Code": "Client.UserInitiatedShutdown",
                 "Message": "Client.UserInitiatedShutdown: User initiated shutdown",
             }
-            self._spawn(instance, self._terminate(instance))
+            self._spawn(instance, then(instance))
         self._announce(instances)
         return changes
 
