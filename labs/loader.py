@@ -19,6 +19,11 @@ from labs.schema import Field, Int, ListOf, Record, SchemaError, Str, Tagged, Te
 from labs.text import Text
 
 LABS_DIR = Path(__file__).parent
+# Far beyond any real lab (at most 25 KB, 800 values, nested a dozen levels), far below harm: the
+# pure-Python YAML parser takes about a second per 30 000 values.
+MAX_FILE_BYTES = 512 * 1024
+MAX_NODES = 20_000
+MAX_DEPTH = 64
 _ID = Str(pattern=r"[a-z0-9][a-z0-9-]*", pattern_text="an id (lower-case letters, digits and hyphens)")
 _TEXT = TextKind(check=placeholder_problem)
 
@@ -83,20 +88,33 @@ def _load(path: Path, directory: Path | None, loading: tuple[str, ...]) -> Lab:
     if not path.is_file():
         raise LabLoadError(path, 0, "no such lab file")
     try:
-        root = yaml.compose(path.read_text("utf-8"))
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise LabLoadError(path, 0, f"the file is over {MAX_FILE_BYTES // 1024} KB; a lab is a few KB of YAML")
+        text = path.read_text("utf-8")
+        root = yaml.compose(text, Loader=_GuardedLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, most control characters)
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise LabLoadError(path, line, f"invalid YAML: the character {_shown(exc.character)} is not allowed in YAML",
+                           column) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        column = mark.column + 1 if mark is not None else 0
-        raise LabLoadError(path, line, f"invalid YAML: {getattr(exc, 'problem', None) or exc}", column) from None
-    except (OSError, UnicodeDecodeError) as exc:
+        raise _yaml_error(path, exc) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        column = exc.start - (exc.object.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LabLoadError(path, line, f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot start a "
+                                       "character (lab files are UTF-8)", column) from None
+    except OSError as exc:
         raise LabLoadError(path, 0, f"cannot read the file: {exc}") from None
     if root is None:
         raise LabLoadError(path, 1, "the file is empty; expected a lab (a mapping with id, title, steps, ...)")
+    _check_expansion(path, root)
     try:
         values = _LAB.convert(root, "")
     except SchemaError as exc:
         raise LabLoadError(path, exc.line, str(exc), exc.column) from None
+    except yaml.YAMLError as exc:  # a value YAML itself cannot build, e.g. an unknown !!tag
+        raise _yaml_error(path, exc) from None
     lab = _build(values, path)
     if lab.id != path.stem:
         id_node = next(value for key, value in root.value if key.value == "id")
@@ -105,6 +123,59 @@ def _load(path: Path, directory: Path | None, loading: tuple[str, ...]) -> Lab:
                            id_node.start_mark.column + 1)
     _check_references(lab, directory, (*loading, lab.id))
     return lab
+
+
+def _shown(character: int | str) -> str:
+    return f"U+{character if isinstance(character, int) else ord(character[:1] or ' '):04X}"
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> LabLoadError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 0
+    column = mark.column + 1 if mark is not None else 0
+    return LabLoadError(path, line, f"invalid YAML: {getattr(exc, 'problem', None) or exc}", column)
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """The safe loader, refusing (with the line) what would exhaust the composer, which recurses:
+    nesting deeper than MAX_DEPTH, and more than MAX_NODES values."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+        self._depth += 1
+        self._nodes += 1
+        if self._depth > MAX_DEPTH or self._nodes > MAX_NODES:
+            mark = self.peek_event().start_mark
+            problem = (f"nested more than {MAX_DEPTH} levels deep" if self._depth > MAX_DEPTH
+                       else f"more than {MAX_NODES} YAML values")
+            raise yaml.MarkedYAMLError(problem=problem, problem_mark=mark)
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+def _check_expansion(path: Path, root: yaml.Node) -> None:
+    """Aliases make the composed document a graph: refuse one that expands past the limits (a
+    'billion laughs') or that contains itself, before anything walks it."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    visited = 0
+    while stack:
+        node, depth = stack.pop()
+        visited += 1
+        if visited > MAX_NODES or depth > MAX_DEPTH:
+            raise LabLoadError(path, node.start_mark.line + 1,
+                               "anchors and aliases expand this file beyond what a lab can be (or into itself)",
+                               node.start_mark.column + 1)
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += [(key, depth + 1), (value, depth + 1)]
 
 
 def _build(values: dict[str, Any], path: Path) -> Lab:

@@ -73,7 +73,7 @@ class ProgressStore:
                 raise ValueError(f"version {document.get('version')!r}, expected {VERSION}")
             self._labs = {k: LabProgress.from_dict(v) for k, v in document["labs"].items()}
             self.active = document.get("active")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             # Progress is a convenience: a bad file means starting the labs afresh, never failing to start.
             self.error = f"lab progress in {self.path} could not be read ({exc}); starting afresh"
             self._labs, self.active = {}, None

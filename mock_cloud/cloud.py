@@ -37,6 +37,8 @@ class CloudConfig:
     state_path: Path | None = None  # None: nothing is saved (tests, throw-away clouds)
     edge_port: int | None = DEFAULT_EDGE_PORT  # None: no edge; 0: any free port
     edge_host: str = "127.0.0.1"
+    # Listening on anything but loopback must be asked for explicitly (`lblab serve --bind`).
+    allow_non_loopback: bool = False
     drop_timeout: float = 10.0  # real seconds a dropped connection hangs before the edge gives up
     start_time: float | None = None  # cloud epoch; seeded clouds start at a fixed moment
 
@@ -94,7 +96,8 @@ class Cloud:
         self.save()
         if self.config.edge_port is not None:
             self.edge = InternetEdge(
-                self.resolve, self.config.edge_host, self.config.edge_port, self.config.drop_timeout
+                self.resolve, self.config.edge_host, self.config.edge_port, self.config.drop_timeout,
+                allow_non_loopback=self.config.allow_non_loopback,
             )
             await self.edge.start()
         for service in self.services:
@@ -143,14 +146,31 @@ class Cloud:
             return None
         if state is None:
             return None
-        self.clock.resume_at(state["clock"])
-        version, internal, gauss = state["id_rng"]
-        self.ids._rng.setstate((version, tuple(internal), gauss))
-        self.ec2.load(state["ec2"])
-        for service in self.services:
-            if service is not self.ec2 and service.state_key in state:
-                service.load(state[service.state_key])
+        fresh_clock = self.clock.now()
+        try:
+            self.clock.resume_at(float(state["clock"]))
+            version, internal, gauss = state["id_rng"]
+            self.ids._rng.setstate((version, tuple(internal), gauss))
+            self.ec2.load(state["ec2"])
+            for service in self.services:
+                if service is not self.ec2 and service.state_key in state:
+                    service.load(state[service.state_key])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Valid JSON of the wrong shape (edited by hand, or from a future lblab): set it aside
+            # like a corrupt file and start afresh, rather than fail to start at all.
+            self._forget_partial_load()
+            self.clock.resume_at(fresh_clock)
+            try:
+                self.store.reject(f"the state file {self.store.path} does not hold a usable cloud "
+                                  f"({type(exc).__name__}: {exc})")
+            except StateError as error:
+                self.restore_error = str(error)
+            return None
         return state
+
+    def _forget_partial_load(self) -> None:
+        self.ec2.load({"vpcs": [], "subnets": [], "security_groups": [], "instances": []})
+        self.elbv2.load({"load_balancers": [], "target_groups": [], "listeners": [], "certificates": None})
 
     # -- the internet ------------------------------------------------------------------
     def resolve(self, host: str, port: int, scheme: str) -> Route:
@@ -182,7 +202,7 @@ class Cloud:
     def edge_url(self) -> str:
         if self.edge is None:
             raise RuntimeError("the internet edge is not running")
-        return f"http://127.0.0.1:{self.edge.port}"
+        return self.edge.url
 
     async def fetch(
         self,

@@ -34,6 +34,22 @@ UPSTREAM_TIMEOUT = 60.0  # like nginx's proxy_read_timeout: how long we wait for
 LINGER_TIMEOUT = 2.0
 
 _LOOPBACK_HOSTS = frozenset(("127.0.0.1", "localhost", "::1"))
+_WILDCARD_HOSTS = frozenset(("", "0.0.0.0", "::"))
+
+
+def check_bind_host(host: str, allow_non_loopback: bool, what: str) -> None:
+    """Servers of the cloud listen on loopback; any other address only when explicitly asked for
+    (`lblab serve --bind`, which warns that whoever reaches it can drive the cloud)."""
+    if host in _LOOPBACK_HOSTS:
+        return
+    if not allow_non_loopback:
+        raise ValueError(f"{what} listens on loopback only, not {host!r} (lblab serve --bind ADDRESS exposes it "
+                         "on purpose)")
+
+
+def local_host(bind_host: str) -> str:
+    """The address a client on this machine uses to reach a server bound to `bind_host`."""
+    return "127.0.0.1" if bind_host in _WILDCARD_HOSTS else bind_host
 _HOP_BY_HOP = frozenset(
     (
         "connection",
@@ -183,7 +199,7 @@ def _parse_authority(authority: str, default_port: int | None) -> tuple[str, int
         if default_port is None:
             raise _BadRequest(f"missing port in {authority!r}")
         return host, default_port
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise _BadRequest(f"bad port in {authority!r}")
     return host, int(port_text)
 
@@ -235,7 +251,7 @@ def _request_body_framing(head: _Head) -> tuple[bool, int]:
         return True, 0
     if length is None:
         return False, 0
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):
         raise _BadRequest(f"bad Content-Length {length[:40]!r}")
     return False, int(length)
 
@@ -570,7 +586,7 @@ class _ClientConnection:
             if rechunk:
                 headers.append(("Transfer-Encoding", "chunked"))
         elif length is not None:
-            if not length.isdigit():
+            if not (length.isascii() and length.isdigit()):
                 raise _BadUpstream(f"bad Content-Length {length!r}")
             pieces = _iter_exact(upstream.reader, int(length))
         else:
@@ -605,7 +621,7 @@ def _parse_response(raw: bytes) -> _Response:
     except _BadRequest as exc:
         raise _BadUpstream(str(exc)) from None
     parts = head.start_line.split(" ", 2)
-    if len(parts) < 2 or parts[0] not in ("HTTP/1.1", "HTTP/1.0") or not parts[1].isdigit():
+    if len(parts) < 2 or parts[0] not in ("HTTP/1.1", "HTTP/1.0") or not (parts[1].isascii() and parts[1].isdigit()):
         raise _BadUpstream(f"bad status line {head.start_line[:80]!r}")
     keep_alive = parts[0] == "HTTP/1.1" and "close" not in head.tokens("connection")
     return _Response(head, int(parts[1]), keep_alive)
@@ -616,10 +632,10 @@ class InternetEdge:
     """The internet as seen from the learner's machine: an HTTP proxy on a loopback port."""
 
     def __init__(
-        self, resolve: Resolver, host: str = "127.0.0.1", port: int = 4580, drop_timeout: float = 10.0
+        self, resolve: Resolver, host: str = "127.0.0.1", port: int = 4580, drop_timeout: float = 10.0,
+        *, allow_non_loopback: bool = False,
     ) -> None:
-        if host not in _LOOPBACK_HOSTS:
-            raise ValueError(f"the edge listens on loopback only, not {host!r}")
+        check_bind_host(host, allow_non_loopback, "the internet edge")
         self._resolve = resolve
         self._host = host
         self._port = port
@@ -630,6 +646,15 @@ class InternetEdge:
     @property
     def port(self) -> int:
         return self._port
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def url(self) -> str:
+        """The proxy URL a client on this machine uses."""
+        return f"http://{local_host(self._host)}:{self._port}"
 
     async def start(self) -> int:
         """Start listening; returns the actual port (useful with port=0)."""
@@ -654,11 +679,11 @@ class InternetEdge:
     def usage(self) -> str:
         return (
             f"This is the lblab internet edge, an HTTP proxy. Use it as a proxy, e.g.\n"
-            f"  curl -x http://{self._host}:{self._port} http://<public-ip-or-dns-name>/\n"
+            f"  curl -x {self.url} http://<public-ip-or-dns-name>/\n"
         )
 
     def is_self(self, host: str, port: int) -> bool:
-        return host in _LOOPBACK_HOSTS and port == self._port
+        return (host in _LOOPBACK_HOSTS or host == self._host) and port == self._port
 
     def route(self, request: _Request) -> Route | None:
         """The cloud's verdict on a destination; None if the resolver itself failed."""

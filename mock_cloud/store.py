@@ -7,11 +7,13 @@ never a mix. A file that cannot be read is moved aside (never overwritten) and r
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 STATE_VERSION = 1
 STATE_ENV = "LBLAB_STATE"
@@ -46,14 +48,20 @@ class StateStore:
     def save(self, state: dict[str, Any]) -> None:
         payload = json.dumps({"version": STATE_VERSION, "state": state}, separators=(",", ":"))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp = self._temp_path(os.getpid())
         try:
-            os.write(fd, payload.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.fchmod(fd, 0o600)  # a temp file left by an earlier process keeps its old mode
+                _write_all(fd, payload.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except BaseException:
+            # Disk full, a signal ...: the old state stays, and no half-written temp file is left behind.
+            tmp.unlink(missing_ok=True)
+            raise
         dir_fd = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -63,11 +71,12 @@ class StateStore:
 
     def load(self) -> dict[str, Any] | None:
         """The saved state, or None when there is none yet."""
+        self._remove_stale_temp_files()
         if not self.path.exists():
             return None
         try:
             document = json.loads(self.path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             self._quarantine(f"the state file {self.path} is corrupt ({exc})")
         if not isinstance(document, dict) or not isinstance(document.get("state"), dict):
             self._quarantine(f"the state file {self.path} is not an lblab state file")
@@ -79,14 +88,61 @@ class StateStore:
         return document["state"]
 
     def wipe(self) -> None:
-        for path in (self.path,):
-            path.unlink(missing_ok=True)
-        if self.data_dir.exists():
-            for child in sorted(self.data_dir.rglob("*"), reverse=True):
-                child.rmdir() if child.is_dir() else child.unlink()
-            self.data_dir.rmdir()
+        """Remove the state file, its temp files and the data directory; a symbolic link in there is
+        removed as a link, never followed: nothing outside is touched."""
+        self.path.unlink(missing_ok=True)
+        if self.path.parent.is_dir():
+            for tmp in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+                tmp.unlink(missing_ok=True)
+        if self.data_dir.is_symlink():
+            self.data_dir.unlink()
+        elif self.data_dir.exists():
+            shutil.rmtree(self.data_dir)
 
-    def _quarantine(self, reason: str) -> None:
+    def _temp_path(self, pid: int) -> Path:
+        return self.path.with_name(f".{self.path.name}.{pid}.tmp")
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files of saves that a crash (SIGKILL, power loss) cut short: never renamed, never needed.
+        A live process's temp file is left alone: it may be saving this very moment."""
+        if not self.path.parent.is_dir():
+            return
+        for tmp in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            pid_text = tmp.name[len(self.path.name) + 2 : -len(".tmp")]
+            if pid_text.isascii() and pid_text.isdigit() and not _alive(int(pid_text)):
+                tmp.unlink(missing_ok=True)
+
+    def reject(self, reason: str) -> NoReturn:
+        """Set aside a state file that loaded but cannot be used; raises StateError."""
+        self._quarantine(reason)
+
+    def _quarantine(self, reason: str) -> NoReturn:
         moved = self.path.with_name(f"{self.path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        for n in range(2, 1000):  # bounded; a second bad file in the same second must not replace the first
+            if not moved.exists():
+                break
+            moved = moved.with_name(f"{self.path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
         os.replace(self.path, moved)
         raise StateError(f"{reason}. It was moved to {moved}; lblab starts with a fresh cloud.", moved)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write may write less than asked (a signal, a nearly full disk): loop until all is out."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(f"could not write the state file ({written} bytes written)")
+        view = view[written:]
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    return True

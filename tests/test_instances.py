@@ -206,3 +206,11 @@ async def test_instance_state_errors(cloud: Cloud) -> None:
     assert instance.instance_id in cloud.ec2.instances
     await cloud.clock.advance(700)
     assert instance.instance_id not in cloud.ec2.instances
+
+
+async def test_guest_logs_carry_cloud_time(cloud: Cloud) -> None:
+    [instance] = await cloud.ec2.run_instances(user_data=SEED_USER_DATA)
+    await boot(cloud)
+    # A seeded cloud starts on 2026-01-01; the host's wall clock says otherwise.
+    log = instance.os.fs.read_text("/var/log/cloud-init-output.log")
+    assert "finished at Thu, 01 Jan 2026 00:00:25 +0000" in log

@@ -10,7 +10,6 @@ import importlib.util
 import re
 from collections.abc import Callable
 
-import pytest
 from textual import events
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -30,7 +29,7 @@ from tui.screens.page import Page
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 from tui.screens.system_log import SystemLogScreen
 
-SIZE = (160, 48)
+SIZE = (120, 40)
 HELLO = re.compile(r"<h1>Hello World from (ip-172-31-\d+-\d+)\.ap-northeast-2\.compute\.internal</h1>")
 
 
@@ -164,7 +163,7 @@ async def test_launch_errors_are_shown_in_the_form_in_aws_words() -> None:
 # -- instance actions -------------------------------------------------------------------------------
 
 
-async def test_stop_and_start_ask_and_follow_the_cloud() -> None:
+async def test_stop_start_reboot_and_terminate_ask_and_follow_the_cloud() -> None:
     app = app_with_edge()
     async with app.run_test(size=SIZE) as pilot:
         await populate(app.cloud)
@@ -198,25 +197,19 @@ async def test_stop_and_start_ask_and_follow_the_cloud() -> None:
         answer = await app.cloud.fetch(f"http://{instance.public_ip}/")
         assert answer.status == 200 and "Hello World" in answer.text
 
-
-async def test_terminate_and_reboot_ask_too() -> None:
-    app = app_with_edge()
-    async with app.run_test(size=SIZE) as pilot:
-        await populate(app.cloud)
-        await pilot.press("2")
-        instance_id = await select_row(pilot, "spare")
-        await pilot.press("R")  # reboot does not apply to a stopped instance
+        spare_id = await select_row(pilot, "spare")
+        await pilot.press("R")  # reboot does not apply to a stopped instance: nothing opens
         assert isinstance(app.screen, ConsoleScreen)
-        await pilot.press("delete")
+        await pilot.press("delete")  # terminate asks; Escape cancels
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
-        assert app.cloud.ec2.instance(instance_id).state == "stopped"
+        assert app.cloud.ec2.instance(spare_id).state == "stopped"
         await pilot.press("delete")
         await pilot.click("#confirm")
-        await wait_for(pilot, lambda: app.cloud.ec2.instance(instance_id).state == "shutting-down")
+        await wait_for(pilot, lambda: cell(app, spare_id, "state") == "● Shutting-down")
 
 
-async def test_connect_and_stop_httpd_takes_the_site_down() -> None:
+async def test_system_log_then_connect_and_stop_httpd_takes_the_site_down() -> None:
     app = app_with_edge()
     async with app.run_test(size=SIZE) as pilot:
         await populate(app.cloud)
@@ -224,6 +217,12 @@ async def test_connect_and_stop_httpd_takes_the_site_down() -> None:
         instance_id = await select_row(pilot, "server-1")
         instance = app.cloud.ec2.instance(instance_id)
         assert (await app.cloud.fetch(f"http://{instance.public_ip}/")).status == 200
+
+        await pilot.press("g")
+        assert isinstance(app.screen, SystemLogScreen)
+        text = app.screen.query_one("#system-log", TextArea).text
+        assert "cloud-init" in text and text == app.cloud.ec2.get_console_output(instance_id)
+        await pilot.press("escape")
 
         await pilot.press("c")
         assert isinstance(app.screen, ConnectScreen)
@@ -252,20 +251,6 @@ async def test_connect_and_stop_httpd_takes_the_site_down() -> None:
         await paste(pilot, "exit")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
-
-
-async def test_system_log_shows_the_console_output() -> None:
-    app = app_with_edge()
-    async with app.run_test(size=SIZE) as pilot:
-        await populate(app.cloud)
-        await pilot.press("2")
-        instance_id = await select_row(pilot, "server-1")
-        await pilot.press("g")
-        assert isinstance(app.screen, SystemLogScreen)
-        text = app.screen.query_one("#system-log", TextArea).text
-        assert "cloud-init" in text and text == app.cloud.ec2.get_console_output(instance_id)
-        await pilot.press("escape")
-        assert isinstance(app.screen, ConsoleScreen)
 
 
 async def test_browser_opens_an_instance_and_counts_who_answers() -> None:
@@ -357,7 +342,7 @@ async def test_create_a_security_group_with_the_mouse_and_fix_an_error() -> None
         assert [(r.from_port, r.to_port, r.cidr_ipv4) for r in group.ingress] == [(8080, 8080, "10.0.0.0/8")]
 
 
-async def test_edit_inbound_rules_adds_and_removes() -> None:
+async def test_edit_inbound_rules_then_delete_groups() -> None:
     app = app_with_edge()
     async with app.run_test(size=SIZE) as pilot:
         await populate(app.cloud)
@@ -375,17 +360,13 @@ async def test_edit_inbound_rules_adds_and_removes() -> None:
         group = app.cloud.ec2.security_group(group_id)
         assert sorted((r.from_port, r.description) for r in group.ingress) == [(80, "HTTP"), (443, "")]
 
+        await pilot.press("delete", "enter")  # web-sg is still used by two instances
 
-async def test_delete_security_group_confirms_and_reports_dependencies() -> None:
-    app = app_with_edge()
-    async with app.run_test(size=SIZE) as pilot:
-        await populate(app.cloud)
-        await pilot.press("3")
-        await select_row(pilot, "web-sg")
-        await pilot.press("delete", "enter")
-        await wait_for(pilot, lambda: app._notifications)
-        [note] = list(app._notifications)
-        assert note.message.startswith("DependencyViolation: resource sg-") and note.severity == "error"
+        def errors() -> list[str]:
+            return [note.message for note in app._notifications if note.severity == "error"]
+
+        await wait_for(pilot, errors)
+        assert errors() == [f"DependencyViolation: resource {group_id} has a dependent object"]
 
         alb_id = await select_row(pilot, "demo-sg-load-balancer")
         await pilot.press("delete")
@@ -465,16 +446,15 @@ async def test_help_palette_and_clock_controls() -> None:
         assert clock.manual
 
 
-@pytest.mark.parametrize("page_id", ["load_balancers", "target_groups", "certificates"])
-async def test_load_balancing_pages_are_reachable_installed_or_not(page_id: str) -> None:
+async def test_load_balancing_pages_are_reachable_installed_or_not() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await app.go_to_page(page_id)
-        await pilot.pause()
-        current = app.screen.current_page  # type: ignore[attr-defined]
-        module_name, class_name = OPTIONAL_PAGES[page_id]
-        if importlib.util.find_spec(module_name) is None:
-            assert isinstance(current, ComingSoonPage)
-            assert "coming soon" in shown(current.query_one(".coming-soon"))
-        else:
-            assert type(current).__name__ == class_name
+        for page_id, (module_name, class_name) in OPTIONAL_PAGES.items():
+            await app.go_to_page(page_id)
+            await pilot.pause()
+            current = app.screen.current_page  # type: ignore[attr-defined]
+            if importlib.util.find_spec(module_name) is None:
+                assert isinstance(current, ComingSoonPage)
+                assert "coming soon" in shown(current.query_one(".coming-soon"))
+            else:
+                assert type(current).__name__ == class_name

@@ -114,15 +114,15 @@ def test_instance_user_data_tab_ko(snap_compare) -> None:
 
 def test_launch_wizard_with_user_data(snap_compare) -> None:
     async def fill(pilot: Pilot[int]) -> None:
-        pilot.app.screen.query_one("#name", Input).value = "server-3"
-        advanced = pilot.app.screen.query_one("#advanced")
-        advanced.scroll_visible(animate=False, top=True)
+        screen = pilot.app.screen
+        screen.query_one("#name", Input).value = "server-3"
+        screen.query_one("#advanced CollapsibleTitle").focus()
+        await pilot.press("enter")  # opens Advanced details
+        screen.query_one("#user_data").focus()
         await pilot.pause()
-        await pilot.click("#advanced CollapsibleTitle")
-        await pilot.click("#user_data")
         pilot.app.post_message(events.Paste(LAB_USER_DATA))
-        await pilot.pause()
-        advanced.scroll_visible(animate=False, top=True)
+        await until(pilot, lambda: screen.form.user_data == LAB_USER_DATA)  # type: ignore[attr-defined]
+        screen.query_one("#advanced").scroll_visible(animate=False, top=True)
 
     assert snap_compare(demo_app("en"), terminal_size=SIZE, run_before=scenario(["2", "l"], fill))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -16,10 +16,14 @@ from textual.screen import Screen
 from mock_cloud.cloud import Cloud, CloudConfig
 from tui.i18n import Translator
 from tui.localize import Localized, localize_bindings
+from tui.ports import port_is_free
 from tui.screens.console import ConsoleScreen
 from tui.screens.page import Page, ViewState
 from tui.widgets.header import SCALES
 from tui.widgets.nav import NAV_ITEMS
+
+if TYPE_CHECKING:
+    from mock_cloud.api.server import ApiServer
 
 # What the "step" control moves a paused clock by, in cloud seconds: enough to see a state
 # change (an instance boots in 10 s) without skipping past it.
@@ -44,24 +48,54 @@ class LblabApp(App[int]):
     api_url: str | None = None
 
     def __init__(self, config: CloudConfig, lang: str = "en", lab_id: str | None = None,
-                 first_page: str = "dashboard") -> None:
+                 first_page: str = "dashboard", api_port: int | None = None) -> None:
+        """`api_port`: serve the AWS API while the console runs (the `lblab` command asks for
+        4566; tests leave it off so that nothing on screen depends on a port)."""
         super().__init__()
         self.cloud = Cloud(config)
         self.t = Translator(lang)
         self.lab_id = lab_id
         self.first_page = first_page
+        self.api_port = api_port
+        self.api: ApiServer | None = None
 
     async def on_mount(self) -> None:
         localize_bindings(self, self.t)
+        notices = self._claim_edge_port()
         await self.cloud.start()
+        if self.api_port is not None:
+            notices += await self._start_api(self.api_port)
         self.cloud.clock.on_change(self._clock_changed)
         self.set_interval(1.0, self._tick)
-        if self.cloud.restore_error:
-            self.notify(self.cloud.restore_error, severity="warning", timeout=15)
+        for notice in notices + ([self.cloud.restore_error] if self.cloud.restore_error else []):
+            self.notify(notice, severity="warning", timeout=15)
         await self.push_screen(ConsoleScreen(self.first_page))
 
     async def on_unmount(self) -> None:
+        if self.api is not None:
+            await self.api.stop()
         await self.cloud.close()
+
+    # -- endpoints ----------------------------------------------------------------------------
+    def _claim_edge_port(self) -> list[str]:
+        """A console must start even when another lblab holds the usual port: take a free one."""
+        config = self.cloud.config
+        if not config.edge_port or port_is_free(config.edge_host, config.edge_port):
+            return []
+        busy, config.edge_port = config.edge_port, 0
+        return [self.t("notice.port_busy", what=self.t("notice.edge"), port=busy)]
+
+    async def _start_api(self, port: int) -> list[str]:
+        from mock_cloud.api.server import ApiServer
+
+        notices = []
+        if port and not port_is_free("127.0.0.1", port):
+            notices.append(self.t("notice.port_busy", what="AWS API", port=port))
+            port = 0
+        self.api = ApiServer(self.cloud, port=port)
+        await self.api.start()
+        self.api_url = self.api.url
+        return notices
 
     @property
     def edge_url(self) -> str | None:

@@ -103,21 +103,37 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "reset":
         return reset(args)
     if args.command == "labs":
-        return list_labs()
+        return list_labs(args.lang or default_lang())
+    if args.command == "lab" and not lab_exists(args.lab_id):
+        return 2
     if args.command == "export":
         from mock_cloud.export import export_command
 
         return export_command(args.format, args.state or default_state_path())
     from tui.app import LblabApp
 
-    app = LblabApp(cloud_config(args), lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None))
+    app = LblabApp(cloud_config(args), lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None),
+                   api_port=DEFAULT_API_PORT)
     app.run()
     return app.return_code or 0
 
 
-def list_labs() -> int:
-    print("No guided labs are installed yet.")
+def list_labs(lang: str) -> int:
+    from labs import format_lab_list
+
+    print(format_lab_list(lang))
     return 0
+
+
+def lab_exists(lab_id: str) -> bool:
+    from labs import list_labs as known_labs
+
+    labs = {info.id: info for info in known_labs()}
+    if lab_id in labs and not labs[lab_id].broken:
+        return True
+    problem = f"is broken: {labs[lab_id].error}" if lab_id in labs else "does not exist"
+    print(f"lblab: the lab '{lab_id}' {problem}. `lblab labs` lists the labs.", file=sys.stderr)
+    return False
 
 
 def reset(args: argparse.Namespace) -> int:
@@ -144,15 +160,22 @@ async def serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
     config = cloud_config(args, edge_port=args.edge_port)
     config.edge_host = args.bind
+    config.allow_non_loopback = args.bind != LOOPBACK  # --bind given: exposing the cloud is intended
     cloud = Cloud(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await cloud.start()
+    try:
+        await cloud.start()
+    except OSError as exc:
+        await cloud.close()
+        print(f"lblab: cannot serve the internet edge on {args.bind}:{args.edge_port} ({exc.strerror or exc}); "
+              "pick another --edge-port", file=sys.stderr)
+        return 1
     from mock_cloud.api.server import ApiServer
 
-    api = ApiServer(cloud, host=args.bind, port=args.port)
+    api = ApiServer(cloud, host=args.bind, port=args.port, allow_non_loopback=config.allow_non_loopback)
     try:
         await api.start()
     except OSError as exc:
@@ -164,10 +187,10 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"lblab: {cloud.restore_error}", file=sys.stderr)
     print(f"lblab {__version__} serving region {cloud.region} (time scale x{cloud.clock.scale:g})")
     print(f"  AWS API (EC2 + ELBv2): {api.url}  (aws --endpoint-url {api.url} ec2 describe-instances)")
-    print(f"  internet edge (HTTP proxy): http://{args.bind}:{cloud.edge.port if cloud.edge else '-'}")
+    edge_url = cloud.edge_url if cloud.edge else "-"
+    print(f"  internet edge (HTTP proxy): {edge_url}")
     print(f"  state file: {config.state_path}")
-    edge_port = cloud.edge.port if cloud.edge else "-"
-    print(f"  try: curl -x http://127.0.0.1:{edge_port} http://<public-ip-or-dns-name>/")
+    print(f"  try: curl -x {edge_url} http://<public-ip-or-dns-name>/")
     print("Ctrl-C stops.", flush=True)
     try:
         await stop.wait()

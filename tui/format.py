@@ -48,6 +48,11 @@ def cloud_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
 
 
+def iso_time(epoch: float) -> str:
+    """AWS's timestamp form, e.g. in the launch wizard's group description."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch))
+
+
 def plain(value: object) -> Text:
     """A table cell that is never parsed as markup (names may contain '[')."""
     return Text(DASH if value in (None, "") else str(value), no_wrap=True)

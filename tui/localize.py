@@ -4,7 +4,7 @@
 Textual copies a class's bindings into each node when it is created; `localize_bindings`
 swaps that copy for one whose descriptions are translated, so the footer, the help screen
 and the command palette all speak the current language. Screens re-render themselves from
-their own state when the language changes (`LocalizedScreen.relocalize`), so a screen must
+their own state when the language changes (`Localized.relocalize`), so a screen must
 keep what the learner typed in attributes, not only in its widgets.
 """
 
@@ -42,13 +42,23 @@ def _translated(binding: Binding, t: Translator) -> Binding:
 
 
 class Localized:
-    """Mixin for screens and widgets whose BINDINGS carry i18n keys."""
+    """Mixin for screens and widgets whose BINDINGS carry i18n keys.
 
-    def on_mount(self) -> None:
+    Put what `compose` alone does not set up (live values, focus, replayed output) in
+    `composed()`: it runs once mounted (after the class's own on_mount) and again after the
+    recompose a language switch does. One-time setup (event subscriptions) stays in on_mount.
+    """
+
+    async def on_mount(self) -> None:
         localize_bindings(self, self.app.t)  # type: ignore[arg-type, attr-defined]
+        await self.composed()
+
+    async def composed(self) -> None:
+        """Bring freshly composed widgets up to date with the screen's state."""
 
     async def relocalize(self) -> None:
         """After a language switch: translate the bindings and compose again from state."""
         localize_bindings(self, self.app.t)  # type: ignore[arg-type, attr-defined]
         await self.recompose()  # type: ignore[attr-defined]
+        await self.composed()
         self.refresh_bindings()  # type: ignore[attr-defined]

@@ -23,6 +23,8 @@ INT32 = (-(2**31), 2**31 - 1)
 _INDEX = re.compile(r"\d{1,9}")  # longer "indexes" are noise, not list positions
 _INTEGER = re.compile(r"[+-]?\d{1,19}")
 _MESSAGE_VALUE_LIMIT = 100
+# The deepest parameter of any schema has 8 parts (Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight).
+MAX_KEY_PARTS = 16
 
 
 @dataclass
@@ -55,8 +57,11 @@ class Dialect:
 def unflatten(pairs: Iterable[tuple[str, str]]) -> Node:
     root = Node()
     for key, value in pairs:
+        parts = key.split(".", MAX_KEY_PARTS)
+        if len(parts) > MAX_KEY_PARTS:
+            continue  # deeper than any schema: noise, and building it would tie up the event loop
         node = root
-        for part in key.split("."):
+        for part in parts:
             node = node.children.setdefault(part, Node())
         node.value = value
     return root

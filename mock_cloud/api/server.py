@@ -22,6 +22,7 @@ from aiohttp import web
 from mock_cloud import __version__
 from mock_cloud.api import ec2_handlers, elbv2_handlers, query, xml
 from mock_cloud.api.actions import ActionTable
+from mock_cloud.edge import check_bind_host, local_host
 from mock_cloud.errors import CloudError
 
 if TYPE_CHECKING:
@@ -65,7 +66,9 @@ def detect_service(authorization: str, version: str | None, action: str | None) 
 class ApiServer:
     """The Query endpoint of one cloud; `await start()` returns the bound port (0 picks a free one)."""
 
-    def __init__(self, cloud: Cloud, host: str = "127.0.0.1", port: int = 4566) -> None:
+    def __init__(self, cloud: Cloud, host: str = "127.0.0.1", port: int = 4566, *,
+                 allow_non_loopback: bool = False) -> None:
+        check_bind_host(host, allow_non_loopback, "the AWS API")
         self.cloud = cloud
         self.host = host
         self.port = port
@@ -73,7 +76,7 @@ class ApiServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{local_host(self.host)}:{self.port}"
 
     async def start(self) -> int:
         app = web.Application()

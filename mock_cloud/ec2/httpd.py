@@ -276,7 +276,7 @@ def _byte_range(spec: str, size: int) -> tuple[int, int] | None:
     first_s, dash, last_s = ranges.strip().partition("-")
     if unit.strip().lower() != "bytes" or not dash or not (first_s or last_s):
         return None
-    if not all(s.isdigit() for s in (first_s, last_s) if s):
+    if not all(s.isascii() and s.isdigit() for s in (first_s, last_s) if s):
         return None
     if not first_s:
         suffix = int(last_s)
@@ -588,7 +588,7 @@ class _HttpProtocol(asyncio.Protocol):
             # With both framings the message is suspect (RFC 9112 6.1): answer, then hang up.
             request.keep_alive = request.keep_alive and length is None
         elif length is not None:
-            if not length.isdigit():
+            if not (length.isascii() and length.isdigit()):
                 raise _BadRequest("content-length")
             self._body_left = int(length)
         has_body = self._chunked or self._body_left > 0

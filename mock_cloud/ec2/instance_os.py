@@ -292,7 +292,7 @@ class InstanceOS:
         if self.fs.is_file("/etc/passwd"):
             for line in self.fs.read_text("/etc/passwd").splitlines():
                 fields = line.split(":")
-                if len(fields) == 7 and fields[2].isdigit():
+                if len(fields) == 7 and fields[2].isascii() and fields[2].isdigit():
                     users[fields[0]] = fields
         return users
 

@@ -8,6 +8,8 @@ Durations are cloud seconds, close to what a learner sees on AWS.
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -39,9 +41,22 @@ def console_boot_lines(instance: Instance, epoch: float) -> str:
     )
 
 
-def run_first_boot(instance: Instance) -> None:
-    """cloud-init's final stage: user-data, exactly once in the instance's life."""
-    log = run_user_data(instance.os, instance.user_data)
+async def run_first_boot(instance: Instance) -> None:
+    """cloud-init's final stage: user-data, exactly once in the instance's life.
+
+    The script runs in a worker thread, on a copy of the guest that then becomes the guest: the
+    interpreter is bounded (commands, output, I/O and, last, wall time: shell_commands.MAX_SECONDS),
+    but a hostile script can keep it busy for that whole budget, and the event loop (every listener,
+    health check and API call of the cloud) must not wait for it. Changes made to the guest by other
+    means while the script runs (a Connect shell opened during the first boot) are replaced."""
+    guest = copy.copy(instance.os)  # runtime hooks (the cloud clock, curl localhost) are shared ...
+    for spec in dataclasses.fields(guest):
+        if spec.compare:  # ... the guest's state is the script's own copy
+            setattr(guest, spec.name, copy.deepcopy(getattr(instance.os, spec.name)))
+    log = await asyncio.to_thread(run_user_data, guest, instance.user_data)
+    for spec in dataclasses.fields(guest):
+        if spec.compare:
+            setattr(instance.os, spec.name, getattr(guest, spec.name))
     instance.console_output += log
 
 

@@ -133,11 +133,20 @@ def normalize_ports(protocol: str, from_port: int | None, to_port: int | None) -
     if protocol == "-1":
         return -1, -1
     if protocol == "icmp":
-        return (-1 if from_port is None else from_port), (-1 if to_port is None else to_port)
+        # For ICMP the "ports" are the type and the code: -1 (all) or 0-255.
+        icmp_type = -1 if from_port is None else _whole(from_port, "icmpType")
+        icmp_code = -1 if to_port is None else _whole(to_port, "icmpCode")
+        for label, value in (("type", icmp_type), ("code", icmp_code)):
+            if not -1 <= value <= 255:
+                raise CloudError(
+                    "InvalidParameterValue", f"Invalid value '{value}' for ICMP {label}. Must be in range -1 to 255."
+                )
+        return icmp_type, icmp_code
     if from_port is None or to_port is None:
         raise CloudError(
             "InvalidParameterValue", "Invalid value for portRange. Must specify both from and to ports with TCP/UDP."
         )
+    from_port, to_port = _whole(from_port, "fromPort"), _whole(to_port, "toPort")
     for port in (from_port, to_port):
         if not 0 <= port <= 65535:
             raise CloudError(
@@ -149,6 +158,15 @@ def normalize_ports(protocol: str, from_port: int | None, to_port: int | None) -
             f"Invalid port range: from port {from_port} is greater than to port {to_port}.",
         )
     return from_port, to_port
+
+
+def _whole(value: object, name: str) -> int:
+    """A port (or ICMP type/code) as the API's integer; the TUI's Python values are checked the same way."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isascii() and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    raise CloudError("InvalidParameterValue", f"Invalid value '{str(value)[:100]}' for {name}. It must be an integer.")
 
 
 def normalize_cidr(cidr: str) -> str:

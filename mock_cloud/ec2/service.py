@@ -95,6 +95,8 @@ class Ec2Service:
         self.subnets = {s["subnet_id"]: Subnet(**s) for s in data["subnets"]}
         self.security_groups = {g["group_id"]: SecurityGroup.from_dict(g) for g in data["security_groups"]}
         self.instances = {i["instance_id"]: Instance.from_dict(i) for i in data["instances"]}
+        for instance in self.instances.values():
+            instance.os.clock = self.ctx.clock.now
 
     async def resume(self) -> None:
         """After a restart: bring every instance back to where it was heading."""
@@ -362,7 +364,8 @@ class Ec2Service:
                 continue
             instance.state, instance.state_transition_reason, instance.state_reason = "pending", "", None
             self._assign_public_ip(instance)
-            self._spawn(instance, self._boot(instance, first=False))
+            # As cloud-init: user data that never finished (stopped during the first boot) runs now.
+            self._spawn(instance, self._boot(instance, first=True))
         self._announce(instances)
         return changes
 
@@ -489,6 +492,7 @@ class Ec2Service:
         instance_id = self.ctx.ids.resource_id("i")
         dns = private_dns_name(private_ip, self.ctx.region)
         os_state = InstanceOS.base_image(distro, hostname=dns)
+        os_state.clock = self.ctx.clock.now  # log lines inside the guest carry cloud time
         instance = Instance(
             instance_id=instance_id,
             image_id=image_id,
@@ -565,7 +569,7 @@ class Ec2Service:
             instance.os.boot()
         if first and not instance.os.user_data_ran:
             await clock.sleep(lifecycle.USER_DATA_SECONDS)
-            lifecycle.run_first_boot(instance)
+            await lifecycle.run_first_boot(instance)
         await lifecycle.start_services(instance)
         self.ctx.changed("instance.os", instance.instance_id)
 

@@ -13,6 +13,7 @@ builtins), cloud-init (user data), and the public API (`Shell`, `run_user_data`)
 from __future__ import annotations
 
 import fnmatch
+import logging
 import posixpath
 import random
 import re
@@ -42,6 +43,8 @@ from mock_cloud.ec2.shell_commands import (
     write_problem,
 )
 from mock_cloud.ec2.vfs import VfsError, normalize
+
+_log = logging.getLogger(__name__)
 
 MAX_SUBST_DEPTH = 16  # $(...) and `...` inside each other
 MAX_NESTING = 64  # compound commands and parentheses inside each other, while parsing
@@ -1358,7 +1361,7 @@ class _Interp:
         return home + sep + rest
 
     def _param_value(self, name: str) -> str | None:
-        if name.isdigit():
+        if name.isascii() and name.isdigit():
             index = int(name)
             if index == 0:
                 return self.script_name
@@ -1486,7 +1489,7 @@ class _Interp:
             if not rest or rest[0] != ")":
                 raise _ExpansionError(f"{text}: missing `)'")
             rest = rest[1:]
-        elif head[0].isdigit():
+        elif head[0].isascii() and head[0].isdigit():
             base = 16 if head[:2].lower() == "0x" else 8 if head.startswith("0") else 10
             value = int(head, base)
         elif _NAME.fullmatch(head):
@@ -1798,7 +1801,7 @@ class _Interp:
         return 0
 
     def _b_shift(self, args: list[str], io: IO) -> int:
-        count = int(args[0]) if args and args[0].isdigit() else 1
+        count = int(args[0]) if args and args[0].isascii() and args[0].isdigit() else 1
         if count > len(self.positional):
             return 1
         self.positional = self.positional[count:]
@@ -1817,7 +1820,7 @@ class _Interp:
         if self.loop_depth == 0:
             self.shell_error(f"{kind}: only meaningful in a `for', `while', or `until' loop")
             return 0
-        count = int(args[0]) if args and args[0].isdigit() and int(args[0]) > 0 else 1
+        count = int(args[0]) if args and args[0].isascii() and args[0].isdigit() and int(args[0]) > 0 else 1
         raise _LoopControl(kind, min(count, self.loop_depth))
 
     def _b_continue(self, args: list[str], io: IO) -> int:
@@ -2132,6 +2135,12 @@ def _run_guarded(interp: _Interp, text: str, io: IO) -> int:
         io.err.write(f"lblab: {stop}\n")
     except RecursionError:
         io.err.write("lblab: the script nests too deeply for this emulator; stopped\n")
+    except Exception as exc:
+        # The last line of defence: a gap in the emulator stops this script, reported in its
+        # output (the instance's log), and never takes the instance's boot or the console down.
+        _log.exception("shell emulator failure")
+        io.err.write(f"lblab: the shell emulator failed on this script ({type(exc).__name__}: {exc}); "
+                     "stopped. This is a bug in lblab.\n")
     return 1
 
 

@@ -1741,7 +1741,7 @@ def _sed_delimited(script: str, pos: int, delim: str) -> tuple[str, int]:
 
 
 def _sed_address(script: str, pos: int, extended: bool, deadline: float) -> tuple[object | None, int]:
-    if pos < len(script) and script[pos].isdigit():
+    if pos < len(script) and script[pos] in "0123456789":
         match = re.compile(r"[0-9]+").match(script, pos)
         return int(match.group()), match.end()  # type: ignore[union-attr]
     if script.startswith("$", pos):
@@ -1779,7 +1779,7 @@ def _parse_sed(script: str, extended: bool, deadline: float) -> list[_SedCommand
             flags = re.compile(r"[gpiI0-9]*").match(script, pos).group()  # type: ignore[union-attr]
             pos += len(flags)
             cmd.global_, cmd.print_ = "g" in flags, "p" in flags
-            digits = "".join(c for c in flags if c.isdigit())
+            digits = "".join(c for c in flags if c in "0123456789")
             cmd.occurrence = int(digits) if digits else 1
             cmd.regex = Regex(pattern, extended, icase="i" in flags or "I" in flags, deadline=deadline)
         elif cmd.name in "aic":
@@ -1850,9 +1850,9 @@ def _sed_expand(replacement: str, line: str, spans: tuple[int, ...]) -> str:
         elif c == "\\" and i + 1 < len(replacement):
             i += 1
             c = replacement[i]
-            if c.isdigit() and 2 * int(c) + 1 < len(spans) and spans[2 * int(c)] >= 0:
+            if c in "0123456789" and 2 * int(c) + 1 < len(spans) and spans[2 * int(c)] >= 0:
                 out.append(line[spans[2 * int(c)] : spans[2 * int(c) + 1]])
-            elif not c.isdigit():
+            elif c not in "0123456789":
                 out.append({"n": "\n", "t": "\t"}.get(c, c))
         else:
             out.append(c)
@@ -2156,7 +2156,7 @@ def _journalctl(ctx: Ctx) -> int:
         lines = [line for line in lines if f" {unit}[" in line or f"{unit}.service" in line
                  or (ctx.os.distro == "al2" and description in line)]
     count = values.get("n", values.get("--lines"))
-    if count and count.isdigit():
+    if count and count.isascii() and count.isdigit():
         lines = lines[-int(count) :]
     elif flags & {"e", "--pager-end"}:
         lines = lines[-1000:]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -95,14 +96,26 @@ def format_line(exchange: Exchange, elb: str, certificate_arn: str = "-") -> str
     return " ".join(fields)
 
 
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def valid_bucket_name(name: str) -> bool:
+    """S3's bucket naming rules (the ones that matter for a directory name)."""
+    return bool(_BUCKET_NAME.fullmatch(name)) and ".." not in name
+
+
 def log_file_path(data_dir: Path, attributes: dict[str, str], elb: str, region: str, node_ip: str,
                   at: float) -> Path:
     """AWS's object key layout, under the data directory instead of a bucket; one file per 5 minutes."""
     end = (int(at) // 300 + 1) * 300
     day = time.strftime("%Y/%m/%d", time.gmtime(end))
     stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(end))
-    bucket = attributes.get("access_logs.s3.bucket") or "access-logs-bucket"
-    prefix = [p for p in attributes.get("access_logs.s3.prefix", "").split("/") if p]
+    bucket = attributes.get("access_logs.s3.bucket") or ""
+    if not valid_bucket_name(bucket):  # checked when set; a state file edited by hand is checked here
+        bucket = "access-logs-bucket"
+    # Never out of the data directory: "." and ".." parts are dropped (and NUL, which open() refuses).
+    prefix = [p for p in attributes.get("access_logs.s3.prefix", "").split("/")
+              if p and p not in (".", "..") and "\x00" not in p]
     name = f"{ACCOUNT_ID}_elasticloadbalancing_{region}_{elb.replace('/', '.')}_{stamp}_{node_ip}.log"
     return data_dir.joinpath("access-logs", bucket, *prefix, "AWSLogs", ACCOUNT_ID, "elasticloadbalancing", region,
                              day, name)

@@ -133,7 +133,7 @@ async def http_check(local_port: int, host: str, path: str, accepts: Callable[[i
     except OSError as exc:
         return failed(f"connection failed: {exc.strerror or exc}")
     parts = status_line.decode("latin-1").split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not (parts[1].isascii() and parts[1].isdigit()):
         return failed(f"malformed response {status_line[:60]!r}")
     status = int(parts[1])
     return CheckResult(True, detail=f"HTTP {status}") if accepts(status) else mismatch(status)

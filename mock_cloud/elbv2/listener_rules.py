@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -349,11 +350,14 @@ def _forward_from_dict(data: Mapping[str, Any]) -> ForwardConfig:
 
 
 def _as_int(value: Any, name: str) -> int:
-    # The Query API hands every scalar over as a string.
+    # The Query API hands every scalar over as a string; the TUI passes Python values.
+    bad = validation(f"Invalid value '{str(value)[:100]}' for {name}; it must be an integer")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise bad  # int() would drop a fraction, or raise OverflowError for infinity
     try:
         return int(value)
-    except (TypeError, ValueError):
-        raise validation(f"Invalid value '{value}' for {name}; it must be an integer") from None
+    except (TypeError, ValueError, OverflowError):
+        raise bad from None
 
 
 def _optional_int(value: Any, name: str) -> int | None:
@@ -663,7 +667,8 @@ def _validate_redirect(config: RedirectConfig | None, where: str) -> None:
     _check_length(config.host, f"{where}.host", 1, 128)
     _check_length(config.path, f"{where}.path", 1, 128)
     _check_length(config.query, f"{where}.query", 0, 128)
-    if config.port != "#{port}" and not (config.port.isdigit() and 1 <= int(config.port) <= 65535):
+    if config.port != "#{port}" and not (config.port.isascii() and config.port.isdigit()
+                                          and 1 <= int(config.port) <= 65535):
         raise validation(f"The redirect port '{config.port}' must be a number from 1 to 65535 or '#{{port}}'")
     if not config.path.startswith("/"):
         raise validation(f"The redirect path '{config.path}' must start with '/'")
@@ -793,7 +798,7 @@ def _strip_port(host: str) -> str:
         end = host.find("]")
         return host[1:end] if end > 0 else host
     name, sep, port = host.rpartition(":")
-    return name if sep and port.isdigit() and ":" not in name else host
+    return name if sep and port.isascii() and port.isdigit() and ":" not in name else host
 
 
 def parse_query(raw: str) -> list[tuple[str, str]]:

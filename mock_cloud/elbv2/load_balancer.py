@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_cloud.elbv2.access_log import valid_bucket_name
 from mock_cloud.elbv2.validation import (
     AttributeCheck,
     apply_attribute_changes,
     attr_bool,
     attr_int,
     attr_one_of,
-    attr_text,
     check_enum,
     check_resource_name,
     not_emulated,
@@ -175,16 +175,36 @@ def _cross_zone(key: str, value: str) -> str:
     return value
 
 
+def attr_bucket(key: str, value: str) -> str:
+    """An S3 bucket name (3-63 lower-case letters, digits, dots and hyphens): it becomes a directory
+    name under the cloud's data directory, so nothing else may get through ("..", "/", NUL ...)."""
+    if value and not valid_bucket_name(value):
+        raise validation(f"'{key}' value '{value[:100]}' is not a valid S3 bucket name: 3-63 characters of "
+                         "lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit")
+    return value
+
+
+def attr_prefix(key: str, value: str) -> str:
+    """An S3 key prefix; it becomes directories under the bucket's, so "." and ".." parts are refused."""
+    parts = value.split("/")
+    if value.startswith("/") or any(p in (".", "..") for p in parts) or "\x00" in value or len(value) > 1024:
+        raise validation(f"'{key}' value '{value[:100]}' is not a valid prefix: no leading '/', no '.' or '..' "
+                         "parts, at most 1024 characters")
+    if "AWSLogs" in value:
+        raise validation(f"'{key}' value '{value[:100]}' must not contain 'AWSLogs'")
+    return value
+
+
 _ATTRIBUTE_CHECKS: dict[str, AttributeCheck] = {
     "access_logs.s3.enabled": attr_bool,
-    "access_logs.s3.bucket": attr_text,
-    "access_logs.s3.prefix": attr_text,
+    "access_logs.s3.bucket": attr_bucket,
+    "access_logs.s3.prefix": attr_prefix,
     "connection_logs.s3.enabled": attr_bool,
-    "connection_logs.s3.bucket": attr_text,
-    "connection_logs.s3.prefix": attr_text,
+    "connection_logs.s3.bucket": attr_bucket,
+    "connection_logs.s3.prefix": attr_prefix,
     "health_check_logs.s3.enabled": attr_bool,
-    "health_check_logs.s3.bucket": attr_text,
-    "health_check_logs.s3.prefix": attr_text,
+    "health_check_logs.s3.bucket": attr_bucket,
+    "health_check_logs.s3.prefix": attr_prefix,
     "client_keep_alive.seconds": attr_int(60, 604800),
     "deletion_protection.enabled": attr_bool,
     "idle_timeout.timeout_seconds": attr_int(1, 4000),

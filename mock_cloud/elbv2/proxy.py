@@ -437,7 +437,7 @@ class _Client(asyncio.Protocol):
         ex = self.ex
         if ex is not None:
             # ALB logs 460 when the client leaves before its response is complete.
-            self._drop_target(ex, abort=True)
+            self._drop_target(ex)
             self._record(ex, 460)
 
     def data_received(self, data: bytes) -> None:
@@ -519,12 +519,12 @@ class _Client(asyncio.Protocol):
         elif ex.resp is not None:
             # Silence mid-response (a stalled target, or a client that stopped reading).
             ex.error_reason = "TargetTimeout"
-            self._drop_target(ex, abort=True)
+            self._drop_target(ex)
             self._record(ex, ex.target_status or 504)
             self._close(abort=True)
         elif not ex.body_done:
             # The client stopped sending its request body.
-            self._drop_target(ex, abort=True)
+            self._drop_target(ex)
             self._reply(ex, Respond(408, _HTML, error_page(408)), None)
         else:
             self._target_failed(ex, 504, "TargetTimeout")
@@ -808,7 +808,7 @@ class _Client(asyncio.Protocol):
                 self.pause_reading(_PAUSE_BUFFER)
 
     def _body_error(self, ex: _Exchange) -> None:
-        self._drop_target(ex, abort=True)
+        self._drop_target(ex)
         if ex.resp is None:
             ex.keep_alive = False
             ex.body_done = True
@@ -828,6 +828,21 @@ class _Client(asyncio.Protocol):
             self._response_body(ex, data)
 
     def _response_head(self, ex: _Exchange, data: bytes) -> None:
+        # A target may send any number of 1xx heads before the final one: a loop, not recursion.
+        while True:
+            response, rest = self._parse_response_head(ex, data)
+            if response is None:
+                return
+            if response.status >= 200:
+                self._start_response(ex, response, rest)
+                return
+            if not self._interim_response(ex, response) or not rest:
+                return
+            data = rest
+
+    def _parse_response_head(self, ex: _Exchange, data: bytes) -> tuple[ParsedResponse | None, bytes]:
+        """The next complete response head and the bytes after it; None while it is incomplete
+        (buffered) or after it failed (answered with 502)."""
         work: bytes | bytearray = data
         resp_buf = ex.resp_buf
         if resp_buf is not None:
@@ -836,34 +851,30 @@ class _Client(asyncio.Protocol):
             if find_head_end(resp_buf, max(0, len(resp_buf) - len(data) - 3))[0] < 0:
                 if len(resp_buf) > MAX_RESPONSE_HEAD:
                     self._target_failed(ex, 502, "TargetResponseError")
-                return
+                return None, b""
             work = resp_buf
         try:
             response = parse_response(work)
         except BadResponse:
             self._target_failed(ex, 502, "TargetResponseError")
-            return
+            return None, b""
         if response is None:
             ex.resp_buf = bytearray(data)
-            return
-        rest = data[response.head_bytes :] if resp_buf is None else bytes(work[response.head_bytes :])
+            return None, b""
         ex.resp_buf = None
-        if response.status < 200:
-            self._interim_response(ex, response, rest)
-        else:
-            self._start_response(ex, response, rest)
+        return response, bytes(work[response.head_bytes :])
 
-    def _interim_response(self, ex: _Exchange, response: ParsedResponse, rest: bytes) -> None:
+    def _interim_response(self, ex: _Exchange, response: ParsedResponse) -> bool:
+        """Relays a 1xx head; False when the exchange failed instead."""
         if response.status == 101:
             # Upgrade is never forwarded, so a protocol switch is a target error.
             self._target_failed(ex, 502, "TargetResponseError")
-            return
+            return False
         assert self.transport is not None
         if ex.request.version == "1.1":
             self.transport.write(response.head + b"\r\n")
             ex.sent_bytes += len(response.head) + 2
-        if rest:
-            self._response_head(ex, rest)
+        return True
 
     def _start_response(self, ex: _Exchange, response: ParsedResponse, rest: bytes) -> None:
         request, forward, transport = ex.request, ex.forward, self.transport
@@ -1013,7 +1024,7 @@ class _Client(asyncio.Protocol):
 
     def _target_failed(self, ex: _Exchange, status: int, reason: str) -> None:
         """No usable response from the target: ALB's error page, or a cut if one had begun."""
-        self._drop_target(ex, abort=True)
+        self._drop_target(ex)
         if ex.resp is not None:
             ex.error_reason = reason
             self._record(ex, ex.target_status or status)
@@ -1021,17 +1032,15 @@ class _Client(asyncio.Protocol):
         else:
             self._reply(ex, Respond(status, _HTML, error_page(status)), reason)
 
-    def _drop_target(self, ex: _Exchange, abort: bool) -> None:
+    def _drop_target(self, ex: _Exchange) -> None:
+        """Abandon the exchange's target: it may be mid-message, so its connection is reset."""
         self.resume_reading(_PAUSE_TARGET_FULL)
         if ex.connecting is not None:
             ex.connecting.cancel()
             ex.connecting = None
         target, ex.target = ex.target, None
         if target is not None:
-            if abort:
-                target.abort()
-            else:
-                target.close()
+            target.abort()
 
     # -- ends ----------------------------------------------------------------------------------
     def _record(self, ex: _Exchange, elb_status: int) -> None:
@@ -1082,8 +1091,6 @@ class _Client(asyncio.Protocol):
 
     def abort(self) -> None:
         """Drop the connection now (listener stopping)."""
-        if self.ex is not None:
-            self._drop_target(self.ex, abort=True)
         self._close(abort=True)
 
     def _close(self, abort: bool = False) -> None:
@@ -1091,7 +1098,7 @@ class _Client(asyncio.Protocol):
             return
         self._forget()
         if self.ex is not None:
-            self._drop_target(self.ex, abort=True)
+            self._drop_target(self.ex)
         if self.transport is not None:
             if abort:
                 self.transport.abort()

@@ -228,7 +228,7 @@ class ListenerRouter:
         if fields is None or len(fields) != 3 or fields[0] != group.arn:
             return None
         # Honoured only while that target can still be chosen (healthy, or in the fail-open set).
-        key = (fields[1], int(fields[2]) if fields[2].isdigit() else -1)
+        key = (fields[1], int(fields[2]) if fields[2].isascii() and fields[2].isdigit() else -1)
         return next((t for t in candidates if t.key == key), None)
 
     # -- on_complete ------------------------------------------------------------------------------

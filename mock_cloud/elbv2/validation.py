@@ -6,6 +6,7 @@ parsers here accept both.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -37,12 +38,15 @@ def check_range(value: int, where: str, low: int, high: int) -> int:
 
 
 def as_int(value: Any, where: str) -> int:
-    if isinstance(value, bool):
-        raise validation(f"Invalid value '{value}' for {where}; it must be an integer")
+    bad = validation(f"Invalid value '{str(value)[:100]}' for {where}; it must be an integer")
+    # A float (the TUI passes Python values) counts only if it is a whole number: int() would
+    # silently drop 1.5's fraction and raise OverflowError for infinity.
+    if isinstance(value, bool) or (isinstance(value, float) and not (math.isfinite(value) and value.is_integer())):
+        raise bad
     try:
         return int(value)
-    except (TypeError, ValueError):
-        raise validation(f"Invalid value '{value}' for {where}; it must be an integer") from None
+    except (TypeError, ValueError, OverflowError):
+        raise bad from None
 
 
 def as_bool(value: Any, where: str) -> bool:

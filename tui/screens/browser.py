@@ -110,7 +110,7 @@ class BrowserScreen(Localized, Screen[None]):
                 yield Static(id="body")
             with Vertical(id="browser-side"):
                 yield Label(t("browser.known"), classes="section-title")
-                yield OptionList(id="addresses")
+                yield OptionList(id="addresses", compact=True)
                 yield Label(t("browser.batch_title"), classes="section-title")
                 with Horizontal(classes="batch-row"):
                     yield Input(self.batch_size, id="count", compact=True, type="integer", max_length=3)
@@ -120,15 +120,13 @@ class BrowserScreen(Localized, Screen[None]):
 
     def on_mount(self) -> None:
         follow_events(self, ("instance.", "lb."), self._cloud_changed)
-        self._render_all()
-        if self.url and self.result is None:
+        if self.url:
             self.action_reload()
-        else:
-            self.query_one("#url", Input).focus()
 
-    async def relocalize(self) -> None:
-        await super().relocalize()
+    async def composed(self) -> None:
         self._render_all()
+        if not self.fetching:
+            self.query_one("#url", Input).focus()
 
     # -- addresses ----------------------------------------------------------------------------
     def _addresses(self) -> list[str]:

@@ -30,7 +30,7 @@ class ConfirmScreen(Localized, ModalScreen[bool]):
                 yield Button(t("button.cancel"), id="cancel", compact=True)
                 yield Button(t(self.confirm_key, **self.values), id="confirm", variant="error", compact=True)
 
-    def on_mount(self) -> None:
+    async def composed(self) -> None:
         self.query_one("#confirm", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

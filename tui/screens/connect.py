@@ -78,17 +78,15 @@ class ConnectScreen(Localized, Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        if not self.scrollback:
-            instance = self.instance
-            self._write(Text(self.app.t("connect.banner", ip=instance.private_ip,  # type: ignore[attr-defined]
-                                        user=self.shell.user), style="dim"))
-        self._replay()
+        banner = self.app.t("connect.banner", ip=self.instance.private_ip, user=self.shell.user)  # type: ignore[attr-defined]
+        self.scrollback.append(Text(banner, style="dim"))
         follow_events(self, ("instance.state", "instance.removed"), self._instance_changed)
-        self.query_one("#command", HistoryInput).focus()
 
-    async def relocalize(self) -> None:
-        await super().relocalize()
-        self._replay()
+    async def composed(self) -> None:
+        log = self.query_one("#scrollback", RichLog)
+        for line in self.scrollback:
+            log.write(line, expand=True)
+        self.query_one("#command", HistoryInput).focus()
 
     @on(Input.Submitted, "#command")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -125,10 +123,4 @@ class ConnectScreen(Localized, Screen[None]):
 
     def _write(self, line: Text) -> None:
         self.scrollback.append(line)
-        self.query_one("#scrollback", RichLog).write(line)
-
-    def _replay(self) -> None:
-        log = self.query_one("#scrollback", RichLog)
-        log.clear()
-        for line in self.scrollback:
-            log.write(line)
+        self.query_one("#scrollback", RichLog).write(line, expand=True)

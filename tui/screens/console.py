@@ -76,13 +76,17 @@ class ConsoleScreen(Localized, Screen[None]):
             yield ContentSwitcher(id="main")
         yield Footer(compact=True)
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         follow_events(self, (), self._cloud_changed)
+        # State colours are baked into the table cells: redraw them in the new theme's colours.
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    async def composed(self) -> None:
         await self.show_page(self.page_id, remember=False)
 
-    async def relocalize(self) -> None:
-        await super().relocalize()
-        await self.show_page(self.page_id, remember=False)
+    def _theme_changed(self) -> None:
+        if self.current_page is not None:
+            self.current_page.refresh_page()
 
     @property
     def current_page(self) -> BasePage | None:
@@ -107,8 +111,8 @@ class ConsoleScreen(Localized, Screen[None]):
             page.id = widget_id
             await switcher.add_content(page, set_current=True)
         else:
+            # Hidden pages ignore events; a page catches up when it is shown again.
             switcher.current = widget_id
-            page.stale = False
             page.refresh_page()
         self._arrived(page_id, page)
 
@@ -121,7 +125,6 @@ class ConsoleScreen(Localized, Screen[None]):
             page.table.focus()
         elif self.focused is None or not self.focused.is_attached:
             self.query_one(Navigation).focus()
-        self.refresh_bindings()
 
     async def action_show_page(self, page_id: str) -> None:
         await self.show_page(page_id)
@@ -140,12 +143,6 @@ class ConsoleScreen(Localized, Screen[None]):
         await self.show_page(event.page_id)
 
     def _cloud_changed(self, batch: list[Event]) -> None:
-        kinds = {event.kind for event in batch}
-        current = self.current_page
-        for page in self.query_one("#main", ContentSwitcher).query_children(BasePage):
-            if not page.wants(kinds):
-                continue
-            if page is current:
-                page.refresh_page()
-            else:
-                page.stale = True
+        page = self.current_page
+        if page is not None and page.wants({event.kind for event in batch}):
+            page.refresh_page()

@@ -31,7 +31,7 @@ from mock_cloud.ec2.catalogue import DEFAULT_IMAGE_ID, DEFAULT_INSTANCE_TYPE, IM
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.service import USER_DATA_LIMIT
 from mock_cloud.errors import CloudError
-from tui.format import cloud_time, tone_style
+from tui.format import iso_time, tone_style
 from tui.localize import Localized
 from tui.rules import RuleDraft
 from tui.tasks import run_cloud
@@ -188,7 +188,7 @@ class LaunchWizardScreen(Localized, BoundForm, Screen[None]):
         )
 
     # -- live parts ------------------------------------------------------------------------------
-    def on_mount(self) -> None:
+    async def composed(self) -> None:
         for name in ("image_id", "create_group", "user_data", "error"):
             self.form_changed(name)
         self.query_one("#name", Input).focus()
@@ -266,6 +266,8 @@ class LaunchWizardScreen(Localized, BoundForm, Screen[None]):
             return
         self.launching = True
         self.query_one("#launch", Button).disabled = True
+        self.form.error = None
+        self.form_changed("error")
         run_cloud(self, self._launch, self._launched, self._failed)
 
     async def _launch(self) -> list[Instance]:
@@ -288,7 +290,7 @@ class LaunchWizardScreen(Localized, BoundForm, Screen[None]):
         if self.form.created_group_id in ec2.security_groups:
             return self.form.created_group_id  # type: ignore[return-value]
         name = self._new_group_name()
-        created = cloud_time(self.app.cloud.clock.now())  # type: ignore[attr-defined]
+        created = iso_time(self.app.cloud.clock.now())  # type: ignore[attr-defined]
         group = await ec2.create_security_group(name, f"{name} created {created}")
         self.form.created_group_id = group.group_id
         rules = self.form.firewall_rules()

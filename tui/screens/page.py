@@ -14,16 +14,19 @@ Two kinds:
                                           shows, e.g. ("lb.", "target_group.", "target.health").
     compose() -> ComposeResult            the widgets; read strings with `self.t(key, **values)`.
     refresh_page() -> None                re-read the cloud (`self.cloud`) and update widgets.
-                                          Called once mounted, on every burst of matching
-                                          events while shown, and when shown again after
-                                          events arrived while it was hidden. Must be cheap and
-                                          never await the cloud: mutations go through
+                                          Called once composed (also after a language switch),
+                                          on every burst of matching events while shown, and
+                                          each time it is shown again. Must be cheap and never
+                                          await the cloud: mutations go through
                                           `self.call_cloud(...)` (a worker).
+    Screens a page opens (wizards, editors) subclass `Localized, Screen` (tui/localize.py): BINDINGS
+    descriptions are i18n keys, and `composed()` re-applies live state after a recompose.
 
 `Page(BasePage)` — a resource page: heading with action buttons, `/` filter, a resource table
 (keyed rows updated in place, cursor kept, `>`/`<` or a header click to sort) and detail tabs
 for the selected row. A subclass declares:
-    COLUMNS: ClassVar[tuple[Column, ...]]     Column(key, label_key), in display order.
+    COLUMNS: ClassVar[tuple[Column, ...]]     Column(key, label_key, width=None), in display order
+                                              (width cuts long free text, e.g. descriptions).
     ACTIONS: ClassVar[tuple[PageAction, ...]] buttons + footer keys + command palette entries:
         PageAction(name, key, label_key, needs_selection=True, confirm_key=None, variant="default",
                    short_key=None)   (short_key: a shorter label for the button and the footer)
@@ -68,7 +71,8 @@ Example (the ELB engineer's `tui/screens/target_groups.py` follows this shape):
                                                        done_key="tg.deleted")
 
 Strings go in `tui/locale/elb.yaml` (`key: {en: ..., ko: ...}`); the console loads every
-`tui/locale/*.yaml`.
+`tui/locale/*.yaml`, and a key defined in two files stops it at start-up (LocaleError), so
+prefix new keys with the page's own namespace (`tg.`, `lb.`, `elb.`).
 """
 
 from __future__ import annotations
@@ -129,7 +133,6 @@ class BasePage(Localized, Vertical):
     def __init__(self, view: ViewState | None = None) -> None:
         super().__init__(classes="page")
         self.view = view or ViewState()
-        self.stale = False
 
     @property
     def title_key(self) -> str:
@@ -143,7 +146,7 @@ class BasePage(Localized, Vertical):
     def cloud(self) -> Cloud:
         return self.app.cloud  # type: ignore[attr-defined,no-any-return]
 
-    def on_mount(self) -> None:
+    async def composed(self) -> None:
         self.refresh_page()
 
     def refresh_page(self) -> None:

@@ -21,7 +21,7 @@ class SecurityGroupsPage(Page):
         Column("group_id", "col.group_id"),
         Column("group_name", "col.group_name"),
         Column("vpc_id", "field.vpc_id"),
-        Column("description", "col.description"),
+        Column("description", "col.description", width=30),
         Column("inbound", "col.inbound_short"),
         Column("outbound", "col.outbound_short"),
     )

@@ -111,7 +111,7 @@ class SecurityGroupEditorScreen(Localized, BoundForm, Screen[None]):
                                              compact=True)),
         )
 
-    def on_mount(self) -> None:
+    async def composed(self) -> None:
         self.query_one("#error", ErrorLine).show_error(self.form.error)
         first = self.query("#name") if self.creating else self.query(".rule-type, .rule-add")
         if first:
@@ -131,6 +131,8 @@ class SecurityGroupEditorScreen(Localized, BoundForm, Screen[None]):
             return
         self.saving = True
         self.query_one("#save", Button).disabled = True
+        self.form.error = None
+        self.query_one("#error", ErrorLine).show_error(None)
         run_cloud(self, self._save, self._saved, self._failed)
 
     async def _save(self) -> str:

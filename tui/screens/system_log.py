@@ -31,6 +31,8 @@ class SystemLogScreen(Localized, Screen[None]):
 
     def on_mount(self) -> None:
         follow_events(self, ("instance.",), self._changed)
+
+    async def composed(self) -> None:
         self.query_one("#system-log", TextArea).focus()
         self._scroll_to_end()
 

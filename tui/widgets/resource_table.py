@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 class Column:
     key: str  # the column's key; its heading is the i18n key `label_key`
     label_key: str
+    width: int | None = None  # cells longer than this are cut (free text such as descriptions)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class ResourceTable(DataTable[Text]):
             arrow = ""
             if column.key == self.view.sort_column:
                 arrow = " ▼" if self.view.sort_reverse else " ▲"
-            self.add_column(Text(t(column.label_key) + arrow, no_wrap=True), key=column.key)
+            self.add_column(Text(t(column.label_key) + arrow, no_wrap=True), key=column.key, width=column.width)
 
     def _update_row(self, row: Row) -> None:
         for column, cell in zip(self.column_specs, row.cells, strict=True):
