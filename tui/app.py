@@ -18,6 +18,7 @@ from tui.i18n import Translator
 from tui.localize import Localized, localize_bindings
 from tui.ports import port_is_free
 from tui.screens.console import ConsoleScreen
+from tui.screens.lab_hooks import start_labs, stop_labs
 from tui.screens.page import Page, ViewState
 from tui.widgets.header import SCALES
 from tui.widgets.nav import NAV_ITEMS
@@ -70,8 +71,10 @@ class LblabApp(App[int]):
         for notice in notices + ([self.cloud.restore_error] if self.cloud.restore_error else []):
             self.notify(notice, severity="warning", timeout=15)
         await self.push_screen(ConsoleScreen(self.first_page))
+        await start_labs(self, self.lab_id)
 
     async def on_unmount(self) -> None:
+        await stop_labs(self)
         if self.api is not None:
             await self.api.stop()
         await self.cloud.close()

@@ -16,9 +16,11 @@ from textual.widgets import ContentSwitcher, Footer, OptionList
 
 from mock_cloud.events import Event
 from tui.localize import Localized
+from tui.screens.lab_hooks import toggle_lab_panel
 from tui.screens.page import BasePage, Page, ViewState
 from tui.tasks import follow_events
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.lab_panel import LabPanel
 from tui.widgets.nav import NAV_ITEMS, Navigation
 
 PageFactory = Callable[[ViewState], BasePage]
@@ -59,6 +61,7 @@ def page_factory(page_id: str) -> PageFactory:
 class ConsoleScreen(Localized, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "key.back", show=False),
+        Binding("L", "toggle_lab", "key.lab"),
         *(Binding(str(n), f"show_page('{item.page_id}')", item.label_key, show=False)
           for n, item in enumerate(NAV_ITEMS, start=1)),
     ]
@@ -74,7 +77,11 @@ class ConsoleScreen(Localized, Screen[None]):
         with Horizontal(id="body"):
             yield Navigation()
             yield ContentSwitcher(id="main")
+            yield LabPanel()
         yield Footer(compact=True)
+
+    def action_toggle_lab(self) -> None:
+        toggle_lab_panel(self)
 
     def on_mount(self) -> None:
         follow_events(self, (), self._cloud_changed)

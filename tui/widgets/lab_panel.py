@@ -1,0 +1,310 @@
+"""The lab panel beside the console: the open lab's current step, its checks as they happen, hints,
+"show me", resets and progress.
+
+It draws `OpenLab` (tui/widgets/lab_state.py) and nothing else: whenever the session reports an event
+the panel is drawn again from the session's state, so it never decides anything itself. The console
+composes one (hidden while no lab is open); a language switch composes it anew in the new language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown as RichMarkdown
+from rich.table import Table
+from rich.text import Text as RichText
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Label, Markdown, ProgressBar, Static
+
+from labs import CheckReport, LabLoadError, LabSession, load_lab
+from tui.format import tone_style
+from tui.localize import Localized
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.lab_picker import LabPickerScreen
+from tui.screens.page import Page
+from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
+from tui.widgets.nav import Navigation
+
+# Buttons and keys: (request, button id, i18n key). A request is an OpenLab method or a panel action.
+REQUESTS = (
+    ("check", "lab-check", "lab.key.check"),
+    ("hint", "lab-hint", "lab.key.hint"),
+    ("solve", "lab-solve", "lab.key.solve"),
+    ("reset_step", "lab-reset-step", "lab.key.reset_step"),
+    ("reset_lab", "lab-reset-lab", "lab.key.reset_lab"),
+    ("labs", "lab-labs", "lab.key.labs"),
+)
+
+
+def elapsed_text(seconds: float) -> str:
+    minutes, second = divmod(int(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute:02d}:{second:02d}"
+
+
+class LabPanel(Localized, Vertical):
+    DEFAULT_CSS = Path(__file__).parent.parent.joinpath("styles", "lab_panel.tcss").read_text("utf-8")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "request('check')", "lab.key.check"),
+        Binding("h", "request('hint')", "lab.key.hint"),
+        Binding("s", "request('solve')", "lab.key.solve"),
+        Binding("r", "request('reset_step')", "lab.key.reset_step"),
+        Binding("R", "request('reset_lab')", "lab.key.reset_lab"),
+        Binding("o", "request('labs')", "lab.key.labs"),
+        Binding("escape", "console", "lab.key.console"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="lab-panel")
+        self._instructions: str | None = None
+        self._drawn: dict[str, object] = {}
+        self._shown: tuple[object, ...] = ()
+        self._allowed_now: frozenset[str] = frozenset()
+
+    @property
+    def lab(self) -> OpenLab | None:
+        return open_lab_of(self.app)
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t  # type: ignore[attr-defined]
+        if self.lab is not None:
+            self.lab.session.lang = t.lang  # the panel speaks the console's language
+        with Vertical(id="lab-head"):
+            yield Label(id="lab-title")
+            yield Label(id="lab-progress")
+            yield ProgressBar(id="lab-bar", show_eta=False, show_percentage=False)
+        with VerticalScroll(id="lab-body"):
+            yield Label(id="lab-step")
+            # Help the learner asked for comes first, where they are looking.
+            yield Static(id="lab-solved")
+            yield Static(id="lab-hints")
+            yield Markdown(id="lab-instructions")
+        # Never scrolled away with the instructions: how the step stands right now.
+        with VerticalScroll(id="lab-status"):
+            yield Static(id="lab-checks")
+        for row in (REQUESTS[:3], REQUESTS[3:]):
+            with Horizontal(classes="lab-buttons"):
+                for request, button_id, label_key in row:
+                    yield Button(t(label_key), id=button_id, compact=True, name=request,
+                                 variant="primary" if request == "check" else "default")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._show_progress)
+        # ✓ and ✗ carry the theme's colours: draw them again in a new theme's.
+        self.watch(self.app, "theme", self.refresh_lab, init=False)
+
+    async def composed(self) -> None:
+        self.refresh_lab()
+
+    # -- drawing ----------------------------------------------------------------------------------------------
+    def refresh_lab(self) -> None:
+        lab = self.lab
+        self.display = lab is not None and lab.visible
+        if lab is None:
+            return
+        session, theme = lab.session, self.app.theme
+        self._set("#lab-title", session.text(session.lab.title))
+        self._show_progress()
+        self._show_step(session)
+        report = _report_for_step(session)
+        # Diagnoses quote durations at the clock's scale: a new scale words them anew.
+        self._set("#lab-checks", (report, theme, session.cloud.clock.scale), lambda: self._checks(session, report))
+        self.query_one("#lab-hints").display = bool(session.hints_shown)
+        self._set("#lab-hints", session.hints_shown, lambda: self._hints(session))
+        self.query_one("#lab-solved").display = lab.solved is not None
+        self._set("#lab-solved", (lab.solved, theme), lambda: self._solved(lab))
+        self._scroll(session, lab.solved)
+        self._refresh_buttons(lab)
+
+    def _set(self, selector: str, key: object, render: Callable[[], RenderableType] | None = None) -> None:
+        """Update a widget only when what it shows has changed: each update lays the screen out again.
+        `key` stands for the content (and is the content itself when there is no `render`)."""
+        if self._drawn.get(selector) != key:
+            self._drawn[selector] = key
+            self.query_one(selector, Static).update(render() if render is not None else key)  # type: ignore[arg-type]
+
+    def _show_progress(self) -> None:
+        lab = self.lab
+        if lab is None:
+            return
+        t, progress = self.app.t, lab.session.progress  # type: ignore[attr-defined]
+        where = t("lab.finished", count=progress.step_count) if progress.finished else \
+            t("lab.progress", number=progress.step_number, count=progress.step_count)
+        parts = [where, t("lab.elapsed", time=elapsed_text(progress.elapsed))]
+        if lab.busy:
+            parts.append(t(lab.busy))
+        self._set("#lab-progress", " · ".join(parts))
+        self.query_one("#lab-bar", ProgressBar).update(total=progress.step_count, progress=len(progress.completed))
+
+    def _show_step(self, session: LabSession) -> None:
+        title = self.app.t("lab.finished_title") if session.finished else \
+            f"{session.step_index + 1}. {session.text(session.step.title)}"  # type: ignore[attr-defined]
+        self._set("#lab-step", title)
+        # Placeholders (a DNS name, a public IP) fill in as the learner builds: draw again when they change.
+        text = session.text(session.lab.finish if session.finished else session.step.instructions)
+        if text != self._instructions:
+            self._instructions = text
+            self.query_one("#lab-instructions", Markdown).update(text)
+
+    def _scroll(self, session: LabSession, solved: Solved | None) -> None:
+        """A new step, or help just asked for (above the instructions), is read from the top."""
+        shown = (session.lab.id, session.step_index, session.finished, len(session.hints_shown), solved)
+        if shown != self._shown:
+            self._shown = shown
+            self.query_one("#lab-body", VerticalScroll).scroll_home(animate=False)
+
+    def _checks(self, session: LabSession, report: CheckReport | None) -> RenderableType:
+        t = self.app.t  # type: ignore[attr-defined]
+        heading = RichText(t("lab.checks"), style="bold")
+        if report is None:
+            return Group(heading, RichText(t("lab.checking"), style="dim"))
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1, overflow="fold")
+        ok, failed = tone_style(self.app, "success"), tone_style(self.app, "error")
+        said: set[str] = set()
+        for result in report.results:
+            body = RichText(session.text(result.label))
+            message = session.text(result.message)
+            if not result.ok and message not in said:  # one cause often fails several criteria: say it once
+                said.add(message)
+                body.append("\n" + message, style="dim")
+            table.add_row(RichText("✓", style=ok) if result.ok else RichText("✗", style=failed), body)
+        return Group(heading, table)
+
+    def _hints(self, session: LabSession) -> RenderableType:
+        items = "\n".join(f"{n}. {session.text(hint)}" for n, hint in enumerate(session.hints_shown, 1))
+        return Group(RichText(self.app.t("lab.hints"), style="bold"), RichMarkdown(items))  # type: ignore[attr-defined]
+
+    def _solved(self, lab: OpenLab) -> RenderableType:
+        t, solved, session = self.app.t, lab.solved, lab.session  # type: ignore[attr-defined]
+        if solved is None:
+            return ""
+        if solved.error is not None:
+            return RichText(t("lab.solve_failed", error=session.text(solved.error)),
+                            style=tone_style(self.app, "error"))
+        heading = RichText(t("lab.solved", number=solved.step_index + 1), style="bold")
+        if not solved.done:
+            return Group(heading, RichText(t("lab.solved_nothing"), style="dim"))
+        return Group(heading, RichMarkdown("\n".join(f"- {session.text(item)}" for item in solved.done)))
+
+    def _refresh_buttons(self, lab: OpenLab) -> None:
+        allowed = frozenset(request for request, _, _ in REQUESTS if _allowed(lab, request))
+        t, shown, total = self.app.t, len(lab.session.hints_shown), len(lab.session.step.hints)  # type: ignore[attr-defined]
+        label = t("lab.hint_button", shown=shown, total=total) if total else t("lab.key.hint")
+        hint = self.query_one("#lab-hint", Button)
+        if str(hint.label) != label:
+            hint.label = label
+        if allowed != self._allowed_now:
+            # Only on a change: the footer rebuilds itself on every refresh_bindings.
+            self._allowed_now = allowed
+            for request, button_id, _ in REQUESTS:
+                self.query_one(f"#{button_id}", Button).disabled = request not in allowed
+            self.refresh_bindings()
+
+    # -- the learner's requests --------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "request" and parameters:
+            return True if str(parameters[0]) in self._allowed_now else None
+        return True
+
+    def action_request(self, request: str) -> None:
+        lab = self.lab
+        if lab is None or not _allowed(lab, request):
+            self.app.bell()
+            return
+        if request == "labs":
+            pick_lab(self.app)
+        elif request == "reset_lab":
+            dialog = ConfirmScreen("lab.reset_title", "lab.confirm_reset", "lab.key.reset_lab",
+                                   name=lab.session.text(lab.session.lab.title))
+            self.app.push_screen(dialog, lambda yes: lab.reset_lab() if yes else None)
+        else:
+            getattr(lab, request)()
+
+    def action_console(self) -> None:
+        focus_console(self.screen)
+
+    @on(Button.Pressed, ".lab-buttons Button")
+    def _button(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_request(event.button.name or "")
+
+    def focus_panel(self) -> None:
+        self.query_one("#lab-body", VerticalScroll).focus()
+
+
+def _report_for_step(session: LabSession) -> CheckReport | None:
+    """The latest check of the step on screen (None until its first check has run)."""
+    report = session.last_report
+    return report if report is not None and report.step_id == session.step.id else None
+
+
+def _allowed(lab: OpenLab, request: str) -> bool:
+    session = lab.session
+    if request == "labs":
+        return True
+    if lab.busy == "lab.starting":
+        return False
+    if request == "hint":
+        return not session.finished and len(session.hints_shown) < len(session.step.hints)
+    if request in ("check", "reset_step"):
+        return not session.finished
+    if request == "solve":
+        return not session.finished and lab.busy != "lab.solving"
+    return True  # reset_lab
+
+
+def focus_console(screen: object) -> None:
+    """Give the keyboard back to the console's page, as arriving on it does."""
+    page = getattr(screen, "current_page", None)
+    if isinstance(page, Page):
+        page.table.focus()
+    else:
+        screen.query_one(Navigation).focus()  # type: ignore[attr-defined]
+
+
+def refresh_panels(app: App[object]) -> None:
+    """Draw every lab panel of the app again (the console's, wherever it is in the screen stack)."""
+    for screen in app.screen_stack:
+        for panel in screen.query(LabPanel):
+            panel.refresh_lab()
+
+
+async def open_lab(app: App[object], lab_id: str) -> OpenLab | None:
+    """Open a lab beside the console (closing the one open before), resuming its saved progress."""
+    t = app.t  # type: ignore[attr-defined]
+    previous = open_lab_of(app)
+    if previous is not None and previous.session.lab.id == lab_id:
+        previous.visible = True
+        refresh_panels(app)
+        return previous
+    try:
+        lab = load_lab(lab_id)
+    except LabLoadError as error:
+        app.notify(t("lab.load_error", id=lab_id, error=str(error)), severity="error", timeout=15)
+        return None
+    if previous is not None:
+        set_open_lab(app, None)
+        await previous.close()
+    opened = OpenLab(app, LabSession(app.cloud, lab, t.lang), lambda: refresh_panels(app))  # type: ignore[attr-defined]
+    set_open_lab(app, opened)
+    refresh_panels(app)
+    opened.start()
+    return opened
+
+
+def pick_lab(app: App[object]) -> None:
+    """The lab picker; the lab chosen there opens beside the console."""
+
+    def chosen(lab_id: str | None) -> None:
+        if lab_id is not None:
+            app.run_worker(open_lab(app, lab_id), group="lab", exclusive=False)
+
+    app.push_screen(LabPickerScreen(), chosen)
