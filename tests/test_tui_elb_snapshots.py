@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
+from tests.test_tui_elb_flows import choose
 from tests.test_tui_elb_support import add_maintenance_rule, fixed_dates, populate_elb, sample_traces
+from tests.test_tui_flows import click
 from tests.test_tui_snapshots import settle
 from tui.demo import demo_app, populate
 
@@ -113,6 +115,25 @@ def test_listeners_and_rules(snap_compare) -> None:
         await pilot.click("#--content-tab-lb-tab-listeners")
 
     assert snap_compare(demo_app("en"), terminal_size=SIZE, run_before=elb_scenario(then=rule))
+
+
+def test_rule_editor(snap_compare) -> None:
+    """Add rule with two kinds of condition: an HTTP header (its name field shown) and a source IP."""
+    async def editing(pilot: Pilot[int]) -> None:
+        await pilot.press("4", "m", "m")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.query_one("#priority", Input).value = "5"
+        await choose(pilot, ".condition-field", "HTTP header")
+        screen.query_one(".condition-header", Input).value = "X-Maintenance"
+        screen.query_one(".condition-values", Input).value = "on"
+        await click(pilot, ".condition-add")
+        await choose(pilot, screen.query(".condition-field").last(Select), "Source IP")
+        screen.query(".condition-values").last(Input).value = "203.0.113.0/24"
+
+    assert snap_compare(demo_app("en"), terminal_size=SIZE, run_before=elb_scenario(then=editing))
 
 
 def test_resource_map(snap_compare) -> None:

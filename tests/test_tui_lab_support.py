@@ -32,7 +32,6 @@ from tui.screens.console import ConsoleScreen
 from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
 from tui.screens.elb_listeners import PageScreen
 from tui.screens.elb_rule_editor import RuleEditorScreen
-from tui.screens.lab_hooks import start_labs
 from tui.screens.launch_wizard import LaunchWizardScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 from tui.widgets.lab_panel import LabPanel
@@ -59,23 +58,6 @@ def steady_texts() -> Iterator[None]:
     with (patch.dict(PLACEHOLDERS, shown), patch.object(LblabApp, "edge_url", property(_shown_edge)),
           patch.object(labs.engine, "time", SimpleNamespace(monotonic=lambda: 0.0))):
         yield
-
-
-async def with_lab_panel(app: LblabApp) -> None:
-    """The lab panel in the console, as tui/screens/console.py composes it once its hook is in (see
-    tui/screens/lab_hooks.py); a no-op from then on."""
-    console = next(s for s in app.screen_stack if isinstance(s, ConsoleScreen))
-    if not console.query(LabPanel):
-        await console.query_one("#body").mount(LabPanel())
-
-
-async def with_lab_hooks(app: LblabApp) -> None:
-    """What the console and the app do at start once their hooks are in: the panel, then the lab given
-    (`lblab lab ID`), the one open last, or the picker. A no-op from then on."""
-    console = next(s for s in app.screen_stack if isinstance(s, ConsoleScreen))
-    if not console.query(LabPanel):
-        await with_lab_panel(app)
-        await start_labs(app, app.lab_id)
 
 
 class Learner:
@@ -125,8 +107,8 @@ class Learner:
 
     # -- the lab ---------------------------------------------------------------------------------------------
     async def start(self) -> None:
-        """The console has started, with the app's lab beside it (or the picker)."""
-        await with_lab_hooks(self.app)
+        """Until the console has started with the app's lab beside it (`lblab lab ID`), the lab open last,
+        or the picker."""
         await self.idle()
 
     async def idle(self) -> None:
@@ -173,13 +155,14 @@ class Learner:
         for _ in range(60):
             if condition():
                 return
-            await self.app.cloud.clock.advance(every)  # type: ignore[attr-defined]
-            await self.pilot.pause()
+            await self.cloud_time(every)
         raise AssertionError("the cloud never got there")
 
     async def request(self, button: str) -> None:
         """Press one of the lab panel's buttons (check, hint, solve, reset-step, reset-lab, labs)."""
-        await self.click(f"#lab-{button}")
+        pressed = self.panel.query_one(f"#lab-{button}")
+        await self.wait(lambda: not pressed.has_class("-active"))  # a button ignores clicks while it flashes
+        await self.click(pressed)
 
     async def picture(self) -> str:
         """The screen as an SVG, once nothing that depends on real time is left on it."""
@@ -308,10 +291,10 @@ class Learner:
         await self.press("m")
         await self.wait(lambda: isinstance(self.app.screen, PageScreen))
 
-    async def action(self, forward: str = "", fixed: tuple[str, str] = ("", ""), redirect: dict[str, str] | None = None,
-                     ) -> None:
+    async def action(self, forward: str = "", fixed: tuple[str, str] = ("", ""),
+                     redirect: dict[str, str] | None = None) -> None:
         """In a rule or listener editor: the action (Then): forward to a group, a fixed response (code, body)
-        or a redirect (widget id -> value; a Select's value is chosen, an Input's typed)."""
+        or a redirect (widget id -> value; a drop-down's option is chosen, a field's value pasted)."""
         screen = self.app.screen
         if forward:
             await choose(self.pilot, screen.query(".group-pick").first(Select), forward)
@@ -494,17 +477,20 @@ async def walk_listener_rules(learner: Learner) -> None:
     await learner.passes("path-rule", every=10)
     await learner.press("escape", "escape")  # back to the console and its lab panel
     await learner.moment("2-path-rule")
-    # The rule editor cannot switch a condition's type yet: its condition row has no layout, and the type
-    # drop-down is drawn 1×0 (tui/widgets/elb_condition_editor.py). Until it can, "show me" adds the rules
-    # on the host header, query string, HTTP header and source IP.
-    for step in ("host-rule", "query-rule", "header-priority", "source-ip"):
-        await learner.request("solve")
-        await learner.passes(step)
     await learner.listeners("DemoALB")
     await learner.press("m")
+    await learner.add_rule("20", ("host-header", "api.example.com", ""), forward="api-tg")
+    await learner.passes("host-rule")
+    await learner.add_rule("30", ("query-string", "version=2", ""), forward="api-tg")
+    await learner.passes("query-rule")
+    await learner.add_rule("5", ("http-header", "on", "X-Maintenance"), fixed=("503", "Down for maintenance"))
+    await learner.passes("header-priority")
+    await learner.add_rule("40", ("path-pattern", "/office*", ""), ("source-ip", "203.0.113.0/24", ""),
+                           fixed=("200", "Welcome, office network"))
+    await learner.passes("source-ip")
     await learner.add_rule("50", ("path-pattern", "/home", ""), redirect={"redirect_path": "/"})
     await learner.passes("redirect")
-    assert learner.lab.solved is None  # passed by the learner: what "show me" did for step 6 is put away
+    assert learner.lab.solved is None  # every step passed by the learner's own rules, none by "show me"
     await learner.press("escape", "escape")
     await learner.moment("7-finished")
 

@@ -1,9 +1,7 @@
 """Where the guided labs meet the console: what the app does at start and exit, and the console's Lab key.
 
-    tui/app.py      on_mount:   await start_labs(self, self.lab_id)
-                    on_unmount: await stop_labs(self)
-    tui/screens/console.py      Binding("L", "toggle_lab", "key.lab"); compose the body with LabPanel()
-                                after the main area; action_toggle_lab calls toggle_lab_panel(self)
+    tui/app.py              on_mount: start_labs(app, lab_id) · on_unmount: stop_labs(app)
+    tui/screens/console.py  composes a LabPanel beside the page · the L key: toggle_lab_panel(screen)
 """
 
 from __future__ import annotations
@@ -46,11 +44,10 @@ def toggle_lab_panel(screen: Screen[object]) -> None:
         pick_lab(app)
         return
     panel = screen.query_one(LabPanel)
-    if lab.visible and panel.has_focus_within:
+    hide = lab.visible and panel.has_focus_within
+    if hide:
         focus_console(screen)
-        lab.visible = False
-    else:
-        lab.visible = True
+    lab.visible = not hide
     panel.refresh_lab()
-    if lab.visible:
+    if not hide:
         panel.focus_panel()
