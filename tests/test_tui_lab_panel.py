@@ -21,6 +21,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen
 from tui.screens.lab_hooks import stop_labs, toggle_lab_panel
 from tui.screens.lab_picker import LabPickerScreen
+from tui.screens.launch_wizard import LaunchWizardScreen
 from tui.widgets.lab_panel import LabPanel
 from tui.widgets.lab_state import open_lab_of
 
@@ -184,6 +185,36 @@ async def test_the_lab_key_moves_to_the_panel_hides_it_and_brings_it_back(tmp_pa
         assert panel.display and panel.has_focus_within
         await learner.press("escape")  # back to the console, the panel stays
         assert panel.display and not panel.has_focus_within
+
+
+async def test_the_panel_stays_beside_a_wizard_and_checks_what_it_creates(tmp_path: Path,
+                                                                             snapshot: SnapshotAssertion) -> None:
+    app = lab_app(tmp_path, lab_id="ec2-web-server")
+    async with app.run_test(size=SIZE) as pilot:
+        learner = Learner(pilot)
+        await learner.start()
+        await learner.press("2", "l")
+        wizard = app.screen
+        assert isinstance(wizard, LaunchWizardScreen)
+        assert learner.panel.display and panel_text(learner, "step").startswith("1. ")
+        await learner.request("hint")  # the wizard's panel answers as the console's does
+        assert len(learner.session.hints_shown) == 1
+        assert await learner.picture() == snapshot.use_extension(SVGImageExtension)
+
+        await learner.click("#allow_http")  # off the name field, whose keys are the learner's text
+        ticked = wizard.query_one("#allow_http")
+        await learner.press("L")  # to the panel, then hide it: the wizard has the whole screen
+        assert learner.panel.has_focus_within
+        await learner.press("L")
+        assert not learner.panel.display and wizard.focused is ticked
+        await learner.press("L")
+        assert learner.panel.display and learner.panel.has_focus_within
+        await learner.press("escape")  # from the panel back to where the learner was
+        assert wizard.focused is ticked
+
+        await learner.press("escape")  # back to the console: the same lab, the hint still shown
+        assert isinstance(app.screen, ConsoleScreen) and learner.panel.display
+        assert panel_text(learner, "hints").startswith("Hints")
 
 
 async def test_the_panel_follows_the_language_switch(tmp_path: Path, snapshot: SnapshotAssertion) -> None:

@@ -25,13 +25,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mock_cloud.cloud import FetchResult
 from mock_cloud.events import Event
 from tui.format import human_bytes, tone_style
-from tui.localize import Localized
+from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
 from tui.widgets.header import ConsoleHeader
 
@@ -77,7 +77,7 @@ class Tally:
         return Counter(self.hosts)
 
 
-class BrowserScreen(Localized, Screen[None]):
+class BrowserScreen(WorkScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "key.back"),
         Binding("r", "reload", "browser.key.reload"),
@@ -116,7 +116,7 @@ class BrowserScreen(Localized, Screen[None]):
                     yield Input(self.batch_size, id="count", compact=True, type="integer", max_length=3)
                     yield Button(t("browser.send"), id="send", compact=True)
                 yield Static(id="tally")
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def on_mount(self) -> None:
         follow_events(self, ("instance.", "lb."), self._cloud_changed)

@@ -9,13 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, RichLog
+from textual.widgets import Input, Label, RichLog
 
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.shell import Shell
 from mock_cloud.events import Event
-from tui.localize import Localized
+from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
 from tui.widgets.header import ConsoleHeader
 
@@ -44,7 +43,7 @@ class HistoryInput(Input):
         self.cursor_position = len(self.value)
 
 
-class ConnectScreen(Localized, Screen[None]):
+class ConnectScreen(WorkScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "connect.key.close")]
 
     def __init__(self, instance_id: str) -> None:
@@ -75,7 +74,7 @@ class ConnectScreen(Localized, Screen[None]):
         with Horizontal(id="command-line"):
             yield Label(self.shell.prompt, id="prompt", markup=False)
             yield HistoryInput(self.history, id="command", compact=True, disabled=self.closed)
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def on_mount(self) -> None:
         banner = self.app.t("connect.banner", ip=self.instance.private_ip, user=self.shell.user)  # type: ignore[attr-defined]

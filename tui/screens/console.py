@@ -11,12 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList
 
 from mock_cloud.events import Event
-from tui.localize import Localized
-from tui.screens.lab_hooks import toggle_lab_panel
+from tui.screens.lab_hooks import WorkScreen
 from tui.screens.page import BasePage, Page, ViewState
 from tui.tasks import follow_events
 from tui.widgets.header import ConsoleHeader
@@ -58,10 +56,9 @@ def page_factory(page_id: str) -> PageFactory:
     return lambda view: ComingSoonPage(title_key, view)
 
 
-class ConsoleScreen(Localized, Screen[None]):
+class ConsoleScreen(WorkScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "key.back", show=False),
-        Binding("L", "toggle_lab", "key.lab"),
         *(Binding(str(n), f"show_page('{item.page_id}')", item.label_key, show=False)
           for n, item in enumerate(NAV_ITEMS, start=1)),
     ]
@@ -79,9 +76,6 @@ class ConsoleScreen(Localized, Screen[None]):
             yield ContentSwitcher(id="main")
             yield LabPanel()
         yield Footer(compact=True)
-
-    def action_toggle_lab(self) -> None:
-        toggle_lab_panel(self)
 
     def on_mount(self) -> None:
         follow_events(self, (), self._cloud_changed)

@@ -14,19 +14,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, RadioSet, Static
+from textual.widgets import Button, RadioSet, Static
 
 from mock_cloud.errors import CloudError
-from tui.localize import Localized
+from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
 from tui.widgets.elb_action_form import OpenOnTop
 from tui.widgets.form import BoundForm, ErrorLine
 from tui.widgets.header import ConsoleHeader
 
 
-class ElbEditorScreen(Localized, BoundForm, Screen[Any]):
+class ElbEditorScreen(WorkScreen[Any], BoundForm):
     CSS_PATH = "../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "button.cancel"),
@@ -69,7 +68,7 @@ class ElbEditorScreen(Localized, BoundForm, Screen[Any]):
                 yield Static(t(self.INTRO_KEY), classes="screen-note", markup=False)
             yield from self.body()
             yield from self.buttons()
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def buttons(self) -> ComposeResult:
         t = self.app.t  # type: ignore[attr-defined]

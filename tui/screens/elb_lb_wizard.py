@@ -12,13 +12,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
 
 from mock_cloud.elbv2.listener_rules import FORWARD
 from tui.format import tone_style
-from tui.localize import Localized
 from tui.screens.elb_editor import ElbEditorScreen
+from tui.screens.lab_hooks import WorkScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 from tui.widgets.elb_drafts import ListenerDraft
 from tui.widgets.elb_format import action_text
@@ -32,7 +31,7 @@ IP_TYPES = ("ipv4", "dualstack", "dualstack-without-public-ipv4")
 MIN_ZONES = 2
 
 
-class LoadBalancerTypeScreen(Localized, Screen[None]):
+class LoadBalancerTypeScreen(WorkScreen[None]):
     """Compare and select load balancer type: only Application Load Balancers are emulated."""
 
     CSS_PATH = "../styles/elb.tcss"
@@ -52,7 +51,7 @@ class LoadBalancerTypeScreen(Localized, Screen[None]):
                         yield Static(t("lb.not_emulated"), classes="field-hint", markup=False)
                     yield Button(t("lb.type_create"), id=f"create-{kind}", variant="primary" if emulated else "default",
                                  disabled=not emulated, compact=True)
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def on_mount(self) -> None:
         self.query_one("#create-application").focus()
@@ -124,7 +123,7 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
                 summary.border_title = t("lb.summary")
                 yield Static(id="summary-text")
                 yield from self.buttons()
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def _radio_set(self, set_id: str, values: tuple[str, ...], chosen: str, prefix: str) -> RadioSet:
         """One radio button per value, labelled `t(prefix + value)`; what lblab does not emulate is disabled."""

@@ -14,15 +14,13 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
-from textual.widgets import Footer
 
 from mock_cloud.elbv2.listener import LISTENER_QUOTA_NOTE, LOCAL_PORT_NOTE, Listener
 from mock_cloud.elbv2.listener_rules import Rule
 from mock_cloud.elbv2.load_balancer import LoadBalancer
 from mock_cloud.events import Event
 from tui.format import plain
-from tui.localize import Localized
+from tui.screens.lab_hooks import WorkScreen
 from tui.screens.page import Column, Page, PageAction, Row, ViewState
 from tui.tasks import follow_events
 from tui.widgets.details import field_grid, note
@@ -245,7 +243,7 @@ class RulesPage(Page):
         ], columns=2))
 
 
-class PageScreen(Localized, Screen[None]):
+class PageScreen(WorkScreen[None]):
     """A console page on a screen of its own, following the cloud events it wants."""
 
     CSS_PATH = "../styles/elb.tcss"
@@ -261,7 +259,7 @@ class PageScreen(Localized, Screen[None]):
     def compose(self) -> ComposeResult:
         yield ConsoleHeader(f"{self.owner} › {self.app.t(self.title_key)}")  # type: ignore[attr-defined]
         yield self.make_page(self.view)
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def on_mount(self) -> None:
         page = self.query_one(Page)

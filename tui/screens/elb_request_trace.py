@@ -19,8 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mock_cloud.cloud import FetchResult
@@ -41,7 +40,7 @@ from mock_cloud.elbv2.router import SG_TIMEOUT_NOTE
 from mock_cloud.elbv2.trace import Hop, RequestTrace
 from mock_cloud.events import Event
 from tui.format import tone_style
-from tui.localize import Localized
+from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
 from tui.widgets.elb_format import cloud_note
 from tui.widgets.header import ConsoleHeader
@@ -69,7 +68,7 @@ def trace_path(trace: RequestTrace) -> list[Hop | str]:
     return [*trace.hops[:at], *missed, *trace.hops[at:]]
 
 
-class RequestTraceScreen(Localized, Screen[None]):
+class RequestTraceScreen(WorkScreen[None]):
     CSS_PATH = "../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "key.back"),
@@ -99,7 +98,7 @@ class RequestTraceScreen(Localized, Screen[None]):
                 yield OptionList(id="traces", compact=True)
             with VerticalScroll(id="trace-view"):
                 yield Static(id="trace-hops")
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def on_mount(self) -> None:
         follow_events(self, ("elbv2.metrics", "lb."), self._changed)

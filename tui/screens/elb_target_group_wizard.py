@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, ContentSwitcher, Input, Label, RadioButton, RadioSet, Select, Static
 
 from mock_cloud.elbv2.target_group import (
     HTTPS_TARGETS_NOTE,
@@ -95,7 +95,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
                 yield Button(t("wizard.previous"), id="previous", compact=True)
                 yield Button(t("wizard.next"), id="next", variant="primary", compact=True)
                 yield Button(t("tg.create"), id="save", variant="primary", compact=True)
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def _basic_section(self) -> ComposeResult:
         t = self.app.t  # type: ignore[attr-defined]

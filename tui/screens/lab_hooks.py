@@ -1,16 +1,23 @@
-"""Where the guided labs meet the console: what the app does at start and exit, and the console's Lab key.
+"""Where the guided labs meet the console: what the app does at start and exit, and the Lab key.
 
     tui/app.py              on_mount: start_labs(app, lab_id) · on_unmount: stop_labs(app)
-    tui/screens/console.py  composes a LabPanel beside the page · the L key: toggle_lab_panel(screen)
+    tui/screens/console.py  composes a LabPanel beside the page
+    WorkScreen              every other full screen (wizards, editors, the Browser, a shell) yields a LabPanel
+                            (WorkScreen.footer), so the step being worked on stays in sight; the L key on all of them
 """
 
 from __future__ import annotations
 
-from textual.app import App
-from textual.screen import Screen
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen, ScreenResultType
+from textual.widgets import Footer
 
 from labs import ProgressStore
-from tui.widgets.lab_panel import LabPanel, focus_console, open_lab, pick_lab
+from tui.localize import Localized
+from tui.widgets.lab_panel import LabPanel, open_lab, pick_lab
 from tui.widgets.lab_state import open_lab_of, set_open_lab
 
 
@@ -46,8 +53,23 @@ def toggle_lab_panel(screen: Screen[object]) -> None:
     panel = screen.query_one(LabPanel)
     hide = lab.visible and panel.has_focus_within
     if hide:
-        focus_console(screen)
+        panel.return_focus()
     lab.visible = not hide
     panel.refresh_lab()
     if not hide:
         panel.focus_panel()
+
+
+class WorkScreen(Localized, Screen[ScreenResultType]):
+    """A screen the learner works on; its compose ends with `yield from self.footer()`. The lab panel hides
+    itself while no lab is open."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("L", "toggle_lab", "key.lab")]
+
+    def footer(self) -> ComposeResult:
+        """The end of the screen's compose: the footer, and the lab panel beside the screen's work."""
+        yield Footer(compact=True)
+        yield LabPanel()
+
+    def action_toggle_lab(self) -> None:
+        toggle_lab_panel(self)

@@ -11,12 +11,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     Button,
     Checkbox,
     Collapsible,
-    Footer,
     Input,
     Label,
     RadioButton,
@@ -32,8 +30,8 @@ from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.service import USER_DATA_LIMIT
 from mock_cloud.errors import CloudError
 from tui.format import iso_time, tone_style
-from tui.localize import Localized
 from tui.rules import RuleDraft
+from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
 from tui.widgets.form import BoundForm, ErrorLine, Section, field
 from tui.widgets.header import ConsoleHeader
@@ -73,7 +71,7 @@ class LaunchForm:
         return [RuleDraft.preset(kind) for flag, kind in FIREWALL_PRESETS if getattr(self, flag)]
 
 
-class LaunchWizardScreen(Localized, BoundForm, Screen[None]):
+class LaunchWizardScreen(WorkScreen[None], BoundForm):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "button.cancel"),
         Binding("ctrl+s", "launch", "launch.launch"),
@@ -107,7 +105,7 @@ class LaunchWizardScreen(Localized, BoundForm, Screen[None]):
                 with Horizontal(classes="form-buttons"):
                     yield Button(t("button.cancel"), id="cancel", compact=True)
                     yield Button(t("launch.launch"), id="launch", variant="primary", compact=True)
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def _name_section(self) -> ComposeResult:
         t = self.app.t  # type: ignore[attr-defined]

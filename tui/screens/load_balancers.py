@@ -54,8 +54,9 @@ class LoadBalancersPage(Page):
         PageAction("edit_attributes", "e", "lb.edit_attributes", short_key="tg.short.attributes"),
         PageAction("delete", "delete", "lb.delete", confirm_key="lb.confirm_delete", short_key="short.delete"),
     )
-    # The console's "Add listener" sits in the Listeners and rules tab; here it is a key (no room for a button).
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "add_listener", "listener.add")]
+    # The console's "Add listener" sits in the Listeners and rules tab; here it is a key (no room for a button),
+    # which that tab's hint and the help screen name (nor room in the footer).
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "add_listener", "listener.add", show=False)]
     DETAIL_TABS = ("lb.tab.details", "lb.tab.listeners", "lb.tab.network", "lb.tab.resource_map", "lb.tab.security",
                    "lb.tab.monitoring", "lb.tab.attributes")
 

@@ -10,13 +10,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from mock_cloud.ec2.security_group import SecurityGroup
 from mock_cloud.errors import CloudError
-from tui.localize import Localized
 from tui.rules import ANYWHERE_IPV4, RuleDraft, rule_changes, spec_of
+from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
 from tui.widgets.form import BoundForm, ErrorLine, Section, field
 from tui.widgets.header import ConsoleHeader
@@ -35,7 +34,7 @@ class GroupForm:
     error: CloudError | None = None
 
 
-class SecurityGroupEditorScreen(Localized, BoundForm, Screen[None]):
+class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
     """`create()`: basic details plus both rule lists; `edit(group, egress)`: one rule list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,7 +85,7 @@ class SecurityGroupEditorScreen(Localized, BoundForm, Screen[None]):
                 yield Button(t("button.cancel"), id="cancel", compact=True)
                 yield Button(t("sg.create" if self.creating else "sg.save"), id="save", variant="primary",
                              compact=True)
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def _title(self) -> str:
         t = self.app.t  # type: ignore[attr-defined]

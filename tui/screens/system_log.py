@@ -6,16 +6,15 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from mock_cloud.events import Event
-from tui.localize import Localized
+from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
 from tui.widgets.header import ConsoleHeader
 
 
-class SystemLogScreen(Localized, Screen[None]):
+class SystemLogScreen(WorkScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "key.back")]
 
     def __init__(self, instance_id: str) -> None:
@@ -27,7 +26,7 @@ class SystemLogScreen(Localized, Screen[None]):
         yield ConsoleHeader(t("syslog.title", instance=self.instance_id))
         yield Static(t("syslog.note"), classes="screen-note", markup=False)
         yield TextArea(self._text(), id="system-log", read_only=True, soft_wrap=False, show_line_numbers=False)
-        yield Footer(compact=True)
+        yield from self.footer()
 
     def on_mount(self) -> None:
         follow_events(self, ("instance.",), self._changed)

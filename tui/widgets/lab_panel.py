@@ -2,8 +2,9 @@
 "show me", resets and progress.
 
 It draws `OpenLab` (tui/widgets/lab_state.py) and nothing else: whenever the session reports an event
-the panel is drawn again from the session's state, so it never decides anything itself. The console
-composes one (hidden while no lab is open); a language switch composes it anew in the new language.
+the panel is drawn again from the session's state, so it never decides anything itself. The console and
+every screen the learner works on compose one (hidden while no lab is open; see tui/screens/lab_hooks.py);
+a language switch composes it anew in the new language.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Label, Markdown, ProgressBar, Static
 
 from labs import CheckReport, LabLoadError, LabSession, load_lab
@@ -66,6 +68,7 @@ class LabPanel(Localized, Vertical):
         self._drawn: dict[str, object] = {}
         self._shown: tuple[object, ...] = ()
         self._allowed_now: frozenset[str] = frozenset()
+        self._return_to: Widget | None = None
 
     @property
     def lab(self) -> OpenLab | None:
@@ -229,7 +232,7 @@ class LabPanel(Localized, Vertical):
             getattr(lab, request)()
 
     def action_console(self) -> None:
-        focus_console(self.screen)
+        self.return_focus()
 
     @on(Button.Pressed, ".lab-buttons Button")
     def _button(self, event: Button.Pressed) -> None:
@@ -237,7 +240,16 @@ class LabPanel(Localized, Vertical):
         self.action_request(event.button.name or "")
 
     def focus_panel(self) -> None:
+        self._return_to = self.screen.focused
         self.query_one("#lab-body", VerticalScroll).focus()
+
+    def return_focus(self) -> None:
+        """Give the keyboard back to the field or table that had it before the Lab key, if it still can."""
+        back, self._return_to = self._return_to, None
+        if back is not None and back.is_attached and back.focusable and self not in back.ancestors:
+            back.focus()
+        else:
+            focus_console(self.screen)
 
 
 def _report_for_step(session: LabSession) -> CheckReport | None:
@@ -262,12 +274,16 @@ def _allowed(lab: OpenLab, request: str) -> bool:
 
 
 def focus_console(screen: object) -> None:
-    """Give the keyboard back to the console's page, as arriving on it does."""
+    """Give the keyboard to the screen's own work: the console's page, as arriving on it does, or the
+    first thing a wizard or a tool can focus."""
     page = getattr(screen, "current_page", None)
     if isinstance(page, Page):
         page.table.focus()
+    elif navigation := screen.query(Navigation):  # type: ignore[attr-defined]
+        navigation.first().focus()
     else:
-        screen.query_one(Navigation).focus()  # type: ignore[attr-defined]
+        screen.set_focus(None)  # type: ignore[attr-defined]
+        screen.focus_next()  # type: ignore[attr-defined]
 
 
 def refresh_panels(app: App[object]) -> None:
