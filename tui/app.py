@@ -64,14 +64,15 @@ class LblabApp(App[int]):
         localize_bindings(self, self.t)
         notices = self._claim_edge_port()
         await self.cloud.start()
-        if self.api_port is not None:
-            notices += await self._start_api(self.api_port)
         self.cloud.clock.on_change(self._clock_changed)
         self.set_interval(1.0, self._tick)
         for notice in notices + ([self.cloud.restore_error] if self.cloud.restore_error else []):
             self.notify(notice, severity="warning", timeout=15)
         await self.push_screen(ConsoleScreen(self.first_page))
         await start_labs(self, self.lab_id)
+        if self.api_port is not None:
+            # After the first frame: importing and starting aiohttp's server takes ~0.2 s.
+            self.call_after_refresh(self._serve_api, self.api_port)
 
     async def on_unmount(self) -> None:
         await stop_labs(self)
@@ -87,6 +88,11 @@ class LblabApp(App[int]):
             return []
         busy, config.edge_port = config.edge_port, 0
         return [self.t("notice.port_busy", what=self.t("notice.edge"), port=busy)]
+
+    async def _serve_api(self, port: int) -> None:
+        for notice in await self._start_api(port):
+            self.notify(notice, severity="warning", timeout=15)
+        self.clock_version += 1  # the header shows the API's URL
 
     async def _start_api(self, port: int) -> list[str]:
         from mock_cloud.api.server import ApiServer

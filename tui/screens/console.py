@@ -23,8 +23,11 @@ from tui.widgets.nav import NAV_ITEMS, Navigation
 
 PageFactory = Callable[[ViewState], BasePage]
 
-# Pages another engineer installs: (module, class). Until a module exists its entry shows "coming soon".
-OPTIONAL_PAGES = {
+# Each page's module is imported when the learner first opens it, so the console starts with the dashboard's only.
+PAGES = {
+    "dashboard": ("tui.screens.dashboard", "DashboardPage"),
+    "instances": ("tui.screens.instances", "InstancesPage"),
+    "security_groups": ("tui.screens.security_groups", "SecurityGroupsPage"),
     "target_groups": ("tui.screens.target_groups", "TargetGroupsPage"),
     "load_balancers": ("tui.screens.load_balancers", "LoadBalancersPage"),
     "certificates": ("tui.screens.elb_certificates", "CertificatesPage"),
@@ -32,28 +35,8 @@ OPTIONAL_PAGES = {
 
 
 def page_factory(page_id: str) -> PageFactory:
-    if page_id == "dashboard":
-        from tui.screens.dashboard import DashboardPage
-
-        return DashboardPage
-    if page_id == "instances":
-        from tui.screens.instances import InstancesPage
-
-        return InstancesPage
-    if page_id == "security_groups":
-        from tui.screens.security_groups import SecurityGroupsPage
-
-        return SecurityGroupsPage
-    module_name, class_name = OPTIONAL_PAGES[page_id]
-    try:
-        return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
-    except ModuleNotFoundError as missing:
-        if missing.name != module_name:
-            raise  # the page exists but is broken: say so rather than hide it
-    from tui.screens.dashboard import ComingSoonPage
-
-    title_key = next(item.label_key for item in NAV_ITEMS if item.page_id == page_id)
-    return lambda view: ComingSoonPage(title_key, view)
+    module_name, class_name = PAGES[page_id]
+    return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
 
 
 class ConsoleScreen(WorkScreen[None]):

@@ -92,19 +92,3 @@ class DashboardPage(BasePage):
             self.app.push_screen(LaunchWizardScreen())
         elif button_id.startswith("count-"):
             self.go(COUNTS[int(button_id.removeprefix("count-"))][0])
-
-
-class ComingSoonPage(BasePage):
-    """A navigation entry whose page has not been installed yet."""
-
-    def __init__(self, title_key: str, view: object = None) -> None:
-        super().__init__()
-        self._title_key = title_key
-
-    @property
-    def title_key(self) -> str:
-        return self._title_key
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.t(self._title_key), classes="page-title")
-        yield Static(self.t("page.coming_soon", page=self.t(self._title_key)), classes="coming-soon")
