@@ -28,7 +28,6 @@ from mock_cloud.clock import wait_for_condition
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.service import RuleSpec
-from mock_cloud.ec2.shell import Shell
 from mock_cloud.elbv2.listener_rules import Action as ElbAction
 from mock_cloud.elbv2.load_balancer import LoadBalancer
 from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
@@ -174,6 +173,8 @@ async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
                              "Connect to {instances} and run: {commands}"),
         instances=Field(_NAMES, required=True), commands=Field(ListOf(Str(), min_items=1, single=True), required=True))
 async def _run_commands(ctx: ActionContext, p: dict[str, Any]) -> None:
+    from mock_cloud.ec2.shell import Shell  # local: the interpreter is slow to import, and few labs run commands
+
     for name in p["instances"]:
         instance = _instance(ctx.cloud, name)
         await _wait(ctx.cloud, lambda i=instance: i.state == "running" and (i.os.user_data_ran or not i.user_data),

@@ -10,9 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from mock_cloud.clock import DETERMINISTIC_EPOCH, Clock
 from mock_cloud.context import Context
@@ -23,6 +21,9 @@ from mock_cloud.events import EventBus
 from mock_cloud.ids import IdFactory
 from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
 from mock_cloud.store import StateStore
+
+if TYPE_CHECKING:
+    import aiohttp
 
 DEFAULT_REGION = "ap-northeast-2"
 DEFAULT_EDGE_PORT = 4580
@@ -213,6 +214,8 @@ class Cloud:
         session: aiohttp.ClientSession | None = None,
     ) -> FetchResult:
         """A request from the learner's machine, through the internet edge (what a browser does)."""
+        import aiohttp  # local: its ~0.1 s import is paid by the first fetch, not by every start
+
         started = time.monotonic()
         own = session is None
         session = session or aiohttp.ClientSession()

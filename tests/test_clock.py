@@ -55,7 +55,7 @@ async def test_scaled_clock_runs_faster_than_real_time() -> None:
     clock = Clock(scale=100, start=0.0)
     started = time.monotonic()
     await clock.sleep(10)  # 10 cloud seconds = 0.1 real seconds
-    assert 0.08 <= time.monotonic() - started < 1.0
+    assert 0.08 <= time.monotonic() - started < 3.0  # far below the 10 s an unscaled clock would take
     assert clock.now() >= 10
     await clock.close()
 

@@ -288,7 +288,9 @@ async def test_drop_times_out_after_drop_timeout(internet: Internet) -> None:
     status, _, body = await get(internet, "http://3.34.0.2/")
     elapsed = time.monotonic() - started
     assert status == 504 and b"timed out" in body
-    assert DROP_TIMEOUT <= elapsed < DROP_TIMEOUT + 1.5
+    # Not before the drop timeout: that is the feature. The upper bound only tells the timeout, not
+    # something else, ended the wait; it leaves seconds of slack for a loaded machine.
+    assert DROP_TIMEOUT <= elapsed < DROP_TIMEOUT + 3
 
 
 async def test_unknown_name_explains_itself(internet: Internet) -> None:

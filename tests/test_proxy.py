@@ -435,7 +435,8 @@ async def test_silent_target_is_504_after_idle_timeout(listen) -> None:
     elapsed = time.monotonic() - started
     assert (response.status, response.reason) == (504, "Gateway Time-out")
     assert response.body == error_page(504)
-    assert 0.25 < elapsed < 2.0
+    # The 0.3 s idle timeout fired (the default is 60 s); seconds of slack for a loaded machine.
+    assert 0.25 < elapsed < 0.3 + 3
     record = await lb.record()
     assert (record.error_reason, record.target_status, record.target_processing_time) == ("TargetTimeout", None, -1)
     await silent.stop()
@@ -654,7 +655,8 @@ async def test_slow_header_gets_408_while_others_are_served(listen, echo: Backen
     started = time.monotonic()
     response = await read_response(reader)
     assert (response.status, response.reason) == (408, "Request Time-out")
-    assert time.monotonic() - started < 1.0
+    # The 0.3 s header timeout fired (the default is 60 s); seconds of slack for a loaded machine.
+    assert time.monotonic() - started < 0.3 + 3
     assert await closed_by_peer(reader)
     writer.close()
 

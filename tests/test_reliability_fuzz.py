@@ -7,6 +7,9 @@ negative and overflowing numbers, NaN, numbers as text, malformed CIDRs, out-of-
 Each call must succeed or raise `CloudError` with an AWS-style code; after every step the cloud's
 invariants hold and its state survives a JSON round trip. A second machine-free test throws random
 parameters at every Query API action, and a third creates 10 000 listener rules.
+
+How long any of this takes is not checked here (a busy machine would fail the suite): the inputs are
+shared with bench/abuse_timings.py, which measures it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import math
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,7 @@ from mock_cloud.api import query  # noqa: E402
 from mock_cloud.api.server import EC2, ELBV2, ApiServer  # noqa: E402
 from mock_cloud.cloud import Cloud  # noqa: E402
 from mock_cloud.ec2.service import RuleSpec  # noqa: E402
-from mock_cloud.elbv2.listener import MAX_LISTENERS_PER_ALB, MAX_RULES_PER_ALB  # noqa: E402
+from mock_cloud.elbv2.listener import MAX_LISTENERS_PER_ALB, MAX_RULES_PER_ALB, Listener  # noqa: E402
 from mock_cloud.elbv2.listener_rules import MAX_PRIORITY, MIN_PRIORITY, Action, RuleCondition  # noqa: E402
 from mock_cloud.elbv2.target_group import TargetSpec  # noqa: E402
 from mock_cloud.errors import CloudError  # noqa: E402
@@ -210,7 +212,6 @@ class HostileClient(RuleBasedStateMachine):
     # -- running one call ----------------------------------------------------------------------------
     def attempt(self, what: str, fn: Callable[[], Awaitable[Any] | Any]) -> Any:
         self.calls += 1
-        started = time.monotonic()
         try:
             result = fn()
             if asyncio.iscoroutine(result):
@@ -220,8 +221,6 @@ class HostileClient(RuleBasedStateMachine):
             assert 400 <= error.status < 600 and error.message, (what, error.status, error.message)
             self.errors[error.code] = self.errors.get(error.code, 0) + 1
             return None
-        finally:
-            assert time.monotonic() - started < 10, f"{what} took {time.monotonic() - started:.1f} s"
         return result
 
     @property
@@ -488,10 +487,13 @@ def elbv2_forward_arns(action: Action) -> list[str]:
     return [action.target_group_arn] if action.target_group_arn else []
 
 
+HOSTILE_RUN = settings(max_examples=30, stateful_step_count=25, deadline=None, derandomize=True, database=None,
+                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                              HealthCheck.filter_too_much])
+
+
 def test_service_layer_under_hostile_input() -> None:
-    run_state_machine_as_test(HostileClient, settings=settings(
-        max_examples=30, stateful_step_count=25, deadline=None, derandomize=True, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(HostileClient, settings=HOSTILE_RUN)
     codes = sorted(STATS["codes"].items(), key=lambda kv: -kv[1])
     print(f"hostile service calls: {STATS['calls']}; {len(codes)} AWS error codes, most seen: {codes[:10]}")
     assert STATS["calls"] > 500 and len(codes) > 15
@@ -681,14 +683,14 @@ def test_query_api_answers_every_hostile_request_with_an_aws_error(api_cloud: An
 
 
 # -- 10 000 rules ---------------------------------------------------------------------------------------
-async def test_ten_thousand_rules_stop_at_the_quota_with_unique_priorities(cloud: Cloud) -> None:
+async def try_ten_thousand_rules(cloud: Cloud) -> tuple[Listener, dict[str, int]]:
+    """10 000 CreateRule calls on a new listener; how many ended how ("created", or the error code)."""
     from tests.test_elbv2_support import fixed
 
     subnets = [s.subnet_id for s in cloud.ec2.subnets_of(cloud.ec2.default_vpc.vpc_id)]
     lb = await cloud.elbv2.create_load_balancer("many-rules", subnets)
     listener = await cloud.elbv2.create_listener(lb.arn, "HTTP", 80, [fixed("404")])
     outcomes: dict[str, int] = {}
-    started = time.monotonic()
     for n in range(10_000):
         priority = (n * 7919) % 60_000 - 5  # out-of-range ones, repeats, and the rest in any order
         try:
@@ -698,47 +700,53 @@ async def test_ten_thousand_rules_stop_at_the_quota_with_unique_priorities(cloud
             outcomes["created"] = outcomes.get("created", 0) + 1
         except CloudError as error:
             outcomes[error.code] = outcomes.get(error.code, 0) + 1
-    took = time.monotonic() - started
+    return listener, outcomes
+
+
+def ten_thousand_priority_changes(listener: Listener) -> list[tuple[str, int]]:
+    """10 000 priority changes for one SetRulePriorities call, the last naming a rule that does not exist."""
+    rules = [r for r in listener.rules if not r.is_default]
+    return [(rules[n % len(rules)].arn if n < 9_999 else rules[0].arn + "0", n + 1) for n in range(10_000)]
+
+
+async def test_ten_thousand_rules_stop_at_the_quota_with_unique_priorities(cloud: Cloud) -> None:
+    listener, outcomes = await try_ten_thousand_rules(cloud)
     assert outcomes["created"] == MAX_RULES_PER_ALB
     assert outcomes["TooManyRules"] + outcomes["ValidationError"] == 10_000 - MAX_RULES_PER_ALB, outcomes
     check_invariants(cloud)
-    # 10 000 priority changes in one call, the last naming a rule that does not exist: refused
-    # whole, nothing half-applied.
-    rules = [r for r in listener.rules if not r.is_default]
+    # The 10 000 changes in one call are refused whole: nothing half-applied.
     before = [(r.arn, r.priority) for r in listener.rules]
-    changes = [(rules[n % len(rules)].arn if n < 9_999 else rules[0].arn + "0", n + 1) for n in range(10_000)]
     with pytest.raises(CloudError) as refused:
-        await cloud.elbv2.set_rule_priorities(changes)
+        await cloud.elbv2.set_rule_priorities(ten_thousand_priority_changes(listener))
     assert refused.value.code == "RuleNotFound"
     assert [(r.arn, r.priority) for r in listener.rules] == before
-    assert took < 30, f"10 000 CreateRule calls took {took:.1f} s"
 
 
-async def test_pathological_query_requests_do_not_tie_up_the_cloud() -> None:
-    """Big (up to aiohttp's 1 MB), deep or odd requests are answered at once, in AWS's words."""
+def pathological_query_bodies() -> dict[str, str | bytes]:
+    """Query API request bodies that are big (some past aiohttp's 1 MB), deep or odd, by what they are."""
+    return {
+        "a key 400 000 levels deep": "Action=DescribeVpcs&" + "a." * 400_000 + "=1",
+        "60 000 list members": "Action=DescribeVpcs&" + "&".join(f"VpcId.{i}=v" for i in range(60_000)),
+        "a 2 MB value": "Action=DescribeVpcs&x=" + "y" * 2_000_000,
+        "invalid UTF-8": b"Action=Describe\xff\xfeVpcs",
+        "an index of 12 digits": "Action=DescribeInstances&InstanceId.999999999999=i-1",
+        "30 000 subnets": "Action=CreateLoadBalancer&Version=2015-12-01&Name=x&"
+                          + "&".join(f"Subnets.member.{i}=subnet-{i}" for i in range(30_000)),
+    }
+
+
+async def test_pathological_query_requests_are_answered_in_aws_words() -> None:
     import aiohttp
 
     async with Cloud(make_config(edge_port=None)) as cloud:
         api = ApiServer(cloud, port=0)
         await api.start()
         try:
-            bodies = {
-                "a key 400 000 levels deep": "Action=DescribeVpcs&" + "a." * 400_000 + "=1",
-                "60 000 list members": "Action=DescribeVpcs&" + "&".join(f"VpcId.{i}=v" for i in range(60_000)),
-                "a 2 MB value": "Action=DescribeVpcs&x=" + "y" * 2_000_000,
-                "invalid UTF-8": b"Action=Describe\xff\xfeVpcs",
-                "an index of 12 digits": "Action=DescribeInstances&InstanceId.999999999999=i-1",
-                "30 000 subnets": "Action=CreateLoadBalancer&Version=2015-12-01&Name=x&"
-                                  + "&".join(f"Subnets.member.{i}=subnet-{i}" for i in range(30_000)),
-            }
             async with aiohttp.ClientSession() as session:
-                for name, body in bodies.items():
-                    started = time.monotonic()
+                for name, body in pathological_query_bodies().items():
                     async with session.post(api.url + "/", data=body, headers={
                             "Content-Type": "application/x-www-form-urlencoded"}) as response:
                         text = await response.text()
-                    took = time.monotonic() - started
-                    assert took < 2.0, f"{name}: {took:.2f} s"  # the deep key took 3.2 s before the fix
                     assert response.status in (200, 400, 413) and "InternalFailure" not in text, (name, text[:300])
         finally:
             await api.stop()

@@ -4,6 +4,9 @@ Hypothesis mutates the real lab files (lines deleted, doubled, swapped, indented
 cut, replaced and inserted, invalid UTF-8 included), and a fixed set covers what attacks a YAML
 loader: nesting 5000 levels deep (the composer recurses), a "billion laughs" of aliases, an alias
 that contains itself, `!!python/...` tags, a 5 MB file, a list or a lone text instead of a lab.
+
+A hang would trip pytest's timeout; how long the listing takes is measured by bench/abuse_timings.py
+(over HOSTILE), not asserted here: a busy machine would fail the suite.
 """
 
 from __future__ import annotations
@@ -51,9 +54,7 @@ def lab_dir(tmp: Path, *names: str) -> Path:
 
 
 def check_listing(directory: Path, garbled: Path) -> None:
-    started = time.monotonic()
     infos = {info.path.name: info for info in list_labs(directory)}
-    assert time.monotonic() - started < 5, "listing the labs took too long"
     assert set(infos) == {p.name for p in directory.glob("*.yaml")}  # every file listed, broken or not
     info = infos[garbled.name]
     if info.broken:
@@ -151,10 +152,7 @@ def test_hostile_yaml_never_crashes_or_hangs_the_listing(tmp_path: Path) -> None
     for name, text in HOSTILE.items():
         (directory / f"{name}.yaml").write_text(text, "utf-8")
     (directory / "binary.yaml").write_bytes(b"id: binary\ntitle: \xff\xfe\x00\n")
-    started = time.monotonic()
     infos = {info.path.stem: info for info in list_labs(directory)}
-    took = time.monotonic() - started
-    assert took < 10, f"listing took {took:.1f} s"
     for name in [*HOSTILE, "binary"]:
         info = infos[name]
         assert info.broken, name

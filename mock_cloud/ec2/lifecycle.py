@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from mock_cloud.ec2.httpd import WebServer
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.shell import run_user_data
 from mock_cloud.ec2.vfs import VfsError
 
 BOOT_SECONDS = 10.0  # pending -> running
@@ -49,6 +48,8 @@ async def run_first_boot(instance: Instance) -> None:
     but a hostile script can keep it busy for that whole budget, and the event loop (every listener,
     health check and API call of the cloud) must not wait for it. Changes made to the guest by other
     means while the script runs (a Connect shell opened during the first boot) are replaced."""
+    from mock_cloud.ec2.shell import run_user_data  # local: the interpreter is slow to import, and no start needs it
+
     guest = copy.copy(instance.os)  # runtime hooks (the cloud clock, curl localhost) are shared ...
     for spec in dataclasses.fields(guest):
         if spec.compare:  # ... the guest's state is the script's own copy

@@ -3,7 +3,8 @@
 `CertificateStore` issues RSA-2048 server certificates signed by the "lblab Local CA", whose
 certificate is `ca_pem_path`: trust that file (`curl --cacert`, a browser import,
 `ssl.create_default_context(cafile=...)`) and HTTPS listeners verify like real ones.
-The PEM files live in the store directory; `to_dict()` holds only the metadata.
+The PEM files live in the store directory; `to_dict()` holds only the metadata. The keys and
+certificates themselves are made in signing.py.
 """
 
 from __future__ import annotations
@@ -16,17 +17,16 @@ import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typing import TYPE_CHECKING, Any
 
 from mock_cloud.elbv2.ssl_policies import ssl_context_for
 from mock_cloud.errors import CloudError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 ISSUANCE_NOTE = (
     "lblab simplification: a requested certificate is ISSUED at once, signed by the lblab Local CA. "
@@ -40,13 +40,9 @@ MAX_DOMAIN_NAMES = 10
 _MAX_COMMON_NAME = 64
 _MAX_DNS_NAME = 253
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-_CA_VALIDITY = timedelta(days=3650)
-_LEAF_VALIDITY = timedelta(days=395)  # ACM's 13 months
-_SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH.dotted_string
-_CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string
-# Backdating NotBefore keeps a client whose clock runs slightly behind (a VM, a container) from
-# rejecting a certificate that was issued a moment ago.
-_CLOCK_SKEW = timedelta(minutes=5)
+# The OIDs of the extended key usages every certificate has (RFC 5280 id-kp-serverAuth, id-kp-clientAuth).
+_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
+_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2"
 
 
 @dataclass
@@ -122,12 +118,14 @@ class CertificateStore:
         self, domain_name: str, subject_alternative_names: Sequence[str] = ()
     ) -> Certificate:
         """RequestCertificate, issued at once (see ISSUANCE_NOTE)."""
+        from mock_cloud.elbv2 import signing  # local: cryptography loads with the first certificate, not every start
+
         names = _validated_names(domain_name, subject_alternative_names)
         ca_cert, ca_key = self._ensure_ca()
         cert_id = self._new_id()
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = signing.new_key()
         now = datetime.now(UTC)
-        cert = _sign_leaf(names, key, ca_cert, ca_key, self._serial_number(), now)
+        cert = signing.sign_leaf(names, key, ca_cert, ca_key, self._serial_number(), now)
         certificate = Certificate(
             arn=f"arn:aws:acm:{self.region}:{self.account_id}:certificate/{cert_id}",
             domain_name=names[0],
@@ -138,8 +136,8 @@ class CertificateStore:
             not_after=cert.not_valid_after_utc,
             directory=self.directory,
         )
-        _write_atomic(certificate.key_path, _key_pem(key), 0o600)
-        _write_atomic(certificate.cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+        _write_atomic(certificate.key_path, signing.key_pem(key), 0o600)
+        _write_atomic(certificate.cert_path, signing.cert_pem(cert), 0o644)
         self._certificates[certificate.arn] = certificate
         return certificate
 
@@ -232,6 +230,8 @@ class CertificateStore:
         return self._ca
 
     def _load_ca(self) -> tuple[x509.Certificate, rsa.RSAPrivateKey] | None:
+        from mock_cloud.elbv2 import signing  # local: cryptography loads with the CA, not every start
+
         cert_path, key_path = self.directory / "ca.pem", self.directory / "ca.key"
         if not cert_path.exists() and not key_path.exists():
             return None
@@ -240,16 +240,16 @@ class CertificateStore:
             raise CloudError(
                 "InternalFailure", f"lblab CA in {self.directory} is incomplete: need ca.pem and ca.key", 500
             )
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        key = cast(rsa.RSAPrivateKey, key)
-        return x509.load_pem_x509_certificate(cert_path.read_bytes()), key
+        return signing.load_ca(cert_path.read_bytes(), key_path.read_bytes())
 
     def _create_ca(self) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        cert = _sign_ca(key, self._serial_number(), datetime.now(UTC))
+        from mock_cloud.elbv2 import signing  # local: cryptography loads with the CA, not every start
+
+        key = signing.new_key()
+        cert = signing.sign_ca(key, CA_NAME, self._serial_number(), datetime.now(UTC))
         # Key first: a crash in between leaves no certificate whose key is lost.
-        _write_atomic(self.directory / "ca.key", _key_pem(key), 0o600)
-        _write_atomic(self.directory / "ca.pem", cert.public_bytes(serialization.Encoding.PEM), 0o644)
+        _write_atomic(self.directory / "ca.key", signing.key_pem(key), 0o600)
+        _write_atomic(self.directory / "ca.pem", signing.cert_pem(cert), 0o644)
         return cert, key
 
     def _new_id(self) -> str:
@@ -260,7 +260,9 @@ class CertificateStore:
                 return cert_id
 
     def _serial_number(self) -> int:
-        return (self._rng.getrandbits(159) or 1) if self._rng else x509.random_serial_number()
+        from mock_cloud.elbv2 import signing  # local: cryptography loads with the CA, not every start
+
+        return (self._rng.getrandbits(159) or 1) if self._rng else signing.random_serial_number()
 
     def list(self) -> list[Certificate]:
         return list(self._certificates.values())
@@ -337,74 +339,6 @@ def _validation_error(value: str, parameter: str, constraint: str) -> CloudError
         f"{constraint}",
         400,
     )
-
-
-def _sign_ca(key: rsa.RSAPrivateKey, serial: int, now: datetime) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "lblab"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME)])
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(serial)
-        .not_valid_before(now - _CLOCK_SKEW)
-        .not_valid_after(now + _CA_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-
-
-def _sign_leaf(
-    names: list[str],
-    key: rsa.RSAPrivateKey,
-    ca_cert: x509.Certificate,
-    ca_key: rsa.RSAPrivateKey,
-    serial: int,
-    now: datetime,
-) -> x509.Certificate:
-    ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    return (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(serial)
-        .not_valid_before(now - _CLOCK_SKEW)
-        # A leaf outliving its CA would fail verification at the end, so cap it.
-        .not_valid_after(min(now + _LEAF_VALIDITY, ca_cert.not_valid_after_utc))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(cert_sign=False), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-
-
-def _key_usage(cert_sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=not cert_sign,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
 
 
 def _acm_serial(serial: int) -> str:
