@@ -22,7 +22,9 @@ The load generator is wrk (installed with apt-get when missing and possible), wi
 
     lb_rps=… nginx_rps=… ratio_vs_nginx=… p99_ms=…
 
-where p99_ms is the engine's 99th-percentile latency. BENCHMARKS.md records results.
+where p99_ms is the engine's 99th-percentile latency. The load average (1, 5, 15 min) is printed
+before and after: on a shared machine it says how much the figures can be trusted. BENCHMARKS.md
+records results.
 """
 
 from __future__ import annotations
@@ -248,7 +250,11 @@ def machine_facts() -> str:
         has_uvloop = "yes"
     except ImportError:
         has_uvloop = "no"
-    return f"nproc={os.cpu_count()} python={platform.python_version()} uvloop={has_uvloop}"
+    return f"nproc={os.cpu_count()} python={platform.python_version()} uvloop={has_uvloop} {load_average()}"
+
+
+def load_average() -> str:
+    return "load=" + "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -295,6 +301,7 @@ def main() -> None:
         results: dict[str, Result] = {name: combine(name, got) for name, got in slices.items()}
     for result in results.values():
         print(result.line())
+    print(f"after: {load_average()}")
     report(results)
 
 

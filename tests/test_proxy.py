@@ -307,6 +307,18 @@ async def test_forwarded_headers_and_trace_id(listen, echo: Backend) -> None:
     assert record.head.header("x-forwarded-for") == "198.51.100.7"
 
 
+async def test_connection_naming_headers_already_dropped_forwards_a_clean_head(listen, echo: Backend) -> None:
+    """`Connection: te` with two TE lines once hung the event loop (and so the whole cloud); naming a
+    header that is dropped anyway once corrupted the forwarded header block."""
+    lb = await listen(lambda head: echo.forward())
+    for names in (("TE: a", "TE: b", "Connection: te"), ("TE: trailers", "Connection: te, keep-alive, X-Hop")):
+        response = await asyncio.wait_for(exchange(lb.port, get("/", *names, "X-Hop: 1", "User-Agent: t/1")), 10)
+        assert response.status == 200, names
+        seen = headers_seen(response.body)
+        assert "te" not in seen and "connection" not in seen and seen["user-agent"] == "t/1", names
+        assert seen["x-hop"] == "1" if "X-Hop" not in names[-1] else "x-hop" not in seen
+
+
 async def test_existing_trace_root_gets_a_self_field(listen, echo: Backend) -> None:
     lb = await listen(lambda head: echo.forward())
     root = "Root=1-67891233-abcdef012345678912345678"

@@ -18,6 +18,7 @@ from tests.test_tui_lab_support import SIZE, WALKS, Learner, lab_app, steady_tex
 
 
 @pytest.mark.parametrize("lab_id", list(WALKS))
+@pytest.mark.timeout(300)  # a hang guard only: alb-basics takes ~1 min alone, twice that on busy cores
 async def test_walkthrough(lab_id: str, tmp_path: Path, snapshot: SnapshotAssertion) -> None:
     pictures = snapshot.use_extension(SVGImageExtension)
     app = lab_app(tmp_path, lab_id=lab_id)  # `lblab lab ID`

@@ -38,6 +38,10 @@ METRIC_NOTE = (
 
 Dims = tuple[tuple[str, str], ...]
 _ACTION_COUNTERS = {"redirect": "HTTP_Redirect_Count", "fixed-response": "HTTP_Fixed_Response_Count"}
+# Counter names by status class, made once rather than formatted for every request.
+_TARGET_CODES = {n: f"HTTPCode_Target_{n}XX_Count" for n in range(10)}
+_ELB_CODES = {n: f"HTTPCode_ELB_{n}XX_Count" for n in range(3, 6)}
+_ELB_STATUSES = {n: f"HTTPCode_ELB_{n}_Count" for n in (500, 502, 503, 504)}
 
 
 def dims_key(dims: Mapping[str, str]) -> Dims:
@@ -57,12 +61,20 @@ class Metrics:
         self._samples: dict[tuple[Dims, str], dict[int, int]] = {}  # datapoints averaged per minute
 
     def add(self, dims: Dims, name: str, value: float, minute: int) -> None:
-        points = self._series(dims, name, minute)
-        points[minute] = points.get(minute, 0.0) + value
+        points = self._points.get((dims, name))
+        if points is not None and minute in points:
+            points[minute] += value  # the usual case, without the bookkeeping of a new minute
+        else:
+            self._series(dims, name, minute)[minute] = float(value)
 
     def average(self, dims: Dims, name: str, value: float, minute: int) -> None:
-        points = self._series(dims, name, minute)
-        samples = self._samples.setdefault((dims, name), {})
+        key = (dims, name)
+        points = self._points.get(key)
+        if points is None or minute not in points:
+            points = self._series(dims, name, minute)
+        samples = self._samples.get(key)
+        if samples is None:
+            samples = self._samples[key] = {}
         count = samples.get(minute, 0)
         points[minute] = (points.get(minute, 0.0) * count + value) / (count + 1)
         samples[minute] = count + 1
@@ -102,8 +114,10 @@ class Metrics:
                 del store[series]
 
     def _series(self, dims: Dims, name: str, minute: int) -> dict[int, float]:
-        points = self._points.setdefault((dims, name), {})
-        if minute not in points and len(points) > RETENTION_MINUTES:
+        points = self._points.get((dims, name))
+        if points is None:  # not setdefault: that would build an empty dict on every call
+            points = self._points[dims, name] = {}
+        elif minute not in points and len(points) > RETENTION_MINUTES:
             cutoff = minute - 60 * RETENTION_MINUTES
             for old in [m for m in points if m < cutoff]:
                 del points[old]
@@ -125,7 +139,7 @@ def count_exchange(metrics: Metrics, minute: int, lb: Dims, record: ExchangeReco
             add(group_dims, "RequestCountPerTarget", 1 / max(1, decision.eligible), minute)
     status = record.target_status
     if status is not None:
-        name = f"HTTPCode_Target_{status // 100}XX_Count"
+        name = _TARGET_CODES[status // 100]
         add(lb, name, 1, minute)
         metrics.average(lb, "TargetResponseTime", record.target_processing_time, minute)
         if group_dims is not None:
@@ -134,9 +148,9 @@ def count_exchange(metrics: Metrics, minute: int, lb: Dims, record: ExchangeReco
         return
     elb = record.elb_status
     if 300 <= elb < 600:
-        add(lb, f"HTTPCode_ELB_{elb // 100}XX_Count", 1, minute)
-        if elb in (500, 502, 503, 504):
-            add(lb, f"HTTPCode_ELB_{elb}_Count", 1, minute)
+        add(lb, _ELB_CODES[elb // 100], 1, minute)
+        if elb in _ELB_STATUSES:
+            add(lb, _ELB_STATUSES[elb], 1, minute)
     if decision is not None and decision.action in _ACTION_COUNTERS:
         add(lb, _ACTION_COUNTERS[decision.action], 1, minute)
     if group_dims is not None and record.error_reason == "TargetConnectionError":

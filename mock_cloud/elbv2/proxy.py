@@ -41,6 +41,7 @@ from mock_cloud.elbv2.proxy_http import (
     ParsedRequest,
     ParsedResponse,
     RequestParser,
+    TraceStamp,
     balancer_response,
     check_incomplete_request,
     chunk,
@@ -75,7 +76,7 @@ class RequestHead:
     path: str  # split, undecoded
     query: str
     version: str  # "1.1" / "1.0"
-    headers: list[tuple[str, str]]  # as received, in order
+    _headers: list[tuple[str, str]] | None  # see `headers`; None until first read when there is a _source
     client_ip: str
     client_port: int
     scheme: str  # "http" | "https"
@@ -83,6 +84,15 @@ class RequestHead:
     sni: str | None
     received_at: float  # time.time()
     trace_id: str = ""  # X-Amzn-Trace-Id as sent to the target (and logged by ALB)
+    _source: ParsedRequest | None = None  # where the engine splits `headers` from, when asked
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """As received, in order. The engine splits them out of the head only when first read:
+        most routes never look at them."""
+        if self._headers is None:
+            self._headers = self._source.headers() if self._source is not None else []
+        return self._headers
 
     def header(self, name: str) -> str | None:
         """First value of a header, by case-insensitive name."""
@@ -308,12 +318,15 @@ class _Pool:
             target.close()
         return None
 
-    def put(self, target: _Target) -> None:
-        idle = self._idle.setdefault(target.key, [])
-        if len(idle) >= MAX_IDLE_PER_TARGET:
+    def put(self, target: _Target, now: float) -> None:
+        """Keep `target` for reuse; `now` is the caller's time.monotonic()."""
+        idle = self._idle.get(target.key)
+        if idle is None:  # not setdefault: that would build a list on every call
+            idle = self._idle[target.key] = []
+        elif len(idle) >= MAX_IDLE_PER_TARGET:
             target.close()
             return
-        target.idle_since = time.monotonic()
+        target.idle_since = now
         idle.append(target)
 
     def discard(self, target: _Target) -> None:
@@ -336,6 +349,7 @@ _C_PASS, _C_RECHUNK, _C_DECHUNK = range(3)
 _PAUSE_TARGET_FULL, _PAUSE_BUFFER = 1, 2
 _HTML = [("Content-Type", "text/html")]
 _random_bits = random.getrandbits
+_trace_stamp = TraceStamp()
 
 
 def _is_loopback(ip: str) -> bool:
@@ -444,7 +458,10 @@ class _Client(asyncio.Protocol):
         self.last_io = time.monotonic()
         ex = self.ex
         if ex is None:
-            self._head_data(data)
+            if self.buf:
+                self._head_data(data)
+            else:
+                self._read_requests(data)
             return
         rest = self._request_body(ex, data) if not ex.body_done else data
         if rest:
@@ -531,11 +548,8 @@ class _Client(asyncio.Protocol):
 
     # -- request heads -------------------------------------------------------------------------
     def _head_data(self, data: bytes) -> None:
+        """More of a head that came in pieces: parse it only once its end is here."""
         buf = self.buf
-        if not buf:
-            self._read_requests(data)
-            return
-        # More of a head that came in pieces: parse it only once its end is here.
         buf += data
         if find_head_end(buf, self.scan_from)[0] < 0:
             self.scan_from = max(0, len(buf) - 3)
@@ -607,12 +621,8 @@ class _Client(asyncio.Protocol):
         elif request.content_length > 0:
             ex.body_left = request.content_length
             ex.body_done = False
-        trace = request.trace
-        trace_id = (
-            f"Root=1-{int(now):08x}-{_random_bits(96):024x}"
-            if trace is None
-            else next_trace_id(trace, now, f"{_random_bits(96):024x}")
-        )
+        stamp = _trace_stamp.get(now) + _random_bits(96).to_bytes(12).hex()  # 96 random bits, 24 hex digits
+        trace_id = "Root=" + stamp if request.trace is None else next_trace_id(request.trace, stamp)
         path, _, query = request.target.partition("?")
         ex.head = head = RequestHead(
             request.method,
@@ -620,7 +630,7 @@ class _Client(asyncio.Protocol):
             path,
             query,
             request.version,
-            request.headers,
+            None,
             request.client_ip if request.client_ip is not None else self.default_client_ip,
             self.peer_port,
             server.scheme,
@@ -628,6 +638,7 @@ class _Client(asyncio.Protocol):
             self.sni,
             now,
             trace_id,
+            request,
         )
         if request.method == "TRACE":
             self._reply(ex, Respond(405, _HTML, error_page(405)), None)
@@ -830,9 +841,19 @@ class _Client(asyncio.Protocol):
     def _response_head(self, ex: _Exchange, data: bytes) -> None:
         # A target may send any number of 1xx heads before the final one: a loop, not recursion.
         while True:
-            response, rest = self._parse_response_head(ex, data)
-            if response is None:
+            if ex.resp_buf is not None:
+                data = self._gather_response_head(ex, data)
+                if not data:
+                    return
+            try:
+                response = parse_response(data)
+            except BadResponse:
+                self._target_failed(ex, 502, "TargetResponseError")
                 return
+            if response is None:
+                ex.resp_buf = bytearray(data)
+                return
+            rest = data[response.head_bytes :]
             if response.status >= 200:
                 self._start_response(ex, response, rest)
                 return
@@ -840,29 +861,18 @@ class _Client(asyncio.Protocol):
                 return
             data = rest
 
-    def _parse_response_head(self, ex: _Exchange, data: bytes) -> tuple[ParsedResponse | None, bytes]:
-        """The next complete response head and the bytes after it; None while it is incomplete
-        (buffered) or after it failed (answered with 502)."""
-        work: bytes | bytearray = data
+    def _gather_response_head(self, ex: _Exchange, data: bytes) -> bytes:
+        """A head arriving in pieces: all of it once its end is here, else b"" (kept, or
+        answered with 502 when too large)."""
         resp_buf = ex.resp_buf
-        if resp_buf is not None:
-            # A head arriving in pieces is parsed only once its end is here.
-            resp_buf += data
-            if find_head_end(resp_buf, max(0, len(resp_buf) - len(data) - 3))[0] < 0:
-                if len(resp_buf) > MAX_RESPONSE_HEAD:
-                    self._target_failed(ex, 502, "TargetResponseError")
-                return None, b""
-            work = resp_buf
-        try:
-            response = parse_response(work)
-        except BadResponse:
-            self._target_failed(ex, 502, "TargetResponseError")
-            return None, b""
-        if response is None:
-            ex.resp_buf = bytearray(data)
-            return None, b""
+        assert resp_buf is not None
+        resp_buf += data
+        if find_head_end(resp_buf, max(0, len(resp_buf) - len(data) - 3))[0] < 0:
+            if len(resp_buf) > MAX_RESPONSE_HEAD:
+                self._target_failed(ex, 502, "TargetResponseError")
+            return b""
         ex.resp_buf = None
-        return response, bytes(work[response.head_bytes :])
+        return bytes(resp_buf)
 
     def _interim_response(self, ex: _Exchange, response: ParsedResponse) -> bool:
         """Relays a 1xx head; False when the exchange failed instead."""
@@ -883,7 +893,7 @@ class _Client(asyncio.Protocol):
         ex.resp = response
         ex.target_status = response.status
         ex.target_reusable = response.keep_alive
-        extra: list[bytes] = []
+        head = response.head
         if request.method == "HEAD" or response.status in (204, 304):
             mode = _R_NONE
         elif response.chunked:
@@ -898,7 +908,7 @@ class _Client(asyncio.Protocol):
         ex.resp_mode = mode
         if mode in (_R_CHUNKED, _R_CLOSE):
             if request.version == "1.1":
-                extra.append(b"Transfer-Encoding: chunked\r\n")
+                head += b"Transfer-Encoding: chunked\r\n"
                 ex.client_mode = _C_PASS if mode == _R_CHUNKED else _C_RECHUNK
             else:
                 # An HTTP/1.0 client knows no chunks: the body ends when the connection does.
@@ -907,16 +917,15 @@ class _Client(asyncio.Protocol):
         if not ex.body_done:
             ex.keep_alive = False
         if forward.add_response_headers:
-            extra.extend(f"{n}: {v}\r\n".encode("latin-1", errors="replace") for n, v in forward.add_response_headers)
-        tail = b"Connection: keep-alive\r\n\r\n" if ex.keep_alive else b"Connection: close\r\n\r\n"
+            head += "".join(f"{n}: {v}\r\n" for n, v in forward.add_response_headers).encode("latin-1", "replace")
+        head += b"Connection: keep-alive\r\n\r\n" if ex.keep_alive else b"Connection: close\r\n\r\n"
         if mode == _R_LENGTH and len(rest) == ex.resp_left and len(rest) < COALESCE_LIMIT:
             # The common case: all of a small body came with the head. One write, one syscall.
-            out = b"".join((response.head, *extra, tail, rest))
+            out = head + rest
             transport.write(out)
             ex.sent_bytes += len(out)
             self._response_done(ex)
             return
-        head = b"".join((response.head, *extra, tail))
         transport.write(head)
         ex.sent_bytes += len(head)
         if mode == _R_NONE:
@@ -985,7 +994,8 @@ class _Client(asyncio.Protocol):
                 target.owner = None
                 if self.write_paused and target.transport is not None:
                     target.transport.resume_reading()
-                self.server._pool.put(target)
+                # Responses end in target_data, which has just read the clock into last_io.
+                self.server._pool.put(target, self.last_io)
             else:
                 target.close()
         self._record(ex, ex.target_status or 502)

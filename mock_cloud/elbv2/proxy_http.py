@@ -5,7 +5,9 @@ message ends (pipelined requests, raw pass-through of chunked bodies, zero-copy 
 response bodies), which a callback parser does not expose, and it needs per-header callbacks
 no more than it needs per-header Python code. One regular expression finds the end of a head
 and validates all of it in a single C call; the few headers the balancer interprets are then
-picked out of the lower-cased head with one more. Python code never loops over every header.
+picked out of the lower-cased head with one more, and a response's hop-by-hop lines are cut
+with a third. Python code never loops over every header, and a request's header list is only
+split out when route() asks for it.
 
 Strictness follows what keeps a proxy safe from request smuggling: header names must be tokens,
 no obs-fold, no whitespace before the colon, digits-only Content-Length, Transfer-Encoding
@@ -21,7 +23,6 @@ import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Any
 
 MAX_REQUEST_LINE = 16 * 1024
 MAX_HEADER_LINE = 16 * 1024
@@ -35,11 +36,13 @@ MAX_CHUNK_LINE = 4 * 1024
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_HEADER_LINES = rb"((?:" + _TOKEN + rb":[\t -~\x80-\xff]*\r\n)*)\r\n"
+# Possessive quantifiers (`*+`, `++`): nothing a repetition took could ever be given back to
+# make a match, so the engine need not keep the state to try (a quarter faster on a head).
+_HEADER_LINES = rb"(?:" + _TOKEN + rb"+:[\t -~\x80-\xff]*+\r\n)*+"
 # A complete, valid head with CRLF line ends, matched from the start of the buffer. Header
 # values cannot hold CR or LF, so the first blank line ends the match: no backtracking.
-_REQUEST_HEAD = re.compile(rb"(" + _TOKEN + rb") ([!-~\x80-\xff]+) HTTP/1\.([01])\r\n" + _HEADER_LINES)
-_RESPONSE_HEAD = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: [\t -~\x80-\xff]*)?\r\n" + _HEADER_LINES)
+_REQUEST_HEAD = re.compile(rb"(" + _TOKEN + rb"+) ([!-~\x80-\xff]++) HTTP/1\.([01])\r\n(" + _HEADER_LINES + rb")\r\n")
+_RESPONSE_HEAD = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: [\t -~\x80-\xff]*+)?\r\n" + _HEADER_LINES + rb"\r\n")
 _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([!-~\x80-\xff]+) HTTP/1\.([01])\r\n")
 _ANY_REQUEST_LINE = re.compile(rb"[!-~]+ [!-~]+ HTTP/[0-9.]+\r\n")
 # Run on validated header lines only, so "token:value CRLF" is all they can be. Trailing
@@ -65,10 +68,25 @@ _REQUEST_DROPPED = (
 )
 _RESPONSE_DROPPED = (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"upgrade",
                      b"transfer-encoding")  # fmt: skip
-# Run on the lower-cased head: far faster than an IGNORECASE alternation. Heads are validated
-# first, so LF + name + ":" can only be the start of that header's line.
-_RESPONSE_SPECIAL = re.compile(rb"\n(" + b"|".join((b"content-length", *_RESPONSE_DROPPED)) + rb"):[ \t]*([^\r]*)")
-_RESPONSE_NEEDLES = {name: b"\n" + name + b":" for name in (b"content-length", *_RESPONSE_DROPPED)}
+# The response headers that decide framing and reuse. Run on the lower-cased head: far faster
+# than an IGNORECASE alternation. Heads are validated first, so LF + name + ":" can only be the
+# start of that header's line.
+_RESPONSE_FRAMING = re.compile(rb"\n(content-length|transfer-encoding|connection):[ \t]*([^\r]*)")
+
+
+def _any_case(name: bytes) -> bytes:
+    """A pattern for `name` in any letter case, e.g. [Tt][Ee] (IGNORECASE is far slower)."""
+    return b"".join(b"[%c%c]" % (c, c - 32) if 97 <= c <= 122 else re.escape(bytes([c])) for c in name)
+
+
+def _lines_named(names: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    """Header lines with one of `names`, each with the CRLF in front of it: `sub(b"", head)`
+    takes them out of a head whose status line is still there."""
+    return re.compile(rb"\r\n(?:" + b"|".join(map(_any_case, names)) + rb"):[^\r]*")
+
+
+_HOP_BY_HOP_LINES = _lines_named(_RESPONSE_DROPPED)
+_CONTENT_LENGTH_LINES = _lines_named((b"content-length",))
 
 
 class HttpError(Exception):
@@ -102,29 +120,25 @@ def _crlf(head: bytes) -> bytes:
     return head.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-def _without_lines(block: Any, lowered: Any, needles: list[Any], shift: int) -> Any:
-    """`block` minus one header line per needle (LF + lower-case name + ":"); str or bytes.
-
-    `lowered` is the lower-cased block, in which a header line starts `shift` characters
-    after the line feed in front of it."""
-    newline = needles[0][:1]
-    if len(needles) == 1:  # the usual case, done without the general bookkeeping
-        at = lowered.find(needles[0]) + shift
-        return block[:at] + block[block.index(newline, at) + 1 :]
-    starts: list[int] = []
-    for needle in needles:
-        at = lowered.find(needle) + shift
-        while at in starts:
-            at = lowered.find(needle, at - shift + 1) + shift
-        starts.append(at)
-    starts.sort()
+def _without_lines(block: str, starts: list[int]) -> str:
+    """`block` minus the header lines that begin at `starts` (ascending, distinct)."""
     pieces = []
     kept_from = 0
     for at in starts:
         pieces.append(block[kept_from:at])
-        kept_from = block.index(newline, at) + 1
+        kept_from = block.index("\n", at) + 1
     pieces.append(block[kept_from:])
-    return block[:0].join(pieces)
+    return "".join(pieces)
+
+
+def _find_all(text: str, needle: str) -> list[int]:
+    """Offsets of every occurrence of `needle` in `text`."""
+    found = []
+    at = text.find(needle)
+    while at >= 0:
+        found.append(at)
+        at = text.find(needle, at + 1)
+    return found
 
 
 # -- requests ------------------------------------------------------------------------------------------
@@ -133,7 +147,7 @@ class ParsedRequest:
     method: str
     target: str
     version: str
-    headers: list[tuple[str, str]]  # as received, minus the client-address header
+    block: str  # the header lines as received, each ending in CRLF
     forward_block: str  # header lines to pass to the target verbatim, each ending in CRLF
     head_bytes: int  # how many bytes of the input the head took
     content_length: int = -1  # -1: none
@@ -142,6 +156,17 @@ class ParsedRequest:
     xff: str | None = None
     trace: str | None = None
     client_ip: str | None = None
+    hidden: str | None = None  # the lower-case name of a header `headers()` leaves out
+
+    def headers(self) -> list[tuple[str, str]]:
+        """(name, value) pairs as received, in order, minus the client-address header. Split
+        out of the block only when asked for: most routes never look at them."""
+        pairs = _HEADER_PAIR.findall(self.block)
+        if " \r" in self.block or "\t\r" in self.block:
+            pairs = [(name, value.rstrip(" \t")) for name, value in pairs]
+        if self.hidden is not None:
+            pairs = [pair for pair in pairs if pair[0].lower() != self.hidden]
+        return pairs
 
 
 class RequestParser:
@@ -168,45 +193,47 @@ class RequestParser:
         return self._build(match, head_len + blank)
 
     def _build(self, match: re.Match[bytes], consumed: int) -> ParsedRequest:
+        method, target, minor, raw_block = match.groups()
         if match.end(2) > MAX_REQUEST_LINE:
             raise HttpError(414, "request line too long")
-        raw_block = match.group(4)
         if len(raw_block) > MAX_HEADER_LINE:
             _check_header_sizes(raw_block)
         block = raw_block.decode("latin-1")
-        version = "1.1" if match.group(3) == b"1" else "1.0"
-        request = ParsedRequest(
-            match.group(1).decode("ascii"),
-            match.group(2).decode("latin-1"),
-            version,
-            _header_pairs(block),
-            block,
-            consumed,
-            keep_alive=version == "1.1",
-        )
-        lowered = "\n" + block.lower()
-        self._read_special(request, lowered, self._special.findall(lowered))
+        version = "1.1" if minor == b"1" else "1.0"
+        request = ParsedRequest(method.decode("ascii"), target.decode("latin-1"), version, block, block, consumed)
+        request.keep_alive = version == "1.1"
+        # With a line feed in front, a header line's offset in `lowered` is its offset in `block`.
+        self._read_special(request, "\n" + block.lower())
         return request
 
-    def _read_special(self, request: ParsedRequest, lowered: str, found: list[tuple[str, str]]) -> None:
+    def _read_special(self, request: ParsedRequest, lowered: str) -> None:
         hosts = 0
-        dropped: list[str] = []
-        te: list[str] = []
-        xff: list[str] = []
-        connection: list[str] = []
-        for name, raw in found:
-            value = raw.rstrip(" \t")  # lower-cased: used only where case does not matter
+        dropped: list[tuple[str, str]] = []
+        for found in self._special.findall(lowered):
+            name, raw = found
             if name == "host":
                 hosts += 1
-                if not value:
+                if not raw.rstrip(" \t"):
                     raise HttpError(400, "empty Host header")
-                continue
-            if name == "content-length":
+            elif name == "content-length":
+                value = raw.rstrip(" \t")
                 if request.content_length >= 0 or not _DIGITS.fullmatch(value):
                     raise HttpError(400, "bad Content-Length")
                 request.content_length = int(value)
-                continue
-            dropped.append(name)
+            else:
+                dropped.append(found)
+        if hosts > 1 or (hosts == 0 and request.version == "1.1"):
+            raise HttpError(400, "exactly one Host header is required")
+        if dropped:
+            self._drop(request, lowered, dropped)
+
+    def _drop(self, request: ParsedRequest, lowered: str, dropped: list[tuple[str, str]]) -> None:
+        """Apply the hop-by-hop and balancer-stated headers found, and take them out of the block."""
+        te: list[str] = []
+        xff: list[str] = []
+        connection: list[str] = []
+        for name, raw in dropped:
+            value = raw.rstrip(" \t")  # lower-cased: used only where case does not matter
             if name == "x-forwarded-for":
                 xff.append(value)
             elif name == "transfer-encoding":
@@ -215,19 +242,13 @@ class RequestParser:
                 connection.extend(t.strip() for t in value.split(","))
             elif name == self.client_ip_header:
                 request.client_ip = value
-        if hosts > 1 or (hosts == 0 and request.version == "1.1"):
-            raise HttpError(400, "exactly one Host header is required")
-        if dropped:
-            self._drop(request, lowered, dropped, te, xff, connection)
-
-    def _drop(self, request: ParsedRequest, lowered: str, dropped: list[str], te: list[str], xff: list[str],
-              connection: list[str]) -> None:  # fmt: skip
-        if "x-amzn-trace-id" in dropped:
+        names = {name for name, _ in dropped}
+        if "x-amzn-trace-id" in names:
             # Trace ids are case-sensitive: the value comes from the original block.
             at = lowered.index("\nx-amzn-trace-id:")
             request.trace = request.forward_block[at + 16 : request.forward_block.index("\r", at)].strip(" \t")
-        if self.client_ip_header in dropped:
-            request.headers = [h for h in request.headers if h[0].lower() != self.client_ip_header]
+        if self.client_ip_header in names:
+            request.hidden = self.client_ip_header
         if te:
             _apply_transfer_encoding(request, ", ".join(te))
         if xff:
@@ -235,20 +256,13 @@ class RequestParser:
             if request.xff.count(",") >= MAX_XFF_ADDRESSES:
                 raise HttpError(463, "too many X-Forwarded-For addresses")
         if connection:
-            for extra in _apply_connection(request, connection):
-                dropped.extend([extra] * lowered.count(f"\n{extra}:"))
-        # `lowered` has a line feed in front, so a line's offset there is its offset in the block.
-        needles = [f"\n{name}:" for name in dropped]
-        request.forward_block = _without_lines(request.forward_block, lowered, needles, 0)
+            names |= _apply_connection(request, connection)
+        # `lowered` has a line feed in front, so a line's offset there is its offset in the block;
+        # a set, because a line may be named twice (e.g. "Connection: te" and a TE line).
+        starts = sorted({at for name in names for at in _find_all(lowered, f"\n{name}:")})
+        request.forward_block = _without_lines(request.forward_block, starts)
         if request.chunked:
             request.forward_block += "Transfer-Encoding: chunked\r\n"
-
-
-def _header_pairs(block: str) -> list[tuple[str, str]]:
-    pairs = _HEADER_PAIR.findall(block)
-    if " \r" in block or "\t\r" in block:
-        pairs = [(name, value.rstrip(" \t")) for name, value in pairs]
-    return pairs
 
 
 def check_incomplete_request(buf: bytes | bytearray) -> None:
@@ -301,9 +315,27 @@ def _apply_connection(request: ParsedRequest, tokens: list[str]) -> set[str]:
     return {t for t in tokens if t not in ("close", "keep-alive", "")}
 
 
-def next_trace_id(existing: str | None, now: float, random_hex: str) -> str:
-    """X-Amzn-Trace-Id as ALB sends it to targets (docs/aws-facts.md §5.1)."""
-    stamp = f"1-{int(now):08x}-{random_hex}"
+class TraceStamp:
+    """"1-<epoch seconds, 8 hex digits>-", the start of every trace id made in the same second:
+    formatted once a second, not once a request."""
+
+    __slots__ = ("_from", "_text", "_until")
+
+    def __init__(self) -> None:
+        self._from = self._until = 0.0
+        self._text = ""
+
+    def get(self, now: float) -> str:
+        if not self._from <= now < self._until:
+            second = int(now)
+            self._from, self._until = second, second + 1
+            self._text = f"1-{second:08x}-"
+        return self._text
+
+
+def next_trace_id(existing: str | None, stamp: str) -> str:
+    """X-Amzn-Trace-Id as ALB sends it to targets (docs/aws-facts.md §5.1), given the new
+    "1-<epoch seconds>-<96 random bits>" stamp (hex)."""
     if not existing or len(existing) > MAX_TRACE_HEADER:
         return f"Root={stamp}"
     fields = [f for f in (p.strip() for p in existing.split(";")) if f and not f.startswith("Self=")]
@@ -342,11 +374,10 @@ def parse_response(data: bytes | bytearray) -> ParsedResponse | None:
         consumed = head_len + blank
     if consumed > MAX_RESPONSE_HEAD:
         raise BadResponse("response head too large")
-    http10 = match.group(1) == b"0"
-    response = ParsedResponse(int(match.group(2)), head, consumed, -1, False, not http10)
-    lowered = head.lower()
-    dropped: list[bytes] = []
-    for name, value in _RESPONSE_SPECIAL.findall(lowered):
+    minor, status = match.groups()
+    http10 = minor == b"0"
+    response = ParsedResponse(int(status), head, consumed, -1, False, not http10)
+    for name, value in _RESPONSE_FRAMING.findall(head.lower()):
         if name == b"content-length":
             if not value.isdigit():
                 value = value.rstrip(b" \t")
@@ -357,24 +388,19 @@ def parse_response(data: bytes | bytearray) -> ParsedResponse | None:
             if response.content_length >= 0 and int(value) != response.content_length:
                 raise BadResponse("conflicting Content-Length")
             response.content_length = int(value)
-            continue
-        dropped.append(_RESPONSE_NEEDLES[name])
-        if name == b"transfer-encoding":
+        elif name == b"transfer-encoding":
             if value.rstrip(b" \t") != b"chunked":
                 raise BadResponse("unsupported Transfer-Encoding")
             response.chunked = True
-        elif name == b"connection":
-            if b"close" in value:
-                response.keep_alive = False
-            elif http10 and b"keep-alive" in value:
-                response.keep_alive = True
+        elif b"close" in value:  # the only name left: connection
+            response.keep_alive = False
+        elif http10 and b"keep-alive" in value:
+            response.keep_alive = True
+    head = _HOP_BY_HOP_LINES.sub(b"", head)
     if response.chunked and response.content_length >= 0:
         # RFC 9112 6.3: chunked wins, and the Content-Length must not be passed on.
         response.content_length = -1
-        dropped.extend([b"\ncontent-length:"] * lowered.count(b"\ncontent-length:"))
-    if dropped:
-        # The status line ends in LF, so every header line starts right after one.
-        head = _without_lines(head, lowered, dropped, 1)
+        head = _CONTENT_LENGTH_LINES.sub(b"", head)
     response.head = b"HTTP/1.1" + head[8:] if http10 else head
     return response
 

@@ -69,6 +69,7 @@ class ListenerRouter:
         self.server: ListenerServer | None = None
         self._lb_dims = (("LoadBalancer", lb.dimension),)
         self._connections_seen = 0
+        self._peak_minute, self._peak = -1, -1  # the highest ActiveConnectionCount recorded, and when
 
     # -- route ------------------------------------------------------------------------------------
     def route(self, head: RequestHead) -> Forward | Respond:
@@ -259,4 +260,8 @@ class ListenerRouter:
         if new:
             self._connections_seen = server.new_connections
             metrics.add(self._lb_dims, "NewConnectionCount", new, minute)
-        metrics.peak(self._lb_dims, "ActiveConnectionCount", server.active_connections, minute)
+        active = server.active_connections
+        # A minute's peak only moves up: while it cannot change, skip the metric update.
+        if minute != self._peak_minute or active > self._peak:
+            self._peak_minute, self._peak = minute, active
+            metrics.peak(self._lb_dims, "ActiveConnectionCount", active, minute)
