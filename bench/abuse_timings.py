@@ -37,11 +37,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp
 from hypothesis.stateful import run_state_machine_as_test
 
 from labs.loader import list_labs
-from mock_cloud.api.server import ApiServer
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.shell import run_user_data
@@ -63,6 +61,7 @@ from tests.test_reliability_fuzz import (
     HOSTILE_RUN,
     HostileClient,
     pathological_query_bodies,
+    posting_query_bodies,
     ten_thousand_priority_changes,
     try_ten_thousand_rules,
 )
@@ -102,22 +101,15 @@ def spread(samples: list[float]) -> str:
 
 async def query_api(runs: int) -> None:
     print(f"query API: each pathological request, {runs} times (median, slowest)")
-    async with Cloud(make_config(edge_port=None)) as cloud:
-        api = ApiServer(cloud, port=0)
-        await api.start()
-        try:
-            async with aiohttp.ClientSession() as session:
-                for name, body in pathological_query_bodies().items():
-                    took = []
-                    for _ in range(runs):
-                        started = time.perf_counter()
-                        async with session.post(api.url + "/", data=body, headers={
-                                "Content-Type": "application/x-www-form-urlencoded"}) as response:
-                            await response.read()
-                        took.append(time.perf_counter() - started)
-                    print(f"  {name:28} HTTP {response.status}  {ms(statistics.median(took))}  {ms(max(took))}")
-        finally:
-            await api.stop()
+    async with posting_query_bodies() as post:
+        for name, body in pathological_query_bodies().items():
+            took = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                async with post(body) as response:
+                    await response.read()
+                took.append(time.perf_counter() - started)
+            print(f"  {name:28} HTTP {response.status}  {ms(statistics.median(took))}  {ms(max(took))}")
 
 
 async def ten_thousand_rules(runs: int) -> None:
