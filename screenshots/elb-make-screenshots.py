@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from make_screenshots import Moment, shoot, to_png  # noqa: E402
+from make_screenshots import Moment, shoot_all  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
@@ -62,12 +62,5 @@ MOMENTS: list[tuple[str, str, Moment]] = [
 ]
 
 
-async def main() -> None:
-    for name, lang, moment in MOMENTS:
-        svg = await shoot(name, lang, moment)
-        to_png(svg)
-        print(svg.relative_to(HERE.parent))
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(shoot_all(MOMENTS))

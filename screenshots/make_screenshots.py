@@ -112,12 +112,12 @@ def to_png(svg: Path) -> None:
     subprocess.run([converter, "-o", str(svg.with_suffix(".png"))], input=fixed.encode(), check=True)
 
 
-async def main() -> None:
-    for name, lang, moment in MOMENTS:
+async def shoot_all(moments: list[tuple[str, str, Moment]]) -> None:
+    for name, lang, moment in moments:
         svg = await shoot(name, lang, moment)
         to_png(svg)
         print(svg.relative_to(HERE.parent))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(shoot_all(MOMENTS))

@@ -18,28 +18,19 @@ from textual.widgets import Input, Select
 from tests.test_tui_elb_flows import choose
 from tests.test_tui_elb_support import add_maintenance_rule, fixed_dates, populate_elb, sample_traces
 from tests.test_tui_flows import click
-from tests.test_tui_snapshots import settle
-from tui.demo import demo_app, populate
+from tests.test_tui_snapshots import scenario
+from tui.demo import demo_app
 
 SIZE = (140, 42)
 Step = Callable[[Pilot[int]], Awaitable[None]]
 
 
 def elb_scenario(keys: Iterable[str] = (), then: Step | None = None, balancer: bool = True) -> Step:
-    async def run_before(pilot: Pilot[int]) -> None:
-        cloud = pilot.app.cloud  # type: ignore[attr-defined]
-        await populate(cloud)
-        if balancer:
-            await populate_elb(cloud)
-        await pilot.pause()
-        for key in keys:
-            await pilot.press(key)
-            await pilot.pause()
-        if then is not None:
-            await then(pilot)
-        await settle(pilot)
+    """`scenario`, with the seed lab's demo-tg and DemoALB added to the demo cloud (`balancer`)."""
+    async def with_balancer(pilot: Pilot[int]) -> None:
+        await populate_elb(pilot.app.cloud)  # type: ignore[attr-defined]
 
-    return run_before
+    return scenario(keys, then, prepare=with_balancer if balancer else None)
 
 
 def click_tab(tab: str) -> Step:

@@ -41,10 +41,14 @@ async def until(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
     raise AssertionError("the console never got there")
 
 
-def scenario(keys: Iterable[str] = (), then: Step | None = None, populated: bool = True) -> Step:
+def scenario(keys: Iterable[str] = (), then: Step | None = None, populated: bool = True,
+             prepare: Step | None = None) -> Step:
+    """The demo cloud (`populated`), then `prepare`, the keys and `then`, and a settled screen."""
     async def run_before(pilot: Pilot[int]) -> None:
         if populated:
             await populate(pilot.app.cloud)  # type: ignore[attr-defined]
+        if prepare is not None:
+            await prepare(pilot)
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
