@@ -180,18 +180,26 @@ class ParsedRequest:
 class RequestParser:
     """Parses request heads for one server. `dropped`: lower-case names of further headers the
     server states itself, taken out of `forward_block` with the hop-by-hop ones and their values
-    kept in `values`; `hidden`: one of them `headers()` leaves out too."""
+    kept in `values`; `hidden`: one of them `headers()` leaves out too. `absolute_form`: a
+    forward proxy's requests name their host in the URL, so HTTP/1.1 needs no Host header there
+    (RFC 9112 3.2.2: the proxy replaces it anyway)."""
 
-    def __init__(self, limits: Limits, dropped: Iterable[str] = (), hidden: str | None = None) -> None:
+    def __init__(
+        self, limits: Limits, dropped: Iterable[str] = (), hidden: str | None = None, *, absolute_form: bool = False
+    ) -> None:
         self.limits = limits
         self.dropped = tuple(dropped)
         self.hidden = hidden
+        self.absolute_form = absolute_form
         names = "|".join(re.escape(n) for n in ("host", "content-length", *HOP_BY_HOP, *self.dropped))
         self._special = re.compile(rf"\n({names}):[ \t]*([^\r]*)")  # see _RESPONSE_FRAMING
 
     def parse(self, data: bytes | bytearray, scan_from: int = 0) -> ParsedRequest | None:
         """The request head at the start of `data`; None while incomplete. Raises HttpError.
         `scan_from`: how much of `data` an earlier call already found incomplete but valid."""
+        if scan_from and data.find(HEAD_END, scan_from - 3) < 0:
+            self.check_incomplete(data, scan_from)  # a head arriving in pieces: no regex per piece
+            return None
         match = _REQUEST_HEAD.match(data)
         if match is not None:
             return self._build(match)
@@ -257,7 +265,7 @@ class RequestParser:
                 request.content_length = int(value)
             else:
                 dropped.append(found)
-        if hosts > 1 or (hosts == 0 and request.version == "1.1"):
+        if hosts > 1 or (hosts == 0 and request.version == "1.1" and not self.absolute_form):
             raise HttpError(400, "exactly one Host header is required")
         if dropped:
             self._drop(request, lowered, dropped)
@@ -325,6 +333,21 @@ def _apply_connection(request: ParsedRequest, tokens: list[str]) -> set[str]:
     elif "keep-alive" in tokens:
         request.keep_alive = True
     return {t for t in tokens if t not in ("close", "keep-alive", "")}
+
+
+def half_close(transport: asyncio.WriteTransport) -> None:
+    """Send FIN after the last answer (RFC 9112 9.6: close the sending side first, so unread
+    input does not turn into a RST that destroys the answer). A peer that has already reset the
+    connection makes shutdown() fail (ENOTCONN): then there is nothing left to say to it."""
+    if transport.is_closing():
+        return
+    if not transport.can_write_eof():
+        transport.close()
+        return
+    try:
+        transport.write_eof()
+    except OSError:
+        transport.abort()
 
 
 async def read_head(reader: asyncio.StreamReader, check: Callable[[bytearray, int], None]) -> bytes | None:
