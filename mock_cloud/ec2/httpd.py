@@ -64,20 +64,19 @@ class _Flavor:
     keepalive_timeout: float
     max_keepalive_requests: int
     index_files: tuple[str, ...]
-    limits: Limits
 
 
 # Values are the stock configurations (httpd.conf defaults, nginx.conf); nginx's index list is
-# Ubuntu's default site, whose welcome page is index.nginx-debian.html. Head limits: Apache's
-# LimitRequestLine / LimitRequestFieldSize 8190 (a total of 64K is lblab's own bound on the
-# 100 fields Apache allows), nginx's large_client_header_buffers 4 8k (docs/aws-facts.md §5.5).
+# Ubuntu's default site, whose welcome page is index.nginx-debian.html.
 _FLAVORS = {
-    "apache": _Flavor("apache", "Apache/2.4.62 ()", 5.0, 100, ("index.html",), Limits(8190, 8190, 64 * 1024)),
-    "nginx": _Flavor(
-        "nginx", "nginx/1.24.0", 65.0, 1000, ("index.html", "index.htm", "index.nginx-debian.html"),
-        Limits(8192, 8192, 32 * 1024),
-    ),
-}  # fmt: skip
+    "apache": _Flavor("apache", "Apache/2.4.62 ()", 5.0, 100, ("index.html",)),
+    "nginx": _Flavor("nginx", "nginx/1.24.0", 65.0, 1000, ("index.html", "index.htm", "index.nginx-debian.html")),
+}
+# Head limits: request line 16K → 414, one header 16K or all 64K → 400. ALB's, not the stock
+# servers' (Apache's LimitRequestLine/LimitRequestFieldSize are 8190, nginx's buffers 8K), so
+# that every request the balancer passes on reaches the page, as it always has in lblab.
+LIMITS = Limits(request_line=16 * 1024, header_line=16 * 1024, headers=64 * 1024, too_large=400)
+_PARSER = RequestParser(LIMITS)
 
 # Methods Apache knows; anything else is "not implemented" (501) rather than "not allowed".
 _APACHE_KNOWN_METHODS = frozenset(
@@ -533,7 +532,7 @@ class _HttpProtocol(asyncio.Protocol):
         buf = self._buf
         if buf[:1] in (b"\r", b"\n"):
             del buf[: len(buf) - len(skip_empty_lines(buf))]
-        parsed = self._server._parser.parse(buf, self._scan_from)
+        parsed = _PARSER.parse(buf, self._scan_from)
         if parsed is None:
             self._scan_from = len(buf)
             return False
@@ -632,7 +631,6 @@ class WebServer:
         self._connections: set[_HttpProtocol] = set()
         self._fs = VirtualFS()
         self._flavor = _FLAVORS["apache"]
-        self._parser = RequestParser(self._flavor.limits)
         self._docroot = "/var/www/html"
         self._on_request: AccessLogger | None = None
         self._port: int | None = None
@@ -662,7 +660,6 @@ class WebServer:
             raise RuntimeError("web server already running")
         self._fs = fs
         self._flavor = _flavor(flavor)
-        self._parser = RequestParser(self._flavor.limits)
         self._docroot = docroot
         self._on_request = on_request
         loop = asyncio.get_running_loop()
