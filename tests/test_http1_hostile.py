@@ -78,6 +78,7 @@ def raw(build: Callable[[bytes], bytes]) -> Build:
 # The shape: the chunk data ends in a bare LF; a lenient reader skips size+2 bytes and finds
 # a second request in the body, whose Content-Length swallows the next request on that connection.
 _SMUGGLED = b"\r\nGET /echo?m=SMUGGLED HTTP/1.1\r\nHost: a\r\nContent-Length: 120\r\n\r\n"
+SMUGGLE_HEAD = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 SMUGGLE_BODY = b"1\r\nA\n60\r\n" + _SMUGGLED.ljust(0x60, b"x") + b"\r\n0\r\n\r\n"
 
 
@@ -245,7 +246,7 @@ async def honest_client(port: int, client: int, count: int, seen: list[tuple[byt
 async def smuggler(port: int, count: int, verdicts: list[int]) -> None:
     for _ in range(count):
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-            [reply] = await send(port, b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + SMUGGLE_BODY)
+            [reply] = await send(port, SMUGGLE_HEAD + SMUGGLE_BODY)
             verdicts.append(reply.status)
         await asyncio.sleep(0.01)
 
