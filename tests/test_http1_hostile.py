@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -25,7 +27,7 @@ from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.httpd import LIMITS as HTTPD_LIMITS
 from mock_cloud.edge import EDGE_LIMITS
 from mock_cloud.elbv2.proxy_http import ALB_LIMITS
-from mock_cloud.http1 import Limits
+from mock_cloud.http1 import Limits, half_close
 from tests.test_elbv2_support import Lab, healthy_lab
 
 LOOP = "127.0.0.1"
@@ -199,7 +201,11 @@ async def test_hostile_corpus_gets_one_verdict_everywhere(stage: Stage, where: s
     for name, build, expected in BAD:
         status = expected if expected is not None else entry.limits.too_large
         # The good request pipelined behind the bad one must never be answered.
-        [reply] = await send(entry.port, build(entry) + GOOD)
+        try:
+            [reply] = await send(entry.port, build(entry) + GOOD)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
+            wrong.append((name, f"no answer ({type(exc).__name__})"))
+            continue
         if (reply.status, reply.headers.get(b"connection"), reply.closed) != (status, b"close", True):
             wrong.append((name, reply.status, reply.headers.get(b"connection"), reply.closed))
     assert not wrong, f"{where}: (case, status, Connection, closed) not ({len(BAD)} cases) -> {wrong}"
@@ -261,3 +267,35 @@ async def test_no_client_ever_gets_an_answer_that_is_not_its_own(stage: Stage) -
     assert not foreign, f"{len(foreign)} of {len(seen)} answers were not the asker's own: {foreign[:5]}"
     assert len(seen) == 6 * 30
     assert verdicts == [400] * 30  # each smuggling attempt refused by the balancer itself
+
+
+# -- a peer that has reset the connection ------------------------------------------------------------------
+async def test_half_close_after_the_peer_reset_is_quiet() -> None:
+    """Issue 11 §2: the edge logged "Unhandled exception in client_connected_cb" when a client reset
+    just before its hang-up: shutdown() on a reset socket fails with ENOTCONN. The edge and the web
+    servers hang up through `half_close`, which must treat that as the end it is."""
+    accepted: asyncio.Queue[asyncio.StreamWriter] = asyncio.Queue()
+
+    async def keep(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.transport.pause_reading()  # the reset goes unnoticed, as between two callbacks
+        await accepted.put(writer)
+
+    server = await asyncio.start_server(keep, LOOP, 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        transports = []
+        for _ in range(2):
+            _, client = await asyncio.open_connection(LOOP, port)
+            client.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            served = await asyncio.wait_for(accepted.get(), READ_TIMEOUT)
+            client.transport.abort()  # closing with SO_LINGER 0 sends a RST
+            transports.append(served.transport)
+        await asyncio.sleep(0.2)  # let the RSTs land
+        with pytest.raises(OSError):  # what the edge did before: the defect is real
+            transports[0].write_eof()
+        half_close(transports[1])  # must not raise
+        assert transports[1].is_closing()
+        transports[0].abort()
+    finally:
+        server.close()
+        await server.wait_closed()
