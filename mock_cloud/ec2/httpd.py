@@ -532,6 +532,8 @@ class _HttpProtocol(asyncio.Protocol):
         buf = self._buf
         if buf[:1] in (b"\r", b"\n"):
             del buf[: len(buf) - len(skip_empty_lines(buf))]
+        if not buf:
+            return False  # the usual end of a burst: nothing to parse
         parsed = _PARSER.parse(buf, self._scan_from)
         if parsed is None:
             self._scan_from = len(buf)
