@@ -9,6 +9,9 @@ refused" (nothing listening) or "no such host".
 Hand-written on asyncio streams: aiohttp's server cannot take CONNECT tunnels, and a proxy
 must stream bodies both ways without buffering and control framing and hop-by-hop headers
 precisely, which is simpler to get right by hand than through a framework's request objects.
+Heads and chunked bodies are read with the cloud's one strict HTTP/1 parser (`mock_cloud.http1`),
+the one the balancer and the instances' web servers use: what the edge forwards as one message,
+no server behind it can read as two.
 """
 
 from __future__ import annotations
