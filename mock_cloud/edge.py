@@ -513,7 +513,7 @@ class _ClientConnection:
         """Read the final response head, passing interim 1xx responses (100 Continue) on."""
         async with asyncio.timeout(UPSTREAM_TIMEOUT):
             while True:
-                raw = await read_head(upstream.reader, check_incomplete_response)
+                raw = await read_head(upstream.reader, check_incomplete_response, request=False)
                 if raw is None:
                     raise _StaleUpstream
                 response = parse_response(raw)

@@ -350,11 +350,13 @@ def half_close(transport: asyncio.WriteTransport) -> None:
         transport.abort()
 
 
-async def read_head(reader: asyncio.StreamReader, check: Callable[[bytearray, int], None]) -> bytes | None:
+async def read_head(
+    reader: asyncio.StreamReader, check: Callable[[bytearray, int], None], *, request: bool = True
+) -> bytes | None:
     """One head from a stream, line by line so that nothing after it is consumed (a body or the
     next message stays in the reader). `check(head so far, where the new line starts)` raises on
     what is already wrong, so a head that can never end (a bare LF) is refused at once. Empty
-    lines before it are skipped; None at end of input before any of it."""
+    lines before a request are skipped (RFC 9112 2.2); None at end of input before any of it."""
     buf = bytearray()
     while True:
         try:
@@ -367,7 +369,7 @@ async def read_head(reader: asyncio.StreamReader, check: Callable[[bytearray, in
             line = await reader.readexactly(exc.consumed)  # over any limit: `check` refuses it
         start = len(buf)
         buf += line
-        if buf[:1] in (b"\r", b"\n"):
+        if request and buf[:1] in (b"\r", b"\n"):
             buf = bytearray(skip_empty_lines(buf))
             start = 0
         check(buf, start)
