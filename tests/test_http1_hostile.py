@@ -25,7 +25,7 @@ import pytest
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.httpd import LIMITS as HTTPD_LIMITS
-from mock_cloud.edge import EDGE_LIMITS
+from mock_cloud.edge import EDGE_LIMITS, InternetEdge, Unknown
 from mock_cloud.elbv2.proxy_http import ALB_LIMITS
 from mock_cloud.http1 import Limits, half_close
 from tests.test_elbv2_support import Lab, healthy_lab
@@ -270,32 +270,34 @@ async def test_no_client_ever_gets_an_answer_that_is_not_its_own(stage: Stage) -
 
 
 # -- a peer that has reset the connection ------------------------------------------------------------------
-async def test_half_close_after_the_peer_reset_is_quiet() -> None:
+async def test_hanging_up_on_a_peer_that_reset_is_quiet() -> None:
     """Issue 11 §2: the edge logged "Unhandled exception in client_connected_cb" when a client reset
     just before its hang-up: shutdown() on a reset socket fails with ENOTCONN. The edge and the web
-    servers hang up through `half_close`, which must treat that as the end it is."""
-    accepted: asyncio.Queue[asyncio.StreamWriter] = asyncio.Queue()
+    servers hang up through `half_close`, which must take that for the end it is."""
+    accepted: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
 
     async def keep(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.transport.pause_reading()  # the reset goes unnoticed, as between two callbacks
-        await accepted.put(writer)
+        await accepted.put((reader, writer))
 
     server = await asyncio.start_server(keep, LOOP, 0)
     try:
         port = server.sockets[0].getsockname()[1]
-        transports = []
-        for _ in range(2):
+        streams = []
+        for _ in range(3):
             _, client = await asyncio.open_connection(LOOP, port)
             client.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            served = await asyncio.wait_for(accepted.get(), READ_TIMEOUT)
+            streams.append(await asyncio.wait_for(accepted.get(), READ_TIMEOUT))
             client.transport.abort()  # closing with SO_LINGER 0 sends a RST
-            transports.append(served.transport)
         await asyncio.sleep(0.2)  # let the RSTs land
         with pytest.raises(OSError):  # what the edge did before: the defect is real
-            transports[0].write_eof()
-        half_close(transports[1])  # must not raise
-        assert transports[1].is_closing()
-        transports[0].abort()
+            streams[0][1].write_eof()
+        half_close(streams[1][1].transport)  # must not raise
+        assert streams[1][1].transport.is_closing()
+        edge = InternetEdge(lambda host, port, scheme: Unknown())
+        await edge._hang_up(*streams[2])  # the edge's own hang-up, where the exception came from
+        assert streams[2][1].transport.is_closing()
+        streams[0][1].transport.abort()
     finally:
         server.close()
         await server.wait_closed()
