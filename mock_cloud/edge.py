@@ -9,6 +9,9 @@ refused" (nothing listening) or "no such host".
 Hand-written on asyncio streams: aiohttp's server cannot take CONNECT tunnels, and a proxy
 must stream bodies both ways without buffering and control framing and hop-by-hop headers
 precisely, which is simpler to get right by hand than through a framework's request objects.
+Heads and chunked bodies are read with the cloud's one strict HTTP/1 parser (`mock_cloud.http1`),
+the one the balancer and the instances' web servers use: what the edge forwards as one message,
+no server behind it can read as two.
 """
 
 from __future__ import annotations
@@ -16,15 +19,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from mock_cloud.http1 import (
+    BadChunk,
+    BadResponse,
+    HttpError,
+    Limits,
+    ParsedRequest,
+    ParsedResponse,
+    RequestParser,
+    check_incomplete_response,
+    chunk,
+    connection_tokens,
+    half_close,
+    iter_chunked,
+    parse_response,
+    read_head,
+    reason_phrase,
+)
+
 log = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-MAX_HEAD_BYTES = 64 * 1024
+# Above every limit behind it (ALB's 16K/16K/64K, Apache's 8190), so that what a learner sends
+# gets the verdict of the server addressed, as on the internet; 431 for the edge's own.
+EDGE_LIMITS = Limits(request_line=64 * 1024, header_line=64 * 1024, headers=128 * 1024, too_large=431)
+STREAM_LIMIT = EDGE_LIMITS.headers  # longest line a StreamReader hands over whole
 COPY_CHUNK = 256 * 1024
 IDLE_TIMEOUT = 60.0  # a client connection may sit this long between requests
 CONNECT_TIMEOUT = 5.0
@@ -64,12 +85,7 @@ _HOP_BY_HOP = frozenset(
         "transfer-encoding",  # the edge re-frames bodies itself
     )
 )
-_REASONS = {
-    400: "Bad Request",
-    431: "Request Header Fields Too Large",
-    502: "Bad Gateway",
-    504: "Gateway Timeout",
-}
+_PARSER = RequestParser(EDGE_LIMITS, absolute_form=True)
 _UNKNOWN_HINT = (
     "Public names in this cloud are the public IPv4 addresses and DNS names of instances and the\n"
     "DNS names of load balancers; the lblab console lists them.\n"
@@ -119,10 +135,6 @@ class _BadRequest(Exception):
     """The client's request cannot be proxied; the message is shown to the learner."""
 
 
-class _BadUpstream(Exception):
-    """The upstream's response is not valid HTTP/1.x."""
-
-
 class _StaleUpstream(Exception):
     """A reused keep-alive connection was closed by the upstream before it answered."""
 
@@ -132,54 +144,36 @@ class _ResponseCut(Exception):
 
 
 @dataclass
-class _Head:
-    start_line: str
-    headers: list[tuple[str, str]]  # as received: order and spelling are forwarded unchanged
-    fields: dict[str, str]  # lower-case name -> values joined by ", ", for lookups
-
-    def get(self, name: str) -> str | None:
-        return self.fields.get(name)
-
-    def tokens(self, name: str) -> set[str]:
-        return {t.strip().lower() for t in (self.get(name) or "").split(",") if t.strip()}
-
-
-@dataclass
 class _Request:
-    head: _Head
-    method: str
-    version: str
+    parsed: ParsedRequest
+    headers: list[tuple[str, str]]  # as received: order and spelling are forwarded unchanged
     host: str
     port: int
     authority: str  # Host header value to send upstream
     path: str  # origin-form target to send upstream
 
     @property
+    def method(self) -> str:
+        return self.parsed.method
+
+    @property
+    def version(self) -> str:
+        return self.parsed.version
+
+    @property
     def keep_alive(self) -> bool:
-        closing = self.head.tokens("connection") | self.head.tokens("proxy-connection")
-        return self.version == "HTTP/1.1" and "close" not in closing
+        return self.parsed.keep_alive and "close" not in _tokens(self.headers, "proxy-connection")
 
     @property
     def target(self) -> str:
         return f"{self.host}:{self.port}"
 
+    def get(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name), None)
 
-def _parse_head(raw: bytes) -> _Head:
-    lines = raw.decode("latin-1").split("\r\n")
-    headers: list[tuple[str, str]] = []
-    fields: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, colon, value = line.partition(":")
-        # Names must be tokens: that rejects folded lines and "Name :" forms, smuggling vectors.
-        if not colon or not _TOKEN.fullmatch(name):
-            raise _BadRequest(f"malformed header line {line[:80]!r}")
-        value = value.strip()
-        headers.append((name, value))
-        key = name.lower()
-        fields[key] = f"{fields[key]}, {value}" if key in fields else value
-    return _Head(lines[0], headers, fields)
+
+def _tokens(headers: list[tuple[str, str]], name: str) -> set[str]:
+    return {t for key, value in headers if key.lower() == name for t in connection_tokens(value) if t}
 
 
 def _parse_authority(authority: str, default_port: int | None) -> tuple[str, int]:
@@ -215,15 +209,12 @@ def _split_absolute(target: str) -> tuple[str, str]:
     return authority, path
 
 
-def _parse_request(raw: bytes) -> _Request:
-    head = _parse_head(raw)
-    parts = head.start_line.split(" ")
-    if len(parts) != 3 or not parts[0].isalpha() or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
-        raise _BadRequest(f"malformed request line {head.start_line[:200]!r}")
-    method, target, version = parts
+def _parse_request(parsed: ParsedRequest) -> _Request:
+    method, target = parsed.method, parsed.target
+    headers = parsed.headers()
     if method == "CONNECT":
         host, port = _parse_authority(target, None)
-        return _Request(head, method, version, host, port, target, "")
+        return _Request(parsed, headers, host, port, target, "")
     if target.lower().startswith("http://"):
         authority, path = _split_absolute(target)
     elif target.lower().startswith("https://"):
@@ -231,35 +222,19 @@ def _parse_request(raw: bytes) -> _Request:
             "https:// URLs go through a CONNECT tunnel (curl and aiohttp do that by themselves)"
         )
     elif target.startswith("/"):
-        authority, path = head.get("host") or "", target
+        authority, path = next((v for k, v in headers if k.lower() == "host"), ""), target
         if not authority:
             raise _BadRequest("a request without an absolute URL needs a Host header")
     else:
         raise _BadRequest(f"malformed request target {target[:200]!r}")
     host, port = _parse_authority(authority, 80)
-    return _Request(head, method, version, host, port, authority, path)
+    return _Request(parsed, headers, host, port, authority, path)
 
 
-def _request_body_framing(head: _Head) -> tuple[bool, int]:
-    """(chunked, content length) of a request body; (False, 0) means no body."""
-    te = head.get("transfer-encoding")
-    length = head.get("content-length")
-    if te is not None:
-        # A proxy that accepted both framings would be a request-smuggling relay.
-        if length is not None or te.lower().rsplit(",", 1)[-1].strip() != "chunked":
-            raise _BadRequest("unsupported Transfer-Encoding / Content-Length combination")
-        return True, 0
-    if length is None:
-        return False, 0
-    if not (length.isascii() and length.isdigit()):
-        raise _BadRequest(f"bad Content-Length {length[:40]!r}")
-    return False, int(length)
-
-
-def _end_to_end(head: _Head, drop: set[str]) -> list[tuple[str, str]]:
+def _end_to_end(headers: list[tuple[str, str]], drop: set[str]) -> list[tuple[str, str]]:
     """Headers minus hop-by-hop ones, including those the Connection header lists."""
-    skip = _HOP_BY_HOP | head.tokens("connection") | head.tokens("proxy-connection") | drop
-    return [(k, v) for k, v in head.headers if k.lower() not in skip]
+    skip = _HOP_BY_HOP | _tokens(headers, "connection") | _tokens(headers, "proxy-connection") | drop
+    return [(k, v) for k, v in headers if k.lower() not in skip]
 
 
 def _encode_head(start_line: str, headers: list[tuple[str, str]]) -> bytes:
@@ -268,24 +243,6 @@ def _encode_head(start_line: str, headers: list[tuple[str, str]]) -> bytes:
 
 
 # -- body streaming -----------------------------------------------------------------------------
-async def _iter_chunked(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
-    """Payload pieces of a chunked body; trailers are read and dropped."""
-    while True:
-        line = await reader.readuntil(b"\n")
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise _BadUpstream(f"bad chunk size line {line[:40]!r}") from None
-        if size == 0:
-            while (await reader.readuntil(b"\n")).strip():
-                pass
-            return
-        async for piece in _iter_exact(reader, size):
-            yield piece
-        if await reader.readexactly(2) != b"\r\n":
-            raise _BadUpstream("chunk not followed by CRLF")
-
-
 async def _iter_exact(reader: asyncio.StreamReader, size: int) -> AsyncIterator[bytes]:
     while size:
         piece = await reader.read(min(size, COPY_CHUNK))
@@ -307,7 +264,7 @@ async def _send_body(
     piece so that a small response costs one send() instead of two."""
     pending = head
     async for piece in pieces:
-        writer.write(pending + (b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece))
+        writer.write(pending + (chunk(piece) if chunked else piece))
         pending = b""
         await writer.drain()
     if chunked:
@@ -323,8 +280,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         async for piece in _iter_until_eof(reader):
             writer.write(piece)
             await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
+        half_close(writer.transport)
 
 
 async def _close(writer: asyncio.StreamWriter) -> None:
@@ -343,13 +299,6 @@ class _Upstream:
 
     def usable_for(self, route: Forward) -> bool:
         return (self.host, self.port) == (route.host, route.port) and not self.reader.at_eof()
-
-
-@dataclass
-class _Response:
-    head: _Head
-    status: int
-    keep_alive: bool  # the upstream connection may be reused
 
 
 class _ClientConnection:
@@ -376,19 +325,22 @@ class _ClientConnection:
         self._head_only = False
         try:
             async with asyncio.timeout(IDLE_TIMEOUT):
-                raw = await self._reader.readuntil(b"\r\n\r\n")
+                raw = await read_head(self._reader, _PARSER.check_incomplete)
+            if raw is None:
+                return False
+            parsed = _PARSER.parse(raw)
+            assert parsed is not None  # a whole head
+            request = _parse_request(parsed)
         except (asyncio.IncompleteReadError, TimeoutError):
             return False
-        except asyncio.LimitOverrunError:
-            await self._reply(431, "The request head is over 64 KB.\n", False)
+        except HttpError as exc:
+            await self._reply(exc.status, f"{exc.detail}\n", False)
             return False
-        try:
-            request = _parse_request(raw)
-            self._head_only = request.method == "HEAD"
-            chunked, length = _request_body_framing(request.head)
         except _BadRequest as exc:
             await self._reply(400, f"{exc}\n\n{self._edge.usage()}", False)
             return False
+        self._head_only = request.method == "HEAD"
+        chunked, length = parsed.chunked, max(parsed.content_length, 0)
         if self._edge.is_self(request.host, request.port):
             await self._reply(400, self._edge.usage(), False)
             return False
@@ -408,7 +360,7 @@ class _ClientConnection:
 
     # -- answers made by the edge itself -------------------------------------------------------
     async def _reply(self, status: int, text: str, keep_alive: bool) -> None:
-        reason = _REASONS[status]
+        reason = reason_phrase(status)
         body = f"{status} {reason}\n\nlblab edge: {text}".encode()
         headers = [
             ("Server", "lblab-edge"),
@@ -480,7 +432,11 @@ class _ClientConnection:
                 # Only a request whose body was not consumed can be sent again.
                 if not reused or has_body:
                     break
-            except _BadUpstream as exc:
+            except HttpError as exc:
+                await self._drop_upstream()
+                await self._reply(exc.status, f"{exc.detail}\n", False)
+                return False
+            except BadResponse as exc:
                 await self._drop_upstream()
                 await self._reply(502, f"{request.target} sent an invalid HTTP response: {exc}\n", False)
                 return False
@@ -499,11 +455,11 @@ class _ClientConnection:
         # The edge routes by the URL, but like the real internet it delivers the Host header the
         # client chose: `curl -H 'Host: api.example.com' -x edge http://<alb-dns>/` must reach the
         # balancer's host-header rules exactly as it would on AWS.
-        headers = [("Host", request.head.get("host") or request.authority)]
-        headers += _end_to_end(request.head, {"host", "content-length"} | replaced)
+        headers = [("Host", request.get("host") or request.authority)]
+        headers += _end_to_end(request.headers, {"host", "content-length"} | replaced)
         if chunked:
             headers.append(("Transfer-Encoding", "chunked"))
-        elif length or request.head.get("content-length") is not None:
+        elif request.parsed.content_length >= 0:
             headers.append(("Content-Length", str(length)))
         headers += route.add_headers.items()
         return _encode_head(f"{request.method} {request.path} HTTP/1.1", headers)
@@ -514,7 +470,7 @@ class _ClientConnection:
             return self._upstream, True
         await self._drop_upstream()
         async with asyncio.timeout(CONNECT_TIMEOUT):
-            reader, writer = await asyncio.open_connection(route.host, route.port, limit=MAX_HEAD_BYTES)
+            reader, writer = await asyncio.open_connection(route.host, route.port, limit=STREAM_LIMIT)
         self._upstream = _Upstream(route.host, route.port, reader, writer)
         return self._upstream, False
 
@@ -530,11 +486,15 @@ class _ClientConnection:
         pump: asyncio.Task[None] | None = None
         if chunked or length:
             # Sent concurrently with reading the response: 100-continue and early answers work.
-            body = _iter_chunked(self._reader) if chunked else _iter_exact(self._reader, length)
+            body = iter_chunked(self._reader, COPY_CHUNK) if chunked else _iter_exact(self._reader, length)
             pump = asyncio.create_task(_send_body(body, upstream.writer, chunked))
             pump.add_done_callback(lambda task: _abort_on_failure(task, upstream.writer))
         try:
-            response = await self._relay_response_head(request, upstream)
+            try:
+                response = await self._relay_response_head(request, upstream)
+            except (_StaleUpstream, ConnectionError, asyncio.IncompleteReadError):
+                _raise_bad_body(pump)
+                raise
             # An answer that comes before the whole request body means the rest must be cut off.
             keep_alive = request.keep_alive and (pump is None or pump.done())
             client_keep_alive = await self._relay_response_body(request, upstream, response, keep_alive)
@@ -549,58 +509,48 @@ class _ClientConnection:
             await self._drop_upstream()
         return client_keep_alive and body_sent
 
-    async def _relay_response_head(self, request: _Request, upstream: _Upstream) -> _Response:
+    async def _relay_response_head(self, request: _Request, upstream: _Upstream) -> ParsedResponse:
         """Read the final response head, passing interim 1xx responses (100 Continue) on."""
         async with asyncio.timeout(UPSTREAM_TIMEOUT):
             while True:
-                try:
-                    raw = await upstream.reader.readuntil(b"\r\n\r\n")
-                except asyncio.IncompleteReadError as exc:
-                    if exc.partial:
-                        raise
-                    raise _StaleUpstream from None
-                response = _parse_response(raw)
+                raw = await read_head(upstream.reader, check_incomplete_response, request=False)
+                if raw is None:
+                    raise _StaleUpstream
+                response = parse_response(raw)
+                assert response is not None  # a whole head
                 if response.status >= 200:
                     return response
-                if request.version == "HTTP/1.1":
-                    self._writer.write(raw)
+                if request.version == "1.1":
+                    self._writer.write(response.head + b"\r\n")
 
     async def _relay_response_body(
-        self, request: _Request, upstream: _Upstream, response: _Response, keep_alive: bool
+        self, request: _Request, upstream: _Upstream, response: ParsedResponse, keep_alive: bool
     ) -> bool:
         """Stream the response to the client; True if the client connection stays open."""
-        head, status = response.head, response.status
-        te = head.get("transfer-encoding")
-        # With both framings Transfer-Encoding wins (RFC 9112 6.3); a stale length must not leak.
-        headers = _end_to_end(head, {"content-length"} if te is not None else set())
-        length = head.get("content-length")
+        head = response.head  # hop-by-hop lines already out, a stale length too (RFC 9112 6.3)
         pieces: AsyncIterator[bytes] | None = None
         rechunk = False
-        if request.method == "HEAD" or status in (204, 304):
+        if request.method == "HEAD" or response.status in (204, 304):
             pass
-        elif te is not None:
-            pieces = _iter_chunked(upstream.reader)
+        elif response.chunked:
+            pieces = iter_chunked(upstream.reader, COPY_CHUNK)
             # HTTP/1.0 clients cannot read chunked: they get the raw bytes, ended by closing.
-            rechunk = request.version == "HTTP/1.1"
+            rechunk = request.version == "1.1"
             keep_alive = keep_alive and rechunk
             if rechunk:
-                headers.append(("Transfer-Encoding", "chunked"))
-        elif length is not None:
-            if not (length.isascii() and length.isdigit()):
-                raise _BadUpstream(f"bad Content-Length {length!r}")
-            pieces = _iter_exact(upstream.reader, int(length))
+                head += b"Transfer-Encoding: chunked\r\n"
+        elif response.content_length >= 0:
+            pieces = _iter_exact(upstream.reader, response.content_length)
         else:
             pieces = _iter_until_eof(upstream.reader)
             response.keep_alive = keep_alive = False
-        headers.append(("Connection", "keep-alive" if keep_alive else "close"))
-        reason = head.start_line.split(" ", 2)[2] if head.start_line.count(" ") >= 2 else ""
-        encoded = _encode_head(f"HTTP/1.1 {status} {reason}".rstrip(), headers)
+        head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
         if pieces is None:
-            self._writer.write(encoded)
+            self._writer.write(head)
             await self._writer.drain()
             return keep_alive
         try:
-            await _send_body(pieces, self._writer, rechunk, encoded)
+            await _send_body(pieces, self._writer, rechunk, head)
         except Exception as exc:
             # The head is already out: the only honest signal left is cutting the connection.
             self._writer.transport.abort()
@@ -608,23 +558,20 @@ class _ClientConnection:
         return keep_alive
 
 
+def _raise_bad_body(pump: asyncio.Task[None] | None) -> None:
+    """The upstream went away because the client's chunked body broke the framing rules (the
+    pump cut it): that is the client's error (400), not the upstream's."""
+    if pump is not None and pump.done() and not pump.cancelled():
+        failure = pump.exception()
+        if isinstance(failure, BadChunk):
+            raise HttpError(400, str(failure))
+
+
 def _abort_on_failure(task: asyncio.Task[None], upstream: asyncio.StreamWriter) -> None:
     # The client vanished mid-body: the upstream would wait for the rest forever, so cut it and
     # let the response read fail.
     if not task.cancelled() and task.exception() is not None:
         upstream.transport.abort()
-
-
-def _parse_response(raw: bytes) -> _Response:
-    try:
-        head = _parse_head(raw)
-    except _BadRequest as exc:
-        raise _BadUpstream(str(exc)) from None
-    parts = head.start_line.split(" ", 2)
-    if len(parts) < 2 or parts[0] not in ("HTTP/1.1", "HTTP/1.0") or not (parts[1].isascii() and parts[1].isdigit()):
-        raise _BadUpstream(f"bad status line {head.start_line[:80]!r}")
-    keep_alive = parts[0] == "HTTP/1.1" and "close" not in head.tokens("connection")
-    return _Response(head, int(parts[1]), keep_alive)
 
 
 # -- the edge -----------------------------------------------------------------------------------
@@ -660,7 +607,7 @@ class InternetEdge:
         """Start listening; returns the actual port (useful with port=0)."""
         if self._server is not None:
             raise RuntimeError("edge already running")
-        self._server = await asyncio.start_server(self._handle, self._host, self._port, limit=MAX_HEAD_BYTES)
+        self._server = await asyncio.start_server(self._handle, self._host, self._port, limit=STREAM_LIMIT)
         self._port = self._server.sockets[0].getsockname()[1]
         return self._port
 
@@ -722,7 +669,7 @@ class InternetEdge:
     async def _hang_up(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if writer.transport.is_closing():
             return
-        writer.write_eof()
+        half_close(writer.transport)
         with contextlib.suppress(ConnectionError, TimeoutError):
             async with asyncio.timeout(LINGER_TIMEOUT):
                 while await reader.read(COPY_CHUNK):

@@ -4,10 +4,11 @@
 synchronous and side-effect free so the instance's shell can answer `curl localhost` with
 it too. `WebServer` puts `render` behind a real HTTP/1.1 listener on 127.0.0.1.
 
-The listener is a hand-written asyncio.Protocol rather than aiohttp's server: a static file
-server needs only request-line/header parsing and body skipping, and skipping aiohttp's
-request objects, middlewares and per-request tasks makes it several times faster, which
-matters because it is the backend of the load-balancer benchmark.
+The listener is an asyncio.Protocol on the cloud's one HTTP/1 parser (`mock_cloud.http1`, the
+balancer's and the edge's too, so no message reads as one request here and as two there)
+rather than aiohttp's server: a static file server needs only heads and body skipping, and
+skipping aiohttp's request objects, middlewares and per-request tasks makes it several times
+faster, which matters because it is the backend of the load-balancer benchmark.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import contextlib
 import html
 import logging
 import posixpath
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,14 +26,22 @@ from typing import cast
 from urllib.parse import quote, unquote, urlsplit
 
 from mock_cloud.ec2.vfs import VirtualFS
+from mock_cloud.http1 import (
+    BadChunk,
+    ChunkedReader,
+    HttpError,
+    Limits,
+    ParsedRequest,
+    RequestParser,
+    half_close,
+    reason_phrase,
+    skip_empty_lines,
+)
 
 log = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
 AccessLogger = Callable[[str], None]
 
-MAX_HEAD_BYTES = 64 * 1024
 # Apache's Timeout directive: how long a half-received request may sit before we give up.
 REQUEST_TIMEOUT = 60.0
 # After answering and hanging up, how long unread client bytes are still drained (Apache's
@@ -64,22 +72,11 @@ _FLAVORS = {
     "apache": _Flavor("apache", "Apache/2.4.62 ()", 5.0, 100, ("index.html",)),
     "nginx": _Flavor("nginx", "nginx/1.24.0", 65.0, 1000, ("index.html", "index.htm", "index.nginx-debian.html")),
 }
-
-_REASONS = {
-    100: "Continue",
-    200: "OK",
-    206: "Partial Content",
-    301: "Moved Permanently",
-    400: "Bad Request",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    416: "Requested Range Not Satisfiable",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-}
-# nginx words a few status lines differently from Apache.
-_NGINX_REASONS = {**_REASONS, 405: "Not Allowed"}
+# Head limits: request line 16K → 414, one header 16K or all 64K → 400. ALB's, not the stock
+# servers' (Apache's LimitRequestLine/LimitRequestFieldSize are 8190, nginx's buffers 8K), so
+# that every request the balancer passes on reaches the page, as it always has in lblab.
+LIMITS = Limits(request_line=16 * 1024, header_line=16 * 1024, headers=64 * 1024, too_large=400)
+_PARSER = RequestParser(LIMITS)
 
 # Methods Apache knows; anything else is "not implemented" (501) rather than "not allowed".
 _APACHE_KNOWN_METHODS = frozenset(
@@ -123,6 +120,7 @@ _APACHE_ERROR_TEXT = {
     400: "<p>Your browser sent a request that this server could not understand.<br />\n</p>",
     403: "<p>You don't have permission to access this resource.</p>",
     404: "<p>The requested URL was not found on this server.</p>",
+    414: "<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>",
     416: (
         "<p>None of the range-specifier values in the Range\nrequest-header field overlap the "
         "current extent\nof the selected resource.</p>"
@@ -131,6 +129,8 @@ _APACHE_ERROR_TEXT = {
         "<p>The server encountered an internal error or\nmisconfiguration and was unable to "
         "complete\nyour request.</p>"
     ),
+    501: "<p>The request's Transfer-Encoding is not supported.<br />\n</p>",
+    505: "<p>The server does not support the HTTP version of the request.</p>",
 }
 
 # /usr/share/httpd/noindex/index.html, shown (with status 403) by welcome.conf for "/" when the
@@ -188,11 +188,6 @@ def _flavor(flavor: str) -> _Flavor:
         raise ValueError(f"unknown web server flavor {flavor!r} (expected 'apache' or 'nginx')") from None
 
 
-def reason_phrase(flavor: str, status: int) -> str:
-    table = _NGINX_REASONS if flavor == "nginx" else _REASONS
-    return table.get(status, "Unknown")
-
-
 # -- pages -------------------------------------------------------------------------------------
 def _page(status: int, body: str, content_type: str, extra: dict[str, str] | None = None) -> HttpResponse:
     data = body.encode("utf-8")
@@ -204,13 +199,13 @@ def _page(status: int, body: str, content_type: str, extra: dict[str, str] | Non
 
 def _error(fl: _Flavor, status: int, extra: dict[str, str] | None = None, text: str = "") -> HttpResponse:
     if fl.name == "nginx":
-        title = f"{status} {_NGINX_REASONS[status]}"
+        title = f"{status} {reason_phrase(status, nginx=True)}"
         body = (
             f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
             f"<hr><center>{fl.server}</center>\r\n</body>\r\n</html>\r\n"
         )
         return _page(status, body, "text/html", extra)
-    reason = _REASONS[status]
+    reason = reason_phrase(status)
     body = (
         '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n'
         f"<title>{status} {reason}</title>\n</head><body>\n<h1>{reason}</h1>\n"
@@ -408,63 +403,39 @@ def render(
     names are matched case-insensitively. HEAD responses keep Content-Length but no body."""
     fl = _flavor(flavor)
     lowered = {k.lower(): v for k, v in headers.items()}
-    resp = _route(fs, fl, docroot.rstrip("/") or "/", method, path, lowered)
-    if fl.name == "nginx":
-        resp.headers = {"Server": fl.server, "Date": _http_date.get(), **resp.headers}
-    else:
-        resp.headers = {"Date": _http_date.get(), "Server": fl.server, **resp.headers}
+    resp = _stamped(fl, _route(fs, fl, docroot.rstrip("/") or "/", method, path, lowered))
     if method == "HEAD":
         resp.body = b""
     return resp
 
 
+def _stamped(fl: _Flavor, resp: HttpResponse) -> HttpResponse:
+    """`resp` with the Date and Server headers first, in the order each server sends them."""
+    if fl.name == "nginx":
+        resp.headers = {"Server": fl.server, "Date": _http_date.get(), **resp.headers}
+    else:
+        resp.headers = {"Date": _http_date.get(), "Server": fl.server, **resp.headers}
+    return resp
+
+
 # -- the real listener -------------------------------------------------------------------------
-class _BadRequest(Exception):
-    """The bytes on the wire are not HTTP/1.x; answered with 400 and a closed connection."""
-
-
-@dataclass
+@dataclass(slots=True)
 class _Request:
-    method: str
-    target: str
-    request_line: str
-    version: str
-    headers: dict[str, str]
-    keep_alive: bool
+    parsed: ParsedRequest
+    headers: dict[str, str]  # lower-case name -> values joined by ", "
+
+    @property
+    def request_line(self) -> str:
+        parsed = self.parsed
+        return f"{parsed.method} {parsed.target} HTTP/{parsed.version}"
 
 
-def _find_head_end(buf: bytearray) -> tuple[int, int]:
-    """Offset of the blank line ending the head and its length; (-1, 0) if not complete.
-
-    Bare-LF heads are accepted, as Apache and nginx do, for hand-typed `nc` requests."""
-    crlf = buf.find(b"\r\n\r\n")
-    lf = buf.find(b"\n\n", 0, crlf if crlf >= 0 else len(buf))
-    if lf >= 0:
-        return lf, 2
-    return (crlf, 4) if crlf >= 0 else (-1, 0)
-
-
-def _parse_head(head: str) -> _Request:
-    lines = head.split("\n")
-    request_line = lines[0].rstrip("\r")
-    parts = request_line.split(" ")
-    if len(parts) != 3 or not parts[0] or not parts[1] or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
-        raise _BadRequest(request_line)
+def _header_map(parsed: ParsedRequest) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for raw in lines[1:]:
-        line = raw.rstrip("\r")
-        name, colon, value = line.partition(":")
-        # Names must be tokens: that rejects folded lines and "Name :" forms, smuggling vectors.
-        if not colon or not _TOKEN.fullmatch(name):
-            raise _BadRequest(line)
+    for name, value in parsed.headers():
         key = name.lower()
-        value = value.strip()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    version = parts[2]
-    connection = headers.get("connection", "").lower()
-    # HTTP/1.1 is persistent unless told otherwise; HTTP/1.0 only when asked.
-    keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-    return _Request(parts[0], parts[1], request_line, version, headers, keep_alive)
+    return headers
 
 
 class _HttpProtocol(asyncio.Protocol):
@@ -476,10 +447,9 @@ class _HttpProtocol(asyncio.Protocol):
         self._peer = "-"
         self._buf = bytearray()
         self._request: _Request | None = None
+        self._scan_from = 0  # how much of an incomplete head in `_buf` is known to be valid
         self._body_left = 0  # Content-Length bytes still to skip
-        self._chunked = False
-        self._chunk_left = 0  # chunk data + CRLF still to skip
-        self._in_trailer = False
+        self._chunks: ChunkedReader | None = None  # the framing of a chunked body being skipped
         self._served = 0
         self._paused = False
         self._closing = False
@@ -534,10 +504,7 @@ class _HttpProtocol(asyncio.Protocol):
         self._buf.clear()
         self.last_active = time.monotonic()
         if self._transport is not None:
-            if self._transport.can_write_eof():
-                self._transport.write_eof()
-            else:
-                self._transport.close()
+            half_close(self._transport)
 
     def close(self) -> None:
         self._closing = True
@@ -558,41 +525,34 @@ class _HttpProtocol(asyncio.Protocol):
                 if not self._skip_body():
                     return
                 self._respond()
-        except _BadRequest:
-            self._reply_bad_request()
+        except HttpError as error:
+            self._reply_error(error.status)
 
     def _read_head(self) -> bool:
         buf = self._buf
-        # RFC 9112 2.2: ignore empty lines before a request line (some clients send CRLF after a body).
-        while buf[:1] in (b"\r", b"\n"):
-            del buf[:1]
-        end, sep = _find_head_end(buf)
-        if end < 0:
-            if len(buf) > MAX_HEAD_BYTES:
-                raise _BadRequest("head too large")
+        if buf[:1] in (b"\r", b"\n"):
+            del buf[: len(buf) - len(skip_empty_lines(buf))]
+        if not buf:
+            return False  # the usual end of a burst: nothing to parse
+        parsed = _PARSER.parse(buf, self._scan_from)
+        if parsed is None:
+            self._scan_from = len(buf)
             return False
-        request = _parse_head(buf[:end].decode("latin-1"))
-        del buf[: end + sep]
+        del buf[: parsed.head_bytes]
+        self._scan_from = 0
+        request = _Request(parsed, _header_map(parsed))
         self._start_body(request)
         self._request = request
         return True
 
     def _start_body(self, request: _Request) -> None:
-        headers = request.headers
-        te = headers.get("transfer-encoding")
-        length = headers.get("content-length")
-        if te is not None:
-            if te.lower().rsplit(",", 1)[-1].strip() != "chunked":
-                raise _BadRequest("transfer-encoding")
-            self._chunked = True
-            # With both framings the message is suspect (RFC 9112 6.1): answer, then hang up.
-            request.keep_alive = request.keep_alive and length is None
-        elif length is not None:
-            if not (length.isascii() and length.isdigit()):
-                raise _BadRequest("content-length")
-            self._body_left = int(length)
-        has_body = self._chunked or self._body_left > 0
-        if has_body and request.version == "HTTP/1.1" and "100-continue" in headers.get("expect", "").lower():
+        parsed = request.parsed
+        if parsed.chunked:
+            self._chunks = ChunkedReader()
+        elif parsed.content_length > 0:
+            self._body_left = parsed.content_length
+        expect = request.headers.get("expect")
+        if parsed.has_body and parsed.version == "1.1" and expect and "100-continue" in expect.lower():
             assert self._transport is not None
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
@@ -603,53 +563,31 @@ class _HttpProtocol(asyncio.Protocol):
             del self._buf[:n]
             self._body_left -= n
             return self._body_left == 0
-        return self._skip_chunked() if self._chunked else True
-
-    def _skip_chunked(self) -> bool:
-        buf = self._buf
-        while True:
-            if self._chunk_left:
-                n = min(len(buf), self._chunk_left)
-                del buf[:n]
-                self._chunk_left -= n
-                if self._chunk_left:
-                    return False
-            newline = buf.find(b"\n")
-            if newline < 0:
-                if len(buf) > MAX_HEAD_BYTES:
-                    raise _BadRequest("chunk line too long")
-                return False
-            line = bytes(buf[:newline]).strip()
-            del buf[: newline + 1]
-            if self._in_trailer:
-                if not line:
-                    self._chunked = self._in_trailer = False
-                    return True
-                continue
-            try:
-                size = int(line.split(b";", 1)[0], 16)
-            except ValueError:
-                raise _BadRequest("chunk size") from None
-            if size == 0:
-                self._in_trailer = True
-            else:
-                self._chunk_left = size + 2
+        chunks = self._chunks
+        if chunks is None:
+            return True
+        try:
+            del self._buf[: chunks.feed(self._buf)]
+        except BadChunk as exc:
+            raise HttpError(400, str(exc)) from None
+        if not chunks.done:
+            return False
+        self._chunks = None
+        return True
 
     def _respond(self) -> None:
         request = self._request
         assert request is not None and self._transport is not None
         self._request = None
         srv = self._server
+        parsed = request.parsed
         try:
-            resp = render(
-                srv._fs, srv._flavor.name, srv._docroot, request.method, request.target, request.headers
-            )
+            resp = render(srv._fs, srv._flavor.name, srv._docroot, parsed.method, parsed.target, request.headers)
         except Exception:
             log.exception("web server failed to render %r", request.request_line)
-            resp = _error(srv._flavor, 500)
-            resp.headers = {"Date": _http_date.get(), "Server": srv._flavor.server, **resp.headers}
+            resp = _stamped(srv._flavor, _error(srv._flavor, 500))
         self._served += 1
-        keep_alive = request.keep_alive and self._served < srv._flavor.max_keepalive_requests
+        keep_alive = parsed.keep_alive and self._served < srv._flavor.max_keepalive_requests
         self._write(resp, keep_alive)
         srv._log_access(self._peer, request, resp)
         if not keep_alive:
@@ -658,7 +596,7 @@ class _HttpProtocol(asyncio.Protocol):
     def _write(self, resp: HttpResponse, keep_alive: bool) -> None:
         assert self._transport is not None
         fl = self._server._flavor
-        lines = [f"HTTP/1.1 {resp.status} {reason_phrase(fl.name, resp.status)}"]
+        lines = [f"HTTP/1.1 {resp.status} {reason_phrase(resp.status, nginx=fl.name == 'nginx')}"]
         lines.extend(f"{k}: {v}" for k, v in resp.headers.items())
         if not keep_alive:
             lines.append("Connection: close")
@@ -678,18 +616,11 @@ class _HttpProtocol(asyncio.Protocol):
             self._transport.write(head)
             self._transport.write(body)
 
-    def _reply_bad_request(self) -> None:
-        assert self._transport is not None
-        fl = self._server._flavor
-        resp = _error(fl, 400)
-        head = [
-            f"HTTP/1.1 400 {reason_phrase(fl.name, 400)}",
-            f"Date: {_http_date.get()}",
-            f"Server: {fl.server}",
-        ]
-        head += [f"{k}: {v}" for k, v in resp.headers.items()]
-        head += ["Connection: close", "\r\n"]
-        self._transport.write("\r\n".join(head).encode("latin-1") + resp.body)
+    def _reply_error(self, status: int) -> None:
+        """Answer a request that cannot be read as one, and hang up: what follows it on the
+        connection is never read as another request."""
+        self._request = None
+        self._write(_stamped(self._server._flavor, _error(self._server._flavor, status)), keep_alive=False)
         self.hang_up()
 
 

@@ -33,22 +33,27 @@ from typing import Any, cast
 
 from mock_cloud.elbv2.proxy_http import (
     IDEMPOTENT_METHODS,
+    BalancerFields,
+    TraceStamp,
+    balancer_fields,
+    balancer_response,
+    error_page,
+    next_trace_id,
+    request_parser,
+)
+from mock_cloud.http1 import (
+    HEAD_END,
     LAST_CHUNK,
-    MAX_RESPONSE_HEAD,
+    BadChunk,
     BadResponse,
     ChunkedReader,
     HttpError,
     ParsedRequest,
     ParsedResponse,
-    RequestParser,
-    TraceStamp,
-    balancer_response,
-    check_incomplete_request,
+    check_incomplete_response,
     chunk,
-    error_page,
-    find_head_end,
-    next_trace_id,
     parse_response,
+    skip_empty_lines,
 )
 
 log = logging.getLogger(__name__)
@@ -194,7 +199,7 @@ class ListenerServer:
         self._clients: set[_Client] = set()
         self._pool = _Pool()
         self._stopping = False
-        self._parser = RequestParser(client_ip_header)
+        self._parser = request_parser(client_ip_header)
         self._forwarded = f"X-Forwarded-Proto: {scheme}\r\nX-Forwarded-Port: {listener_port}\r\n"
 
     async def start(self) -> int:
@@ -368,6 +373,7 @@ class _Exchange:
     started_at: float
     forward: Forward | None = None
     context: Any = None
+    xff: str | None = None  # the client's own X-Forwarded-For
     label: str | None = None
     target: _Target | None = None
     reused = False
@@ -551,12 +557,12 @@ class _Client(asyncio.Protocol):
         """More of a head that came in pieces: parse it only once its end is here."""
         buf = self.buf
         buf += data
-        if find_head_end(buf, self.scan_from)[0] < 0:
-            self.scan_from = max(0, len(buf) - 3)
+        if buf.find(HEAD_END, max(0, self.scan_from - 3)) < 0:
             try:
-                check_incomplete_request(buf)
+                self.parser.check_incomplete(buf, self.scan_from)
             except HttpError as error:
                 self._reply_error(error)
+            self.scan_from = len(buf)
             return
         self.buf = bytearray()
         self._read_requests(buf)
@@ -568,22 +574,21 @@ class _Client(asyncio.Protocol):
             if self.ex is not None or self.write_paused:
                 self._keep(data)
                 return
-            if data[:1] in (b"\r", b"\n"):
-                # RFC 9112 2.2: empty lines before a request line are ignored.
-                data = data.lstrip(b"\r\n")
-                if not data:
-                    return
+            data = skip_empty_lines(data)
+            if not data:
+                return
             try:
                 request = self.parser.parse(data)
+                if request is None:
+                    self._keep_partial_head(data)
+                    return
+                fields = balancer_fields(request, self.server.client_ip_header)
             except HttpError as error:
                 self.buf = bytearray(data)
                 self._reply_error(error)
                 return
-            if request is None:
-                self._keep_partial_head(data)
-                return
             rest = data[request.head_bytes :]
-            ex = self._start_exchange(request)
+            ex = self._start_exchange(request, fields)
             if rest and not ex.body_done and self.ex is ex:
                 rest = self._request_body(ex, rest)
             if not rest:
@@ -592,18 +597,19 @@ class _Client(asyncio.Protocol):
 
     def _keep_partial_head(self, data: bytes | bytearray) -> None:
         self.buf = data if isinstance(data, bytearray) else bytearray(data)
-        self.scan_from = max(0, len(data) - 3)
+        self.scan_from = len(data)
         if not self.partial_since:
             self.partial_since = time.monotonic()
             self.partial_since_wall = time.time()
             self._arm_timer(self.server.header_timeout)
         self.resume_reading(_PAUSE_BUFFER)
 
-    def _start_exchange(self, request: ParsedRequest) -> _Exchange:
+    def _start_exchange(self, request: ParsedRequest, fields: BalancerFields) -> _Exchange:
         server = self.server
         now = time.time()
         self.ex = ex = _Exchange()
         ex.request = request
+        ex.xff = fields.xff
         ex.received_bytes = request.head_bytes
         ex.keep_alive = request.keep_alive
         if self.partial_since:
@@ -622,7 +628,7 @@ class _Client(asyncio.Protocol):
             ex.body_left = request.content_length
             ex.body_done = False
         stamp = _trace_stamp.get(now) + _random_bits(96).to_bytes(12).hex()  # 96 random bits, 24 hex digits
-        trace_id = "Root=" + stamp if request.trace is None else next_trace_id(request.trace, stamp)
+        trace_id = "Root=" + stamp if fields.trace is None else next_trace_id(fields.trace, stamp)
         path, _, query = request.target.partition("?")
         ex.head = head = RequestHead(
             request.method,
@@ -631,7 +637,7 @@ class _Client(asyncio.Protocol):
             query,
             request.version,
             None,
-            request.client_ip if request.client_ip is not None else self.default_client_ip,
+            fields.client_ip if fields.client_ip is not None else self.default_client_ip,
             self.peer_port,
             server.scheme,
             server.listener_port,
@@ -706,7 +712,7 @@ class _Client(asyncio.Protocol):
 
     def _target_head(self, ex: _Exchange, forward: Forward) -> bytes:
         request, head = ex.request, ex.head
-        xff = head.client_ip if request.xff is None else f"{request.xff}, {head.client_ip}"
+        xff = head.client_ip if ex.xff is None else f"{ex.xff}, {head.client_ip}"
         text = (
             f"{request.method} {request.target} HTTP/1.1\r\n{request.forward_block}"
             f"X-Forwarded-For: {xff}\r\n{self.server._forwarded}X-Amzn-Trace-Id: {head.trace_id}\r\n"
@@ -789,7 +795,7 @@ class _Client(asyncio.Protocol):
         if reader is not None:
             try:
                 used = reader.feed(data)
-            except ValueError:
+            except BadChunk:
                 self._body_error(ex)
                 return b""
             done = reader.done
@@ -866,9 +872,12 @@ class _Client(asyncio.Protocol):
         answered with 502 when too large)."""
         resp_buf = ex.resp_buf
         assert resp_buf is not None
+        scan_from = len(resp_buf)
         resp_buf += data
-        if find_head_end(resp_buf, max(0, len(resp_buf) - len(data) - 3))[0] < 0:
-            if len(resp_buf) > MAX_RESPONSE_HEAD:
+        if resp_buf.find(HEAD_END, max(0, scan_from - 3)) < 0:
+            try:
+                check_incomplete_response(resp_buf, scan_from)
+            except BadResponse:
                 self._target_failed(ex, 502, "TargetResponseError")
             return b""
         ex.resp_buf = None
@@ -966,7 +975,7 @@ class _Client(asyncio.Protocol):
         spans: list[tuple[int, int]] | None = [] if ex.client_mode == _C_DECHUNK else None
         try:
             used = reader.feed(data, spans)
-        except ValueError:
+        except BadChunk:
             self._target_failed(ex, 502, "TargetResponseError")
             return
         if spans is None:
