@@ -1,9 +1,13 @@
 """`lblab web` in a real browser: Debian's headless Chromium drives the console served on 127.0.0.1 (one browser
-session for the whole file, to keep it to a few seconds)."""
+session for the file's tests on one worker, to keep it to a few seconds)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
+import pytest_asyncio
+from playwright.async_api import Browser
 
 from labs import load_lab
 from tests.test_web_support import (
@@ -11,25 +15,34 @@ from tests.test_web_support import (
     alive,
     children_of,
     chromium,
+    click_text,
     lblab_web,
     open_console,
     poll,
-    screen_text,
     wait_for_text,
 )
 from tui.i18n import Translator
 from tui.web.server import ConsoleServer
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"),
+    pytest.mark.asyncio(loop_scope="module"),
+]
 
 EN, KO = Translator("en"), Translator("ko")
 LAB = "alb-basics"
 
 
-async def test_the_console_in_a_browser_tab(tmp_path) -> None:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as session:
+        yield session
+
+
+async def test_the_console_in_a_browser_tab(browser: Browser, tmp_path) -> None:
     lab_title = load_lab(LAB).title
     async with lblab_web("--state", str(tmp_path / "state.json"), "--seed", "1", "--lang", "en",
-                         "--lab", LAB) as web, chromium() as browser:
+                         "--lab", LAB) as web:
         page = await open_console(browser, web.url)
         first = await wait_for_text(page, EN("nav.dashboard"))
         assert lab_title.en in first  # the lab panel is beside the dashboard
@@ -51,24 +64,35 @@ async def test_the_console_in_a_browser_tab(tmp_path) -> None:
         korean = await wait_for_text(page, KO("nav.dashboard"))
         assert lab_title.ko in korean and KO("instances.empty") in korean
 
+        await click_text(page, KO("nav.security_groups"))
+        await wait_for_text(page, KO("sg.inbound_rules"))
+
         await page.close()
         await poll(lambda: not any(alive(pid) for pid in consoles), "the closed tab's console to end")
+
+        # A new tab, a new console; quitting it ends it, and the tab says so.
+        page = await open_console(browser, web.url)
+        await wait_for_text(page, EN("nav.dashboard"))
+        console = children_of(web.process.pid)
+        await page.keyboard.press("Control+q")
+        await page.wait_for_selector("#ended", state="visible", timeout=90_000)
+        assert EN("web.ended") in await page.inner_text("#ended")
+        await poll(lambda: not any(alive(pid) for pid in console), "the quit console to end")
     assert web.process.returncode == 0, "".join(web.log)
 
 
-async def test_a_tab_whose_console_refuses_to_start_says_why(tmp_path) -> None:
+async def test_a_tab_whose_console_refuses_to_start_says_why(browser: Browser, tmp_path) -> None:
     """A console that exits before its first frame (here an unknown lab; a state file in use by another tab or
     terminal likewise) leaves its message in the tab, then the tab shows that the console ended."""
     server = ConsoleServer(["--state", str(tmp_path / "state.json"), "--lang", "ko", "lab", "no-such-lab"], "ko")
     await server.start(0)
     try:
-        async with chromium() as browser:
-            page = await open_console(browser, server.url)
-            shown = await wait_for_text(page, KO("web.refused.title"))
-            assert "'no-such-lab' does not exist" in shown and KO("web.refused.hint")[:20] in shown
-            await page.keyboard.press("Enter")
-            await page.wait_for_selector("#ended", state="visible", timeout=90_000)
-            assert KO("web.ended") in await page.inner_text("#ended")
-            assert await screen_text(page)  # the last frame stays under the banner
+        page = await open_console(browser, server.url)
+        shown = await wait_for_text(page, KO("web.refused.title"))
+        assert "'no-such-lab' does not exist" in shown and KO("web.refused.hint")[:20] in shown
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("#ended", state="visible", timeout=90_000)
+        assert KO("web.ended") in await page.inner_text("#ended")
+        await page.close()
     finally:
         await server.stop()

@@ -80,6 +80,18 @@ async def wait_for_text(page: Page, text: str, present: bool = True) -> str:
     return seen
 
 
+async def click_text(page: Page, text: str) -> None:
+    """A mouse click on the first cell of `text` where it first shows on the screen."""
+    rows = (await screen_text(page)).split("\n")
+    row = next(y for y, line in enumerate(rows) if text in line)
+    column = len(rows[row][:rows[row].index(text)])
+    box = await page.locator(".xterm-screen").bounding_box()
+    assert box is not None
+    size = await page.evaluate("[window.lblabTerminal.cols, window.lblabTerminal.rows]")
+    cell_width, cell_height = box["width"] / size[0], box["height"] / size[1]
+    await page.mouse.click(box["x"] + (column + 0.5) * cell_width, box["y"] + (row + 0.5) * cell_height)
+
+
 async def open_console(browser: Browser, url: str) -> Page:
     page = await browser.new_page(viewport=VIEWPORT)
     await page.add_init_script(CATCH_TERMINAL)
