@@ -9,18 +9,25 @@ The cloud is seeded, so IDs and addresses are the same every run; the clock runs
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import boto3
+from playwright.async_api import Page
 
 from tests.conftest import SEED_USER_DATA
-from tests.test_api_support import DUMMY_CREDENTIALS
-from tests.test_web_support import chromium, lblab_web, open_console, screen_text, wait_for_text
+from tests.test_web_support import (
+    aws,
+    chromium,
+    console_api_url,
+    lblab_web,
+    open_console,
+    poll,
+    screen_text,
+    wait_for_text,
+)
 from tui.i18n import Translator
 from tui.web.server import ConsoleServer
 
@@ -34,21 +41,22 @@ async def console_shots(state: Path) -> None:
         page = await open_console(browser, web.url)
         await wait_for_text(page, EN("nav.dashboard"))
         await page.screenshot(path=HERE / "web-1-dashboard-lab.png")
-        api_url = re.search(r"AWS API (http://\S+)", await wait_for_text(page, "AWS API http")).group(1)
-        await asyncio.to_thread(launch_web_servers, api_url)
+        await asyncio.to_thread(launch_web_servers, await console_api_url(page))
         await page.keyboard.press("2")
         await page.keyboard.press("Control+l")
         await wait_for_text(page, KO("nav.dashboard"))
-        screen = await wait_for_text(page, KO("state.running"))
-        while screen.count(KO("state.running")) < 2:
-            screen = await screen_text(page)
+        await poll(lambda: both_running(page), "both web servers running")
         await page.screenshot(path=HERE / "web-2-instances-ko.png")
         await page.close()
 
 
+async def both_running(page: Page) -> bool:
+    return (await screen_text(page)).count(KO("state.running")) >= 2
+
+
 def launch_web_servers(api_url: str) -> None:
     """The lab's first step, done through the console's own AWS API."""
-    ec2 = boto3.client("ec2", endpoint_url=api_url, region_name="ap-northeast-2", **DUMMY_CREDENTIALS)
+    ec2 = aws("ec2", api_url)
     for name in ("web-server-1", "web-server-2"):
         ec2.run_instances(ImageId=ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"],
                           InstanceType="t2.micro", MinCount=1, MaxCount=1, UserData=SEED_USER_DATA,

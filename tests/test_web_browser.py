@@ -3,19 +3,22 @@ session for the file's tests on one worker, to keep it to a few seconds)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 
 from labs import load_lab
 from tests.test_web_support import (
     CHROMIUM,
     alive,
+    aws,
     children_of,
     chromium,
     click_text,
+    console_api_url,
     lblab_web,
     open_console,
     poll,
@@ -37,6 +40,16 @@ LAB = "alb-basics"
 async def browser() -> AsyncIterator[Browser]:
     async with chromium() as session:
         yield session
+
+
+def create_load_balancer(api_url: str) -> str:
+    subnets = [subnet["SubnetId"] for subnet in aws("ec2", api_url).describe_subnets()["Subnets"]][:2]
+    created = aws("elbv2", api_url).create_load_balancer(Name="DemoALB", Subnets=subnets)
+    return created["LoadBalancers"][0]["DNSName"]
+
+
+async def clipboard_holds(page: Page, text: str) -> bool:
+    return await page.evaluate("navigator.clipboard.readText()") == text
 
 
 async def test_the_console_in_a_browser_tab(browser: Browser, tmp_path) -> None:
@@ -66,6 +79,13 @@ async def test_the_console_in_a_browser_tab(browser: Browser, tmp_path) -> None:
 
         await click_text(page, KO("nav.security_groups"))
         await wait_for_text(page, KO("sg.inbound_rules"))
+
+        # Copy DNS puts a load balancer's DNS name on the browser's clipboard.
+        dns_name = await asyncio.to_thread(create_load_balancer, await console_api_url(page))
+        await page.keyboard.press("4")
+        await wait_for_text(page, dns_name)
+        await page.keyboard.press("y")
+        await poll(lambda: clipboard_holds(page, dns_name), "the DNS name on the clipboard")
 
         await page.close()
         await poll(lambda: not any(alive(pid) for pid in consoles), "the closed tab's console to end")

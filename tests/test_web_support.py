@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import sys
@@ -18,8 +19,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 from playwright.async_api import Browser, Page, async_playwright
+
+from tests.test_api_support import DUMMY_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -92,8 +97,22 @@ async def click_text(page: Page, text: str) -> None:
     await page.mouse.click(box["x"] + (column + 0.5) * cell_width, box["y"] + (row + 0.5) * cell_height)
 
 
+async def console_api_url(page: Page) -> str:
+    """The AWS API the tab's console serves (its header shows the URL once the API is up)."""
+    match = re.search(r"AWS API (http://\S+)", await wait_for_text(page, "AWS API http"))
+    assert match is not None
+    return match.group(1)
+
+
+def aws(service: str, api_url: str) -> Any:
+    return boto3.client(service, endpoint_url=api_url, region_name="ap-northeast-2", **DUMMY_CREDENTIALS)
+
+
 async def open_console(browser: Browser, url: str) -> Page:
-    page = await browser.new_page(viewport=VIEWPORT)
+    """A new tab on `url` (in a context of its own that may use the clipboard, as the console's Copy does)."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    page = await context.new_page()
     await page.add_init_script(CATCH_TERMINAL)
     await page.goto(url)
     return page
