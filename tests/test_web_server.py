@@ -3,8 +3,13 @@ console for another site (DNS rebinding, a foreign page's script opening a conso
 
 from __future__ import annotations
 
-import aiohttp
+import asyncio
+import signal
 
+import aiohttp
+import pytest
+
+from tests.test_web_support import PATIENCE, alive, children_of, lblab_web, poll
 from tui.web.server import LOOPBACK, ConsoleServer, listening_socket, tab_command
 
 
@@ -46,3 +51,19 @@ async def test_only_pages_of_127_0_0_1_on_its_port_are_served(tmp_path) -> None:
             assert await status("/static/js/textual.js", Origin=f"http://{local}") == 200
     finally:
         await server.stop()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+async def test_no_console_outlives_lblab_web(tmp_path, stop: signal.Signals) -> None:
+    """Ctrl-C ends every tab's console (each saves as it quits); a killed lblab web closes their stdin, and they end
+    too."""
+    async with lblab_web("--state", str(tmp_path / "state.json"), "--lang", "en") as web, \
+            aiohttp.ClientSession() as http, \
+            http.ws_connect(web.url.replace("http://", "ws://") + "ws?width=120&height=40") as tab:
+        assert await asyncio.wait_for(tab.receive_bytes(), PATIENCE)  # the tab's console draws
+        consoles = children_of(web.process.pid)
+        assert len(consoles) == 1
+        web.process.send_signal(stop)
+        await poll(lambda: not any(alive(pid) for pid in consoles), "the console to end")
+        await web.process.wait()
+    assert web.process.returncode == (0 if stop == signal.SIGINT else -stop)

@@ -149,7 +149,8 @@ async def lblab_web(*args: str) -> AsyncIterator[WebServer]:
         url = await asyncio.wait_for(_served_url(process.stdout, log), PATIENCE)
         collecting = asyncio.create_task(_collect(process.stdout, log))
         yield WebServer(process, url, log)
-        process.send_signal(signal.SIGINT)
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
         await asyncio.wait_for(collecting, PATIENCE)
         await asyncio.wait_for(process.wait(), PATIENCE)
     finally:
