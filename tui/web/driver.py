@@ -7,11 +7,10 @@ from typing import ClassVar
 from textual import messages
 from textual.drivers.web_driver import WebDriver
 
-# Named in TEXTUAL_DRIVER by the server's tab command; Textual imports it from there.
-DRIVER_PATH = "tui.web.driver:TabDriver"
-
 
 class TabDriver(WebDriver):
+    """Named in TEXTUAL_DRIVER by the server's tab command (server.DRIVER_PATH); Textual imports it from there."""
+
     # Whether any app of this process has drawn: a console that ended before it did left its
     # tab blank, and the tab then shows why (tab.py).
     started: ClassVar[bool] = False

@@ -23,9 +23,10 @@ from textual_serve.server import Server
 
 from mock_cloud.store import default_state_path
 from tui.i18n import Translator
-from tui.web.driver import DRIVER_PATH
 
 LOOPBACK = "127.0.0.1"
+# The tab's driver (tui/web/driver.py), named rather than imported: the server itself never loads Textual.
+DRIVER_PATH = "tui.web.driver:TabDriver"
 TEMPLATES = Path(__file__).with_name("templates")
 # A tab's console gets this long to save and exit once lblab web stops; then the server goes anyway (the console
 # still ends when its stdin closes: see TabDriver).
