@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+import traceback
 from typing import ClassVar
 
 from textual import events
@@ -53,7 +54,12 @@ class RefusedTab(App[None]):
 def main(argv: list[str]) -> int:
     captured = io.StringIO()
     with contextlib.redirect_stderr(captured):
-        code = cli.main(argv)
+        try:
+            code = cli.main(argv)
+        except Exception as exc:  # a console that crashes before its first frame: its tab says so too
+            traceback.print_exc(file=sys.__stderr__)
+            print(f"lblab: {type(exc).__name__}: {exc}", file=captured)
+            code = 1
     message = captured.getvalue().strip()
     if message:
         print(message, file=sys.stderr)  # lblab web's log keeps it too
