@@ -33,6 +33,8 @@ from tui.web.server import ConsoleServer
 
 HERE = Path(__file__).resolve().parent
 EN, KO = Translator("en"), Translator("ko")
+# The console's notice that the usual edge or API port was taken (by another lblab on this machine): not in the shot.
+PORT_BUSY = EN("notice.port_busy").split("} ", 1)[1].split(",")[0]
 
 
 async def console_shots(state: Path) -> None:
@@ -40,6 +42,7 @@ async def console_shots(state: Path) -> None:
             chromium() as browser:
         page = await open_console(browser, web.url)
         await wait_for_text(page, EN("nav.dashboard"))
+        await wait_for_text(page, PORT_BUSY, present=False)
         await page.screenshot(path=HERE / "web-1-dashboard-lab.png")
         await asyncio.to_thread(launch_web_servers, await console_api_url(page))
         await page.keyboard.press("2")
