@@ -49,6 +49,7 @@ async def console_shots(state: Path) -> None:
         await page.keyboard.press("Control+l")
         await wait_for_text(page, KO("nav.dashboard"))
         await poll(lambda: both_running(page), "both web servers running")
+        await wait_for_text(page, "web-server-2: http://")  # the lab panel's next step, with their addresses
         await page.screenshot(path=HERE / "web-2-instances-ko.png")
         await page.close()
 

@@ -30,6 +30,8 @@ from tui.web.server import ConsoleServer
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"),
     pytest.mark.asyncio(loop_scope="module"),
+    # Two console starts and a dozen screens in a real browser: under a loaded machine that is minutes, not seconds.
+    pytest.mark.timeout(400),
 ]
 
 EN, KO = Translator("en"), Translator("ko")
