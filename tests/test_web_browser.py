@@ -88,6 +88,8 @@ async def test_the_console_in_a_browser_tab(browser: Browser, tmp_path) -> None:
         await wait_for_text(page, dns_name)
         await page.keyboard.press("y")
         await poll(lambda: clipboard_holds(page, dns_name), "the DNS name on the clipboard")
+        await page.keyboard.press("7")
+        await wait_for_text(page, KO("browser.title"))
 
         await page.close()
         await poll(lambda: not any(alive(pid) for pid in consoles), "the closed tab's console to end")
