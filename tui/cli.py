@@ -1,4 +1,4 @@
-"""The `lblab` command: the console app, and `serve`, `labs`, `lab`, `reset`, `export`."""
+"""The `lblab` command: the console app, and `serve`, `web`, `labs`, `lab`, `reset`, `export`."""
 
 from __future__ import annotations
 
@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--state", type=Path, default=argparse.SUPPRESS)
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
+    web = commands.add_parser("web", help="serve the console to your browser, a console per tab")
+    _cloud_options(web)
+    web.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (default 8000; a free one if taken)")
+    web.add_argument("--lang", choices=["ko", "en"], default=argparse.SUPPRESS)
+    web.add_argument("--lab", metavar="ID", help="open every tab's console on this guided lab")
+
     export = commands.add_parser("export", help="print what you built as AWS CLI commands or a CloudFormation template")
     export.add_argument("--format", choices=["aws-cli", "cloudformation"], required=True)
     export.add_argument("--state", type=Path, default=argparse.SUPPRESS)
@@ -106,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         return list_labs(args.lang or default_lang())
     if args.command == "lab" and not lab_exists(args.lab_id):
         return 2
+    if args.command == "web":
+        from tui.web.server import web_command
+
+        return web_command(args)
     if args.command == "export":
         from mock_cloud.export import export_command
 
