@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import base64
 import fnmatch
-import hashlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mock_cloud.api.actions import ActionTable
 from mock_cloud.api.images import resolve_image_id
+from mock_cloud.api.paging import ec2_page
 from mock_cloud.api.query import Req
 from mock_cloud.api.xml import timestamp
 from mock_cloud.ec2.catalogue import DEFAULT_INSTANCE_TYPE, IMAGES, Image
@@ -104,14 +104,9 @@ def _instance(cloud: Cloud, i: Instance) -> dict[str, Any]:
     }
 
 
-def _reservation_id(instance_id: str) -> str:
-    # lblab keeps no reservations; a stable ID per instance keeps the shape AWS's clients expect.
-    return "r-" + hashlib.sha256(instance_id.encode()).hexdigest()[:17]
-
-
 def _reservation(cloud: Cloud, instances: list[Instance]) -> dict[str, Any]:
     return {
-        "reservationId": _reservation_id(instances[0].instance_id),
+        "reservationId": instances[0].reservation_id,
         "ownerId": ACCOUNT_ID,
         "groupSet": [],
         "instancesSet": [_instance(cloud, i) for i in instances],
@@ -408,7 +403,12 @@ def _subnet_in_zone(cloud: Cloud, args: dict[str, Any]) -> str | None:
 @ACTIONS.action("DescribeInstances", {"InstanceId": [str], "Filter": FILTERS, "MaxResults": int, "NextToken": str})
 async def describe_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     instances = cloud.ec2.describe_instances(args.get("InstanceId") or None, _filters(args))
-    return {"reservationSet": [_reservation(cloud, [i]) for i in instances]}
+    page, token = ec2_page(instances, args, ids=("InstanceId", "instancesSet"))
+    reservations: dict[str, list[Instance]] = {}
+    for instance in page:  # one RunInstances, one reservation: its instances together, in launch order
+        reservations.setdefault(instance.reservation_id, []).append(instance)
+    return {"reservationSet": [_reservation(cloud, members) for members in reservations.values()],
+            "nextToken": token}
 
 
 @ACTIONS.action("StopInstances", {**INSTANCE_IDS, "Force": bool, "Hibernate": bool})
@@ -445,8 +445,9 @@ async def describe_instance_status(cloud: Cloud, args: dict[str, Any]) -> dict[s
     instances = cloud.ec2.describe_instances(args.get("InstanceId") or None)
     if not args.get("IncludeAllInstances"):
         instances = [i for i in instances if i.state == "running"]
-    statuses = [_status(cloud, i) for i in instances]
-    return {"instanceStatusSet": _filtered(statuses, _filters(args), STATUS_FILTERS)}
+    statuses = _filtered([_status(cloud, i) for i in instances], _filters(args), STATUS_FILTERS)
+    page, token = ec2_page(statuses, args, ids=("InstanceId", "instancesSet"))
+    return {"instanceStatusSet": page, "nextToken": token}
 
 
 def _status(cloud: Cloud, i: Instance) -> dict[str, Any]:
@@ -498,7 +499,8 @@ async def describe_security_groups(cloud: Cloud, args: dict[str, Any]) -> dict[s
         named = {ec2.security_group_by_name(name).group_id for name in args["GroupName"]}
         groups = [g for g in groups if g.group_id in named]
     groups = _filtered(groups, _filters(args), GROUP_FILTERS, lambda g: g.tags)
-    return {"securityGroupInfo": [_group(cloud, g) for g in groups]}
+    page, token = ec2_page(groups, args)
+    return {"securityGroupInfo": [_group(cloud, g) for g in page], "nextToken": token}
 
 
 def _group_id(cloud: Cloud, args: dict[str, Any]) -> str:
@@ -581,7 +583,8 @@ async def revoke_egress(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
 @ACTIONS.action("DescribeVpcs", {"VpcId": [str], "Filter": FILTERS, "MaxResults": int, "NextToken": str})
 async def describe_vpcs(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     vpcs = [cloud.ec2.vpc(v) for v in args["VpcId"]] if args.get("VpcId") else list(cloud.ec2.vpcs.values())
-    return {"vpcSet": [_vpc(v) for v in _filtered(vpcs, _filters(args), VPC_FILTERS)]}
+    page, token = ec2_page(_filtered(vpcs, _filters(args), VPC_FILTERS), args)
+    return {"vpcSet": [_vpc(v) for v in page], "nextToken": token}
 
 
 @ACTIONS.action("DescribeSubnets", {"SubnetId": [str], "Filter": FILTERS, "MaxResults": int, "NextToken": str})
@@ -589,7 +592,8 @@ async def describe_subnets(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]
     ec2 = cloud.ec2
     subnets = [ec2.subnet(s) for s in args["SubnetId"]] if args.get("SubnetId") else list(ec2.subnets.values())
     subnets = sorted(subnets, key=lambda s: s.availability_zone)
-    return {"subnetSet": [_subnet(cloud, s) for s in _filtered(subnets, _filters(args), SUBNET_FILTERS)]}
+    page, token = ec2_page(_filtered(subnets, _filters(args), SUBNET_FILTERS), args)
+    return {"subnetSet": [_subnet(cloud, s) for s in page], "nextToken": token}
 
 
 @ACTIONS.action("DescribeAvailabilityZones", {"ZoneName": [str], "ZoneId": [str], "Filter": FILTERS,

@@ -23,7 +23,7 @@ from mock_cloud.ec2.catalogue import (
     INSTANCE_TYPES,
     VCPU_LIMIT,
 )
-from mock_cloud.ec2.instance import Instance
+from mock_cloud.ec2.instance import Instance, reservation_id_for
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.security_group import (
     SecurityGroup,
@@ -332,6 +332,8 @@ class Ec2Service:
             instance.key_name, instance.tags, instance.ami_launch_index = key_name, dict(all_tags), index
             self.instances[instance.instance_id] = instance
             launched.append(instance)
+        for instance in launched:
+            instance.reservation_id = reservation_id_for(launched[0].instance_id)
         self.ctx.changed("instance.launched", ",".join(i.instance_id for i in launched))
         for instance in launched:
             self._spawn(instance, self._boot(instance, first=True))
