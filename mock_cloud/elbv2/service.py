@@ -493,17 +493,10 @@ class Elbv2Service:
             if spec.id not in self.ec2.instances and not any(t.id == spec.id for t in group.targets.values()):
                 raise _invalid_target()
             keys.append((spec.id, group.port if spec.port is None else as_int(spec.port, "port")))
-        now, delay = self.ctx.clock.now(), group.deregistration_delay
         for key in keys:
             target = group.targets.get(key)
-            if target is None or target.draining_until is not None:
-                continue
-            if group.load_balancer_arns and delay > 0:
-                # Draining: no new requests; in-flight ones finish; gone after the delay.
-                target.draining_until = now + delay
-                self.targets.drain(group, target)
-            else:
-                self.targets.remove(group, target)
+            if target is not None and target.draining_until is None:
+                self.targets.deregister(group, target)
         self.targets.sync(group)
         self.ctx.changed("target_group.targets", group.arn)
 
@@ -520,10 +513,9 @@ class Elbv2Service:
             if target is not None:
                 rows.append(self.targets.describe(group, target))
                 continue
+            # Named but not registered (or no such instance): AWS answers unused, not an error.
             instance = self.ec2.instances.get(spec.id)
-            if instance is None:
-                raise _invalid_target()
-            absent = RegisteredTarget(spec.id, key[1], instance.availability_zone, 0.0)
+            absent = RegisteredTarget(spec.id, key[1], instance.availability_zone if instance is not None else "", 0.0)
             rows.append(self.targets.describe(group, absent, TargetHealth.of(health.UNUSED, health.NOT_REGISTERED,
                                                                              0.0)))
         return rows
