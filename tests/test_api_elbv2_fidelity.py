@@ -9,14 +9,15 @@ import pytest
 
 from tests.conftest import make_config
 from tests.test_api_errors import error_of
+from tests.test_api_paging import IMAGE
 from tests.test_api_support import LiveCloud
 
 pytest.importorskip("boto3", reason="boto3 is a test dependency")
-IMAGE = "ami-0c9c942bd7bf113a2"
 
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveCloud]:
+    """A cloud whose time stands still until a test advances it."""
     with LiveCloud(make_config(time_scale=0)) as running:
         yield running
 
