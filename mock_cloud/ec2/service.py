@@ -23,6 +23,7 @@ from mock_cloud.ec2.catalogue import (
     INSTANCE_TYPES,
     VCPU_LIMIT,
 )
+from mock_cloud.ec2.filters import filtered, instance_filters
 from mock_cloud.ec2.instance import Instance, reservation_id_for
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.security_group import (
@@ -168,9 +169,7 @@ class Ec2Service:
         self, instance_ids: list[str] | None = None, filters: dict[str, list[str]] | None = None
     ) -> list[Instance]:
         found = [self.instance(i) for i in instance_ids] if instance_ids else list(self.instances.values())
-        for name, values in (filters or {}).items():
-            found = [i for i in found if _instance_matches(i, name, values)]
-        return found
+        return filtered(found, filters or {}, instance_filters(self.security_groups), lambda i: i.tags)
 
     def describe_security_groups(self, group_ids: list[str] | None = None) -> list[SecurityGroup]:
         if group_ids:
@@ -645,19 +644,3 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
         if len(value) > 256:
             raise CloudError("InvalidParameterValue", f"Tag value for key '{key}' must be at most 256 characters long.")
     return tags
-
-
-def _instance_matches(instance: Instance, name: str, values: list[str]) -> bool:
-    if name == "instance-state-name":
-        return instance.state in values
-    if name == "instance-id":
-        return instance.instance_id in values
-    if name.startswith("tag:"):
-        return instance.tags.get(name[4:]) in values
-    if name == "availability-zone":
-        return instance.availability_zone in values
-    if name in ("private-ip-address", "ip-address"):
-        return (instance.private_ip if name == "private-ip-address" else instance.public_ip) in values
-    if name in ("instance.group-id", "group-id"):
-        return any(g in values for g in instance.security_group_ids)
-    raise CloudError("InvalidParameterValue", f"The filter '{name}' is invalid")
