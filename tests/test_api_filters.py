@@ -97,3 +97,21 @@ def test_only_star_question_mark_and_backslash_are_special(world: dict[str, Any]
     assert names(world, ("tag:note", ["\\*[db]\\?"])) == ["*[db]?", "db-1"]  # db-1: its note and Name tags
     assert names(world, ("tag:note", ["[db]*"])) == []
     assert names(world, ("tag:note", ["*" + "*?" * 200 + "x"])) == []  # a hostile pattern answers at once
+
+
+def test_rules_quota_is_60_each_way_and_group_pairs_name_id_and_account(world: dict[str, Any]) -> None:
+    ec2 = world["ec2"]
+    group = ec2.create_security_group(GroupName="quota", Description="quota")["GroupId"]
+    ranges = [{"CidrIp": f"10.1.{n}.0/24"} for n in range(60)]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": ranges}])
+    over = [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.2.0.0/24"}]}]
+    assert error_of(ec2.authorize_security_group_ingress, GroupId=group, IpPermissions=over) == (
+        "RulesPerSecurityGroupLimitExceeded", 400, "The maximum number of rules per security group has been reached.")
+    # Outbound has its own 60: the default all-traffic rule and 59 more fit, the 61st does not.
+    ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": ranges[:59]}])
+    assert error_of(ec2.authorize_security_group_egress, GroupId=group, IpPermissions=over)[0] == \
+        "RulesPerSecurityGroupLimitExceeded"
+    [db] = ec2.describe_security_groups(GroupIds=[world["db"]])["SecurityGroups"]
+    assert db["IpPermissions"][0]["UserIdGroupPairs"] == [{"GroupId": world["web"], "UserId": "123456789012"}]

@@ -134,9 +134,9 @@ def _permissions(cloud: Cloud, rules: list[SgRule]) -> list[dict[str, Any]]:
         if rule.cidr_ipv4:
             permission["ipRanges"].append({"cidrIp": rule.cidr_ipv4, "description": description})
         elif rule.referenced_group_id:
-            peer = cloud.ec2.security_groups.get(rule.referenced_group_id)
+            # A VPC group pair names the group by ID and account only, as AWS answers it (no GroupName).
             permission["groups"].append({"groupId": rule.referenced_group_id, "userId": ACCOUNT_ID,
-                                         "groupName": peer.group_name if peer else None, "description": description})
+                                         "description": description})
     return list(grouped.values())
 
 

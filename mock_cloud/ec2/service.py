@@ -40,6 +40,7 @@ from mock_cloud.ids import private_dns_name, public_dns_name
 
 USER_DATA_LIMIT = 16 * 1024
 MAX_TAGS = 50
+RULES_PER_DIRECTION = 60  # the VPC quota "Inbound or outbound rules per security group" (default 60 each)
 ID_PATTERNS = {
     "i": re.compile(r"^i-([0-9a-f]{8}|[0-9a-f]{17})$"),
     "sg": re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$"),
@@ -235,6 +236,9 @@ class Ec2Service:
                 raise CloudError(
                     "InvalidPermission.Duplicate", f'the specified rule "{rule.describe()}" already exists'
                 )
+        if sum(r.egress == egress for r in group.rules) + len(new_rules) > RULES_PER_DIRECTION:
+            raise CloudError("RulesPerSecurityGroupLimitExceeded",
+                             "The maximum number of rules per security group has been reached.")
         group.rules.extend(new_rules)
         self.ctx.changed("security_group.rules", group_id)
         return new_rules
