@@ -78,3 +78,33 @@ def test_an_empty_condition_value_list_is_named_as_aws_does(live: LiveCloud, bal
     action = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}]
     assert error_of(elbv2.create_rule, ListenerArn=balanced["listener"], Priority=7, Conditions=[condition],
                     Actions=action) == ("ValidationError", 400, message)
+
+
+def test_target_group_listing_shapes(live: LiveCloud, balanced: dict[str, Any]) -> None:
+    ec2, elbv2 = live.client("ec2"), live.client("elbv2")
+    vpc_id = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    for name in ("zeta-tg", "alpha-tg"):
+        elbv2.create_target_group(Name=name, Protocol="HTTP", Port=80, VpcId=vpc_id)
+    listed = [g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"]]
+    assert listed == sorted(listed) and {"zeta-tg", "alpha-tg"} <= set(listed)
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]]
+    lonely = elbv2.create_load_balancer(Name="lonely", Subnets=subnets[:2])["LoadBalancers"][0]
+    assert error_of(elbv2.describe_target_groups, LoadBalancerArn=lonely["LoadBalancerArn"]) == (
+        "TargetGroupNotFound", 400, "One or more target groups not found")
+    assert error_of(elbv2.create_target_group, Name="a--b", Protocol="HTTP", Port=80, VpcId=vpc_id) == (
+        "ValidationError", 400, "Target group name 'a--b' cannot contain '--'")
+
+
+def test_forward_config_echoes_stickiness_and_the_stickiness_error_names_the_protocol(
+        live: LiveCloud, balanced: dict[str, Any]) -> None:
+    elbv2 = live.client("elbv2")
+    forward = {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": balanced["group"]}]}}
+    rule = elbv2.create_rule(ListenerArn=balanced["listener"], Priority=9, Actions=[forward], Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/sticky"]}}])["Rules"][0]
+    assert rule["Actions"][0]["ForwardConfig"]["TargetGroupStickinessConfig"] == {"Enabled": False}
+    vpc_id = live.client("ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
+    secure = elbv2.create_target_group(Name="secure-tg", Protocol="HTTPS", Port=443, VpcId=vpc_id)["TargetGroups"][0]
+    assert error_of(elbv2.modify_target_group_attributes, TargetGroupArn=secure["TargetGroupArn"],
+                    Attributes=[{"Key": "stickiness.type", "Value": "source_ip"}]) == (
+        "InvalidConfigurationRequest", 400,
+        "Stickiness type 'source_ip' is not supported for target groups with the HTTPS protocol")

@@ -1,4 +1,5 @@
-"""EC2 Describe filters through boto3 on the real endpoint: AWS's names, `*` and `?` wildcards (issue 14)."""
+"""EC2 through boto3 on the real endpoint (issue 14): Describe filters with AWS's names and wildcards, the
+security group rules quota, and smaller shapes of RunInstances and TerminateInstances."""
 
 from __future__ import annotations
 
@@ -115,3 +116,37 @@ def test_rules_quota_is_60_each_way_and_group_pairs_name_id_and_account(world: d
         "RulesPerSecurityGroupLimitExceeded"
     [db] = ec2.describe_security_groups(GroupIds=[world["db"]])["SecurityGroups"]
     assert db["IpPermissions"][0]["UserIdGroupPairs"] == [{"GroupId": world["web"], "UserId": "123456789012"}]
+
+
+def test_unknown_instance_ids_are_all_named(world: dict[str, Any]) -> None:
+    ec2, first, second = world["ec2"], "i-0123456789abcdef0", "i-0123456789abcdef1"
+    assert error_of(ec2.terminate_instances, InstanceIds=[first, second]) == (
+        "InvalidInstanceID.NotFound", 400, f"The instance IDs '{first}, {second}' do not exist")
+    assert error_of(ec2.stop_instances, InstanceIds=[first])[2] == f"The instance ID '{first}' does not exist"
+
+
+def test_run_instances_honours_or_refuses_a_private_ip(world: dict[str, Any]) -> None:
+    ec2, taken = world["ec2"], world["instances"]["db-1"]
+    subnet = ec2.describe_subnets(SubnetIds=[taken["SubnetId"]])["Subnets"][0]
+    network = subnet["CidrBlock"].split("/")[0].rsplit(".", 1)[0]  # x.y.z of the /20 x.y.z.0
+    launch = {"ImageId": IMAGE, "MinCount": 1, "MaxCount": 1, "SubnetId": subnet["SubnetId"]}
+    chosen = f"{network}.200"
+    [instance] = ec2.run_instances(**launch, PrivateIpAddress=chosen)["Instances"]
+    assert instance["PrivateIpAddress"] == chosen
+    assert error_of(ec2.run_instances, **launch, PrivateIpAddress=taken["PrivateIpAddress"]) == (
+        "InvalidIPAddress.InUse", 400, f"Address {taken['PrivateIpAddress']} is in use.")
+    assert error_of(ec2.run_instances, **launch, PrivateIpAddress="192.168.0.10")[2] == \
+        "Address does not fall within the subnet's address range"
+    assert error_of(ec2.run_instances, **launch, PrivateIpAddress=f"{network}.1")[2] == \
+        "Address is in subnet's reserved address range"
+
+
+def test_subnet_or_groups_with_network_interfaces_is_a_bad_combination(world: dict[str, Any]) -> None:
+    ec2, db = world["ec2"], world["instances"]["db-1"]
+    interface = [{"DeviceIndex": 0, "SubnetId": db["SubnetId"], "AssociatePublicIpAddress": True}]
+    assert error_of(ec2.run_instances, ImageId=IMAGE, MinCount=1, MaxCount=1, SubnetId=db["SubnetId"],
+                    NetworkInterfaces=interface) == (
+        "InvalidParameterCombination", 400,
+        "Network interfaces and an instance-level subnet ID may not be specified on the same request")
+    assert error_of(ec2.run_instances, ImageId=IMAGE, MinCount=1, MaxCount=1, SecurityGroupIds=[world["db"]],
+                    NetworkInterfaces=interface)[0] == "InvalidParameterCombination"

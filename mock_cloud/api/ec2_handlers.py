@@ -323,9 +323,10 @@ STATUS_FILTERS: dict[str, Matcher] = {
 RUN_INSTANCES = {
     "ImageId": Req(str), "InstanceType": str, "MinCount": Req(int), "MaxCount": Req(int), "SubnetId": str,
     "SecurityGroupId": [str], "SecurityGroup": [str], "UserData": str, "KeyName": str, "ClientToken": str,
+    "PrivateIpAddress": str,
     "TagSpecification": TAG_SPECIFICATIONS, "Placement": {"AvailabilityZone": str},
     "NetworkInterface": [{"DeviceIndex": int, "SubnetId": str, "AssociatePublicIpAddress": bool,
-                          "SecurityGroupId": [str]}],
+                          "SecurityGroupId": [str], "PrivateIpAddress": str}],
 }
 
 
@@ -333,6 +334,11 @@ RUN_INSTANCES = {
 async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     ec2 = cloud.ec2
     interface = next(iter(args.get("NetworkInterface", [])), {})
+    for param, what in (("SubnetId", "subnet ID"), ("SecurityGroupId", "security groups")):
+        if interface and args.get(param):
+            raise CloudError("InvalidParameterCombination",
+                             f"Network interfaces and an instance-level {what} may not be specified on the same "
+                             "request")
     subnet_id = args.get("SubnetId") or interface.get("SubnetId") or _subnet_in_zone(cloud, args)
     group_ids = [*args.get("SecurityGroupId", []), *interface.get("SecurityGroupId", []),
                  *(ec2.security_group_by_name(name).group_id for name in args.get("SecurityGroup", []))]
@@ -347,6 +353,7 @@ async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
         associate_public_ip=interface.get("AssociatePublicIpAddress"),
         tags=_tag_specification(args, "instance"),
         max_count=args["MaxCount"],
+        private_ip=args.get("PrivateIpAddress") or interface.get("PrivateIpAddress"),
     )
     return _reservation(cloud, instances)
 

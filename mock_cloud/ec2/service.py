@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import ipaddress
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -169,8 +170,17 @@ class Ec2Service:
     def describe_instances(
         self, instance_ids: list[str] | None = None, filters: dict[str, list[str]] | None = None
     ) -> list[Instance]:
-        found = [self.instance(i) for i in instance_ids] if instance_ids else list(self.instances.values())
+        found = self._instances(instance_ids) if instance_ids else list(self.instances.values())
         return filtered(found, filters or {}, instance_filters(self.security_groups), lambda i: i.tags)
+
+    def _instances(self, instance_ids: list[str]) -> list[Instance]:
+        """The instances named, in order; AWS names every unknown one in a single error."""
+        for instance_id in instance_ids:
+            _check_id("i", instance_id, "InvalidInstanceID.Malformed")
+        unknown = list(dict.fromkeys(i for i in instance_ids if i not in self.instances))
+        if len(unknown) > 1:
+            raise CloudError("InvalidInstanceID.NotFound", f"The instance IDs '{', '.join(unknown)}' do not exist")
+        return [self.instance(i) for i in instance_ids]
 
     def describe_security_groups(self, group_ids: list[str] | None = None) -> list[SecurityGroup]:
         if group_ids:
@@ -319,19 +329,23 @@ class Ec2Service:
         associate_public_ip: bool | None = None,
         tags: dict[str, str] | None = None,
         max_count: int | None = None,
+        private_ip: str | None = None,
     ) -> list[Instance]:
         image = self._image(image_id)
         itype = self._instance_type(instance_type)
         count = self._count(count, max_count)
         subnet = self.subnet(subnet_id) if subnet_id else self._default_subnet()
         groups = self._launch_groups(security_group_ids, subnet)
+        if private_ip is not None:
+            self._check_private_ip(private_ip, subnet, count)
         script = _user_data_text(user_data)
         all_tags = _check_tags({**(tags or {}), **({"Name": name} if name else {})})
         self._check_vcpus(itype.vcpus * count)
         public = subnet.map_public_ip_on_launch if associate_public_ip is None else associate_public_ip
         launched = []
         for index in range(count):
-            instance = self._new_instance(image.image_id, itype.name, image.distro, subnet, groups, script, public)
+            instance = self._new_instance(image.image_id, itype.name, image.distro, subnet, groups, script, public,
+                                          private_ip)
             instance.key_name, instance.tags, instance.ami_launch_index = key_name, dict(all_tags), index
             self.instances[instance.instance_id] = instance
             launched.append(instance)
@@ -344,7 +358,7 @@ class Ec2Service:
 
     async def stop_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
         """Returns (instance, previous state) pairs, as StopInstances reports them."""
-        instances = [self.instance(i) for i in instance_ids]
+        instances = self._instances(instance_ids)
         for instance in instances:
             if instance.state in ("shutting-down", "terminated"):
                 raise CloudError(
@@ -354,7 +368,7 @@ class Ec2Service:
         return self._shut_down(instances, "stopping", ("stopping", "stopped"), self._stop)
 
     async def start_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
-        instances = [self.instance(i) for i in instance_ids]
+        instances = self._instances(instance_ids)
         for instance in instances:
             if instance.state not in ("stopped", "pending", "running"):
                 raise CloudError(
@@ -375,7 +389,7 @@ class Ec2Service:
         return changes
 
     async def reboot_instances(self, instance_ids: list[str]) -> None:
-        instances = [self.instance(i) for i in instance_ids]
+        instances = self._instances(instance_ids)
         for instance in instances:
             if instance.state == "terminated":
                 raise CloudError(
@@ -387,7 +401,7 @@ class Ec2Service:
                 self._spawn(instance, self._reboot(instance))
 
     async def terminate_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
-        instances = [self.instance(i) for i in instance_ids]
+        instances = self._instances(instance_ids)
         return self._shut_down(instances, "shutting-down", ("shutting-down", "terminated"), self._terminate)
 
     def _shut_down(
@@ -477,6 +491,28 @@ class Ec2Service:
                 )
         return list(dict.fromkeys(group_ids))
 
+    def _private_ips_in_use(self) -> set[str]:
+        return {i.private_ip for i in self.instances.values() if i.state != "terminated"}
+
+    def _check_private_ip(self, address: str, subnet: Subnet, count: int) -> None:
+        """RunInstances' PrivateIpAddress: one instance, an address of the subnet that AWS does not reserve
+        (the first four and the last) and that no other instance holds."""
+        if count != 1:
+            raise CloudError("InvalidParameterCombination",
+                             "PrivateIpAddress can only be specified when launching a single instance.")
+        try:
+            ip = ipaddress.IPv4Address(address)
+        except ValueError:
+            raise CloudError("InvalidParameterValue", f"Invalid value '{address[:100]}' for PrivateIpAddress.") \
+                from None
+        network = ipaddress.IPv4Network(subnet.cidr_block)
+        if ip not in network:
+            raise CloudError("InvalidParameterValue", "Address does not fall within the subnet's address range")
+        if not int(network.network_address) + 4 <= int(ip) < int(network.broadcast_address):
+            raise CloudError("InvalidParameterValue", "Address is in subnet's reserved address range")
+        if address in self._private_ips_in_use():
+            raise CloudError("InvalidIPAddress.InUse", f"Address {address} is in use.")
+
     def _check_vcpus(self, extra: int) -> None:
         in_use = sum(
             INSTANCE_TYPES[i.instance_type].vcpus for i in self.instances.values() if i.state in ("pending", "running")
@@ -490,10 +526,10 @@ class Ec2Service:
             )
 
     def _new_instance(
-        self, image_id: str, itype: str, distro: str, subnet: Subnet, groups: list[str], script: str, public: bool
+        self, image_id: str, itype: str, distro: str, subnet: Subnet, groups: list[str], script: str, public: bool,
+        private_ip: str | None = None,
     ) -> Instance:
-        used = {i.private_ip for i in self.instances.values() if i.state != "terminated"}
-        private_ip = self.ctx.ids.private_ip(subnet.cidr_block, used)
+        private_ip = private_ip or self.ctx.ids.private_ip(subnet.cidr_block, self._private_ips_in_use())
         instance_id = self.ctx.ids.resource_id("i")
         dns = private_dns_name(private_ip, self.ctx.region)
         os_state = InstanceOS.base_image(distro, hostname=dns)
