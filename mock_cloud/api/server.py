@@ -107,7 +107,7 @@ class ApiServer:
             error = _http_refusal(refusal.status, request.method)
             if error is None:
                 raise
-        query = query_tree(request.rel_url.raw_query_string)
+        query = _query_tree(request.rel_url.raw_query_string)
         service = detect_service(request.headers.get("Authorization", ""), _value(query, "Version"),
                                  _value(query, "Action"))
         document = service.error(error, self.cloud.ids.request_id())
@@ -149,7 +149,7 @@ class ApiServer:
         return web.json_response(health_document(self.cloud, self.url))
 
 
-def query_tree(text: str) -> query.Node:
+def _query_tree(text: str) -> query.Node:
     return query.unflatten(parse_qsl(text, keep_blank_values=True, errors="replace"))
 
 
