@@ -89,6 +89,9 @@ def test_max_results_is_checked_and_pages_walk_every_instance(live: LiveCloud) -
     assert walked == everything and len(pages) == -(-len(everything) // 5)
     assert "NextToken" not in pages[-1]
     assert error_of(ec2.describe_instances, NextToken="not-a-token")[0] == "InvalidParameterValue"
+    statuses = ec2.get_paginator("describe_instance_status").paginate(
+        IncludeAllInstances=True, PaginationConfig={"PageSize": 5})
+    assert sorted(s["InstanceId"] for page in statuses for s in page["InstanceStatuses"]) == everything
     groups = ec2.describe_security_groups(MaxResults=5)
     assert len(groups["SecurityGroups"]) <= 5 and groups.get("NextToken") is None
     status, root = raw(live, b"Action=DescribeVpcs&Version=2016-11-15&MaxResults=4")  # botocore refuses 4 itself
