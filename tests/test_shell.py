@@ -525,3 +525,8 @@ def test_huge_numbers_never_reach_the_emulators_last_line_of_defence(command: st
     output = sh(os, command.format(n=number), "echo still-here")
     assert "bug in lblab" not in output
     assert output.endswith("still-here\n")
+
+
+def test_seq_without_operands_or_with_pythons_digit_separators_is_gnus_error() -> None:
+    output = sh(make_os(), "seq", "seq 1_0", "seq 2 4")
+    assert output == "seq: missing operand\nseq: invalid argument: ‘1_0’\n2\n3\n4\n"

@@ -1200,14 +1200,16 @@ def _dirname(ctx: Ctx) -> int:
 
 @command("seq")
 def _seq(ctx: Ctx) -> int:
-    try:
-        numbers = [int(a) for a in ctx.args]
-    except ValueError:
+    parsed = [legal_number(a) for a in ctx.args]  # bash's decimal rules: no `1_0`, no 5000-digit int()
+    numbers = [n for n in parsed if n is not None]
+    if len(numbers) != len(parsed):
         return ctx.error(f"invalid argument: ‘{' '.join(ctx.args)}’")
+    if not numbers:
+        return ctx.error("missing operand")
     first, step, last = {1: (1, 1, numbers[0]), 2: (numbers[0], 1, numbers[-1]),
                          3: tuple(numbers)}.get(len(numbers), (0, 0, 0))
     if not step:
-        return ctx.error("missing operand" if not numbers else "invalid Zero increment value: ‘0’")
+        return ctx.error("invalid Zero increment value: ‘0’")
     values = range(first, last + (1 if step > 0 else -1), step)
     ctx.out.write(_join_lines(str(v) for v in values[: MAX_BUFFER // 8]))
     return 0
