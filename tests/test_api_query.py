@@ -61,8 +61,15 @@ def test_missing_and_malformed_values_fail_in_each_services_words(
 
 def test_booleans_and_hostile_keys() -> None:
     schema = {"DryRun": bool, "Names": [str]}
-    assert parse(unflatten([("DryRun", "TRUE"), ("Names.1", "a"), ("Names.x", "b"), ("Names.99999999999", "c"),
-                            ("Names..1", "d")]), schema, query.EC2) == {"DryRun": True, "Names": ["a"]}
+    # The members given are the list, in index order, whatever the indexes (issue 11: a huge index used to be
+    # dropped, and a filter with only that member became no filter); an index that is no number is refused.
+    assert parse(unflatten([("DryRun", "TRUE"), ("Names.99999999999", "c"), ("Names.1", "a"),
+                            ("Names." + "9" * 5000, "d")]), schema, query.EC2) == {"DryRun": True,
+                                                                                  "Names": ["a", "c", "d"]}
+    for hostile in ("Names.x", "Names..1"):
+        with pytest.raises(CloudError, match="numeric index"):
+            parse(unflatten([(hostile, "b")]), schema, query.EC2)
+    assert parse(unflatten([("Names", "")]), schema, query.EC2) == {"Names": []}  # botocore's empty list
     with pytest.raises(CloudError, match="boolean"):
         parse(unflatten([("DryRun", "yes")]), schema, query.EC2)
     # A key that is both a value and a prefix keeps both; the schema decides which one is read.

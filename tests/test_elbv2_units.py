@@ -63,7 +63,7 @@ def test_matcher_syntax() -> None:
 def group(**attributes: str) -> TargetGroup:
     tg = TargetGroup("arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/t/0123456789abcdef",
                      "t", "HTTP", 80, "vpc-1", "instance", "HTTP1", HealthCheckSettings(), 0.0)
-    tg.attributes = apply_attributes(tg.attributes, attributes)
+    tg.attributes = apply_attributes(tg.attributes, attributes, tg.protocol)
     return tg
 
 

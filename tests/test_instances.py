@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mock_cloud.cloud import Cloud
+from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.service import RuleSpec
 from mock_cloud.errors import CloudError
 from tests.conftest import SEED_USER_DATA, boot, make_config
@@ -214,3 +215,17 @@ async def test_guest_logs_carry_cloud_time(cloud: Cloud) -> None:
     # A seeded cloud starts on 2026-01-01; the host's wall clock says otherwise.
     log = instance.os.fs.read_text("/var/log/cloud-init-output.log")
     assert "finished at Thu, 01 Jan 2026 00:00:25 +0000" in log
+
+
+async def test_a_launch_is_one_reservation_across_a_restart_and_old_states_still_load(tmp_path: Path) -> None:
+    async with Cloud(make_config(tmp_path)) as cloud:
+        pair = await cloud.ec2.run_instances(count=2)
+        [single] = await cloud.ec2.run_instances()
+    reservation = pair[0].reservation_id
+    assert reservation.startswith("r-") and pair[1].reservation_id == reservation != single.reservation_id
+    async with Cloud(make_config(tmp_path)) as again:
+        assert [again.ec2.instance(i.instance_id).reservation_id for i in pair] == [reservation] * 2
+        saved = again.ec2.instance(single.instance_id).to_dict()
+    del saved["reservation_id"]  # a state file written before reservations were kept
+    legacy = Instance.from_dict(saved)
+    assert re.fullmatch(r"r-[0-9a-f]{17}", legacy.reservation_id)

@@ -463,3 +463,70 @@ def test_the_host_filesystem_is_never_touched(tmp_path: Path) -> None:
     Shell(os, user="root").run(f"echo again > {victim}; touch {tmp_path}/from-shell")
     assert victim.read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+# -- numbers as bash reads them (issue 11: they used to stop the script as an lblab bug) ---------------
+
+HUGE = "9" * 5000  # past Python's 4300-digit limit for int()
+
+
+def _script_output(log: str) -> list[str]:
+    return [line for line in log.splitlines() if "Cloud-init" not in line and "WARNING" not in line]
+
+
+def test_arithmetic_errors_are_bash_errors_and_abandon_only_their_command() -> None:
+    _, log = run("#!/bin/bash\n"
+                 "echo a $((08))\n"
+                 "x=$((1+09)); echo same line\n"
+                 "echo $(echo $((2#102)); echo in-subshell) outer\n"
+                 "set -e\n"
+                 "echo $((1#1))\n"
+                 "echo status $?\n")
+    prefix = "/var/lib/cloud/instance/scripts/part-001: line"
+    assert _script_output(log) == [
+        f'{prefix} 2: 08: value too great for base (error token is "08")',
+        f'{prefix} 3: 1+09: value too great for base (error token is "09")',
+        f'{prefix} 4: 2#102: value too great for base (error token is "2#102")',
+        "outer",
+        f'{prefix} 6: 1#1: invalid arithmetic base (error token is "1#1")',
+        "status 1",
+    ]
+    assert "bug in lblab" not in log
+
+
+def test_arithmetic_wraps_at_64_bits_like_bash() -> None:
+    _, log = run(f"#!/bin/bash\necho $(( {HUGE} ))\nx={HUGE}; echo $((x + 1))\n"
+                 "echo $((0x7fffffffffffffff + 1)) $((36#zz)) $((64#@_)) $((017)) $((0x))\n")
+    assert _script_output(log) == ["-1", "0", "-9223372036854775808 1295 4031 15 0"]
+
+
+def test_numeric_arguments_of_builtins_are_checked_as_bash_does() -> None:
+    _, log = run(f"#!/bin/bash\n[ {HUGE} -eq 1 ]; echo test $?\n[ 08 -eq 8 ] && echo decimal\n"
+                 f"set -- a b; shift {HUGE}; echo shift $? $#\nshift -1; echo shift $?\nexit {HUGE}\n")
+    prefix = "/var/lib/cloud/instance/scripts/part-001: line"
+    assert _script_output(log) == [
+        f"{prefix} 2: [: {HUGE}: integer expression expected", "test 2", "decimal",
+        f"{prefix} 4: shift: {HUGE}: numeric argument required", "shift 1 2",
+        f"{prefix} 5: shift: -1: shift count out of range", "shift 1",
+        f"{prefix} 6: exit: {HUGE}: numeric argument required",
+    ]
+    assert "Failed running /var/lib/cloud/instance/scripts/part-001 [2]" in log
+
+
+@pytest.mark.parametrize("number", [HUGE, "99999999999999999999"], ids=["5000-digits", "20-digits"])
+@pytest.mark.parametrize("command", [
+    "printf '%{n}d|' 1", "printf '%.{n}f|' 1", "cut -f 1-{n} /etc/hostname", "cut -c {n}- /etc/hostname",
+    "sed -n '{n}p' /etc/hostname", "sed 's/a/b/{n}' /etc/hostname", "grep -E 'a{{1,{n}}}' /etc/hostname",
+    "journalctl -n {n}", "curl -s http://localhost:{n}/", "echo ${{{n}}}", "for i in 1; do break {n}; done",
+    "head -n {n} /etc/hostname", "seq {n} {n}",
+])
+def test_huge_numbers_never_reach_the_emulators_last_line_of_defence(command: str, number: str) -> None:
+    os = make_os()
+    output = sh(os, command.format(n=number), "echo still-here")
+    assert "bug in lblab" not in output
+    assert output.endswith("still-here\n")
+
+
+def test_seq_without_operands_or_with_pythons_digit_separators_is_gnus_error() -> None:
+    output = sh(make_os(), "seq", "seq 1_0", "seq 2 4")
+    assert output == "seq: missing operand\nseq: invalid argument: ‘1_0’\n2\n3\n4\n"

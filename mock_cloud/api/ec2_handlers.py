@@ -7,16 +7,16 @@ not take itself (VPCs, subnets, zones, images, groups) are matched here, table-d
 from __future__ import annotations
 
 import base64
-import fnmatch
-import hashlib
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from mock_cloud.api.actions import ActionTable
 from mock_cloud.api.images import resolve_image_id
+from mock_cloud.api.paging import ec2_page
 from mock_cloud.api.query import Req
 from mock_cloud.api.xml import timestamp
 from mock_cloud.ec2.catalogue import DEFAULT_INSTANCE_TYPE, IMAGES, Image
+from mock_cloud.ec2.filters import Matcher, bool_text, filtered, group_filters
 from mock_cloud.ec2.instance import STATE_CODES, Instance
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
 from mock_cloud.ec2.service import RuleSpec, decode_user_data_base64
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from mock_cloud.cloud import Cloud
 
 ACTIONS = ActionTable()
-T = TypeVar("T")
 
 # -- schemas shared by several actions -----------------------------------------------------------
 FILTERS = [{"Name": Req(str), "Value": [str]}]
@@ -104,14 +103,9 @@ def _instance(cloud: Cloud, i: Instance) -> dict[str, Any]:
     }
 
 
-def _reservation_id(instance_id: str) -> str:
-    # lblab keeps no reservations; a stable ID per instance keeps the shape AWS's clients expect.
-    return "r-" + hashlib.sha256(instance_id.encode()).hexdigest()[:17]
-
-
 def _reservation(cloud: Cloud, instances: list[Instance]) -> dict[str, Any]:
     return {
-        "reservationId": _reservation_id(instances[0].instance_id),
+        "reservationId": instances[0].reservation_id,
         "ownerId": ACCOUNT_ID,
         "groupSet": [],
         "instancesSet": [_instance(cloud, i) for i in instances],
@@ -140,9 +134,9 @@ def _permissions(cloud: Cloud, rules: list[SgRule]) -> list[dict[str, Any]]:
         if rule.cidr_ipv4:
             permission["ipRanges"].append({"cidrIp": rule.cidr_ipv4, "description": description})
         elif rule.referenced_group_id:
-            peer = cloud.ec2.security_groups.get(rule.referenced_group_id)
+            # A VPC group pair names the group by ID and account only, as AWS answers it (no GroupName).
             permission["groups"].append({"groupId": rule.referenced_group_id, "userId": ACCOUNT_ID,
-                                         "groupName": peer.group_name if peer else None, "description": description})
+                                         "description": description})
     return list(grouped.values())
 
 
@@ -271,41 +265,10 @@ def _tag_specification(args: dict[str, Any], resource_type: str) -> dict[str, st
     return tags
 
 
-def _bool_text(value: bool) -> str:
-    return "true" if value else "false"
-
-
-Matcher = Callable[[Any], Iterable[str | None]]
-
-
-def _filtered(items: Iterable[T], filters: dict[str, list[str]], table: dict[str, Matcher],
-              tags: Callable[[T], dict[str, str]] = lambda _: {}) -> list[T]:
-    """EC2's filter semantics: every filter must match; a filter matches when any value does (with * and ?)."""
-    found = list(items)
-    for name, patterns in filters.items():
-        matcher = _matcher(name, table, tags)
-        found = [item for item in found if _any_match(matcher(item), patterns)]
-    return found
-
-
-def _matcher(name: str, table: dict[str, Matcher], tags: Callable[[Any], dict[str, str]]) -> Matcher:
-    if name.startswith("tag:"):
-        return lambda item: [tags(item).get(name[4:])]
-    if name == "tag-key":
-        return lambda item: list(tags(item))
-    if name not in table:
-        raise CloudError("InvalidParameterValue", f"The filter '{name[:100]}' is invalid")
-    return table[name]
-
-
-def _any_match(values: Iterable[str | None], patterns: list[str]) -> bool:
-    return any(v is not None and fnmatch.fnmatchcase(v, p) for v in values for p in patterns)
-
-
 VPC_FILTERS: dict[str, Matcher] = {
     "vpc-id": lambda v: [v.vpc_id],
-    "is-default": lambda v: [_bool_text(v.is_default)],
-    "isDefault": lambda v: [_bool_text(v.is_default)],
+    "is-default": lambda v: [bool_text(v.is_default)],
+    "isDefault": lambda v: [bool_text(v.is_default)],
     "state": lambda v: [v.state],
     "cidr": lambda v: [v.cidr_block],
     "cidr-block-association.cidr-block": lambda v: [v.cidr_block],
@@ -317,20 +280,13 @@ SUBNET_FILTERS: dict[str, Matcher] = {
     "availability-zone": lambda s: [s.availability_zone],
     "availabilityZone": lambda s: [s.availability_zone],
     "availability-zone-id": lambda s: [s.availability_zone_id],
-    "default-for-az": lambda s: [_bool_text(s.default_for_az)],
-    "defaultForAz": lambda s: [_bool_text(s.default_for_az)],
-    "map-public-ip-on-launch": lambda s: [_bool_text(s.map_public_ip_on_launch)],
+    "default-for-az": lambda s: [bool_text(s.default_for_az)],
+    "defaultForAz": lambda s: [bool_text(s.default_for_az)],
+    "map-public-ip-on-launch": lambda s: [bool_text(s.map_public_ip_on_launch)],
     "cidr-block": lambda s: [s.cidr_block],
     "cidrBlock": lambda s: [s.cidr_block],
     "state": lambda s: [s.state],
     "owner-id": lambda s: [ACCOUNT_ID],
-}
-GROUP_FILTERS: dict[str, Matcher] = {
-    "group-id": lambda g: [g.group_id],
-    "group-name": lambda g: [g.group_name],
-    "vpc-id": lambda g: [g.vpc_id],
-    "description": lambda g: [g.description],
-    "owner-id": lambda g: [ACCOUNT_ID],
 }
 ZONE_FILTERS: dict[str, Matcher] = {
     "zone-name": lambda z: [z["zoneName"]],
@@ -367,9 +323,10 @@ STATUS_FILTERS: dict[str, Matcher] = {
 RUN_INSTANCES = {
     "ImageId": Req(str), "InstanceType": str, "MinCount": Req(int), "MaxCount": Req(int), "SubnetId": str,
     "SecurityGroupId": [str], "SecurityGroup": [str], "UserData": str, "KeyName": str, "ClientToken": str,
+    "PrivateIpAddress": str,
     "TagSpecification": TAG_SPECIFICATIONS, "Placement": {"AvailabilityZone": str},
     "NetworkInterface": [{"DeviceIndex": int, "SubnetId": str, "AssociatePublicIpAddress": bool,
-                          "SecurityGroupId": [str]}],
+                          "SecurityGroupId": [str], "PrivateIpAddress": str}],
 }
 
 
@@ -377,6 +334,11 @@ RUN_INSTANCES = {
 async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     ec2 = cloud.ec2
     interface = next(iter(args.get("NetworkInterface", [])), {})
+    for param, what in (("SubnetId", "subnet ID"), ("SecurityGroupId", "security groups")):
+        if interface and args.get(param):
+            raise CloudError("InvalidParameterCombination",
+                             f"Network interfaces and an instance-level {what} may not be specified on the same "
+                             "request")
     subnet_id = args.get("SubnetId") or interface.get("SubnetId") or _subnet_in_zone(cloud, args)
     group_ids = [*args.get("SecurityGroupId", []), *interface.get("SecurityGroupId", []),
                  *(ec2.security_group_by_name(name).group_id for name in args.get("SecurityGroup", []))]
@@ -391,6 +353,7 @@ async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
         associate_public_ip=interface.get("AssociatePublicIpAddress"),
         tags=_tag_specification(args, "instance"),
         max_count=args["MaxCount"],
+        private_ip=args.get("PrivateIpAddress") or interface.get("PrivateIpAddress"),
     )
     return _reservation(cloud, instances)
 
@@ -408,7 +371,12 @@ def _subnet_in_zone(cloud: Cloud, args: dict[str, Any]) -> str | None:
 @ACTIONS.action("DescribeInstances", {"InstanceId": [str], "Filter": FILTERS, "MaxResults": int, "NextToken": str})
 async def describe_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     instances = cloud.ec2.describe_instances(args.get("InstanceId") or None, _filters(args))
-    return {"reservationSet": [_reservation(cloud, [i]) for i in instances]}
+    page, token = ec2_page(instances, args, ids=("InstanceId", "instancesSet"))
+    reservations: dict[str, list[Instance]] = {}
+    for instance in page:  # one RunInstances, one reservation: its instances together, in launch order
+        reservations.setdefault(instance.reservation_id, []).append(instance)
+    return {"reservationSet": [_reservation(cloud, members) for members in reservations.values()],
+            "nextToken": token}
 
 
 @ACTIONS.action("StopInstances", {**INSTANCE_IDS, "Force": bool, "Hibernate": bool})
@@ -445,8 +413,9 @@ async def describe_instance_status(cloud: Cloud, args: dict[str, Any]) -> dict[s
     instances = cloud.ec2.describe_instances(args.get("InstanceId") or None)
     if not args.get("IncludeAllInstances"):
         instances = [i for i in instances if i.state == "running"]
-    statuses = [_status(cloud, i) for i in instances]
-    return {"instanceStatusSet": _filtered(statuses, _filters(args), STATUS_FILTERS)}
+    statuses = filtered([_status(cloud, i) for i in instances], _filters(args), STATUS_FILTERS)
+    page, token = ec2_page(statuses, args, ids=("InstanceId", "instancesSet"))
+    return {"instanceStatusSet": page, "nextToken": token}
 
 
 def _status(cloud: Cloud, i: Instance) -> dict[str, Any]:
@@ -497,8 +466,9 @@ async def describe_security_groups(cloud: Cloud, args: dict[str, Any]) -> dict[s
     if args.get("GroupName"):
         named = {ec2.security_group_by_name(name).group_id for name in args["GroupName"]}
         groups = [g for g in groups if g.group_id in named]
-    groups = _filtered(groups, _filters(args), GROUP_FILTERS, lambda g: g.tags)
-    return {"securityGroupInfo": [_group(cloud, g) for g in groups]}
+    groups = filtered(groups, _filters(args), group_filters(ec2.security_groups), lambda g: g.tags)
+    page, token = ec2_page(groups, args)
+    return {"securityGroupInfo": [_group(cloud, g) for g in page], "nextToken": token}
 
 
 def _group_id(cloud: Cloud, args: dict[str, Any]) -> str:
@@ -581,7 +551,8 @@ async def revoke_egress(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
 @ACTIONS.action("DescribeVpcs", {"VpcId": [str], "Filter": FILTERS, "MaxResults": int, "NextToken": str})
 async def describe_vpcs(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     vpcs = [cloud.ec2.vpc(v) for v in args["VpcId"]] if args.get("VpcId") else list(cloud.ec2.vpcs.values())
-    return {"vpcSet": [_vpc(v) for v in _filtered(vpcs, _filters(args), VPC_FILTERS)]}
+    page, token = ec2_page(filtered(vpcs, _filters(args), VPC_FILTERS), args)
+    return {"vpcSet": [_vpc(v) for v in page], "nextToken": token}
 
 
 @ACTIONS.action("DescribeSubnets", {"SubnetId": [str], "Filter": FILTERS, "MaxResults": int, "NextToken": str})
@@ -589,7 +560,8 @@ async def describe_subnets(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]
     ec2 = cloud.ec2
     subnets = [ec2.subnet(s) for s in args["SubnetId"]] if args.get("SubnetId") else list(ec2.subnets.values())
     subnets = sorted(subnets, key=lambda s: s.availability_zone)
-    return {"subnetSet": [_subnet(cloud, s) for s in _filtered(subnets, _filters(args), SUBNET_FILTERS)]}
+    page, token = ec2_page(filtered(subnets, _filters(args), SUBNET_FILTERS), args)
+    return {"subnetSet": [_subnet(cloud, s) for s in page], "nextToken": token}
 
 
 @ACTIONS.action("DescribeAvailabilityZones", {"ZoneName": [str], "ZoneId": [str], "Filter": FILTERS,
@@ -605,7 +577,7 @@ async def describe_availability_zones(cloud: Cloud, args: dict[str, Any]) -> dic
                 raise CloudError("InvalidParameterValue", f"The zone '{unknown[0][:100]}' does not exist in "
                                                           f"region {cloud.region}")
             zones = [z for z in zones if z[key] in wanted]
-    return {"availabilityZoneInfo": _filtered(zones, _filters(args), ZONE_FILTERS)}
+    return {"availabilityZoneInfo": filtered(zones, _filters(args), ZONE_FILTERS)}
 
 
 @ACTIONS.action("DescribeImages", {"ImageId": [str], "Owner": [str], "ExecutableBy": [str], "Filter": FILTERS,
@@ -620,4 +592,4 @@ async def describe_images(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     if args.get("Owner"):
         owners = set(args["Owner"])
         images = [i for i in images if owners & {i.owner_id, i.owner_alias}]
-    return {"imagesSet": [_image(i) for i in _filtered(images, _filters(args), IMAGE_FILTERS)]}
+    return {"imagesSet": [_image(i) for i in filtered(images, _filters(args), IMAGE_FILTERS)]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mock_cloud.api.actions import ActionTable
+from mock_cloud.api.paging import elbv2_page
 from mock_cloud.api.query import Req
 from mock_cloud.api.xml import timestamp
 from mock_cloud.elbv2.listener import Listener
@@ -205,7 +206,8 @@ async def create_load_balancer(cloud: Cloud, args: dict[str, Any]) -> dict[str, 
 @ACTIONS.action("DescribeLoadBalancers", {"LoadBalancerArns": [str], "Names": [str], **PAGING})
 async def describe_load_balancers(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     lbs = cloud.elbv2.describe_load_balancers(args.get("LoadBalancerArns") or None, args.get("Names") or None)
-    return {"LoadBalancers": [_load_balancer(lb) for lb in lbs]}
+    page, marker = elbv2_page(lbs, args)
+    return {"LoadBalancers": [_load_balancer(lb) for lb in page], "NextMarker": marker}
 
 
 @ACTIONS.action("DeleteLoadBalancer", {"LoadBalancerArn": Req(str)})
@@ -278,7 +280,8 @@ async def delete_target_group(cloud: Cloud, args: dict[str, Any]) -> dict[str, A
 async def describe_target_groups(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     groups = cloud.elbv2.describe_target_groups(args.get("TargetGroupArns") or None, args.get("Names") or None,
                                                 args.get("LoadBalancerArn"))
-    return {"TargetGroups": [_target_group(g) for g in groups]}
+    page, marker = elbv2_page(groups, args)
+    return {"TargetGroups": [_target_group(g) for g in page], "NextMarker": marker}
 
 
 @ACTIONS.action("DescribeTargetGroupAttributes", {"TargetGroupArn": Req(str)})
@@ -331,7 +334,8 @@ async def create_listener(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
 @ACTIONS.action("DescribeListeners", {"LoadBalancerArn": str, "ListenerArns": [str], **PAGING})
 async def describe_listeners(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     listeners = cloud.elbv2.describe_listeners(args.get("LoadBalancerArn"), args.get("ListenerArns") or None)
-    return {"Listeners": [_listener(x) for x in listeners]}
+    page, marker = elbv2_page(listeners, args)
+    return {"Listeners": [_listener(x) for x in page], "NextMarker": marker}
 
 
 @ACTIONS.action("ModifyListener", {**LISTENER, "ListenerArn": Req(str)})
@@ -360,7 +364,8 @@ async def create_rule(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
 
 @ACTIONS.action("DescribeRules", {"ListenerArn": str, "RuleArns": [str], **PAGING})
 async def describe_rules(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
-    return _rules(cloud.elbv2.describe_rules(args.get("ListenerArn"), args.get("RuleArns") or None))
+    page, marker = elbv2_page(cloud.elbv2.describe_rules(args.get("ListenerArn"), args.get("RuleArns") or None), args)
+    return {**_rules(page), "NextMarker": marker}
 
 
 @ACTIONS.action("ModifyRule", {"RuleArn": Req(str), "Conditions": CONDITIONS, "Actions": ACTIONS_SCHEMA})
@@ -439,6 +444,6 @@ async def remove_tags(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
 
 @ACTIONS.action("DescribeSSLPolicies", {"Names": [str], "LoadBalancerType": str, **PAGING})
 async def describe_ssl_policies(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
-    policies = [{**p.to_dict(), "SupportedLoadBalancerTypes": ["application"]}
-                for p in list_policies(args.get("Names", []))]
-    return {"SslPolicies": policies}
+    page, marker = elbv2_page(list_policies(args.get("Names", [])), args)
+    return {"SslPolicies": [{**p.to_dict(), "SupportedLoadBalancerTypes": ["application"]} for p in page],
+            "NextMarker": marker}

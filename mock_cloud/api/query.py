@@ -20,7 +20,7 @@ from typing import Any
 from mock_cloud.errors import CloudError, validation
 
 INT32 = (-(2**31), 2**31 - 1)
-_INDEX = re.compile(r"\d{1,9}")  # longer "indexes" are noise, not list positions
+_INDEX = re.compile(r"\d+")
 _INTEGER = re.compile(r"[+-]?\d{1,19}")
 _MESSAGE_VALUE_LIMIT = 100
 # The deepest parameter of any schema has 8 parts (Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight).
@@ -96,13 +96,22 @@ def _read(node: Node, spec: Any, dialect: Dialect, path: Path) -> Any:
 
 
 def _items(node: Node, dialect: Dialect, path: Path) -> list[tuple[int, Node]]:
-    for part in dialect.list_prefix:
+    """A list's members in index order. As AWS does, the members given are the list: `X.7` alone is a
+    one-member list (indexes need not start at 1 nor be consecutive), and `X=` with no member (botocore's
+    way to send an empty list) is an empty one. A member whose index is not a number is refused, never
+    dropped: a filter that loses its only member would silently become no filter at all."""
+    for part in (*dialect.list_prefix, None):
         if node.value is not None and not node.children:
+            if node.value == "":
+                return []
             raise dialect.invalid(path, node.value, "a list")
-        node = node.children.get(part, Node())
-    if node.value is not None and not node.children:
-        raise dialect.invalid(path, node.value, "a list")
-    return sorted((int(key), child) for key, child in node.children.items() if _INDEX.fullmatch(key))
+        if part is not None:
+            node = node.children.get(part, Node())
+    for key in node.children:
+        if not _INDEX.fullmatch(key):
+            raise dialect.invalid((*path, key), "(a list member)", "a list member with a numeric index")
+    ordered = sorted(node.children.items(), key=lambda item: (len(item[0].lstrip("0")), item[0].lstrip("0")))
+    return [(position, child) for position, (_, child) in enumerate(ordered, 1)]
 
 
 def _scalar(text: str, spec: Any, dialect: Dialect, path: Path) -> Any:

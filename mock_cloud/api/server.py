@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/xml"
 HEALTH_PATH = "/_lblab/health"
+MAX_BODY = 1024 * 1024  # aiohttp's default, named: a Query request is a few kilobytes at most
 _SCOPE = re.compile(r"Credential=[^/,\s]*/\d{8}/[^/,\s]*/([^/,\s]+)/aws4_request")
 
 
@@ -79,7 +80,7 @@ class ApiServer:
         return f"http://{local_host(self.host)}:{self.port}"
 
     async def start(self) -> int:
-        app = web.Application()
+        app = web.Application(middlewares=[self._http_errors], client_max_size=MAX_BODY)
         app.router.add_get(HEALTH_PATH, self._health)
         app.router.add_route("POST", "/", self._query)
         app.router.add_route("GET", "/", self._query)
@@ -96,6 +97,22 @@ class ApiServer:
             self._runner = None
 
     # -- the Query protocol ------------------------------------------------------------------------
+    @web.middleware
+    async def _http_errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """HTTP-level refusals (a body over the limit, a method the Query API does not take) in the service's
+        XML error document, so an SDK parses them as it parses every other error."""
+        try:
+            return await handler(request)
+        except web.HTTPException as refusal:
+            error = _http_refusal(refusal.status, request.method)
+            if error is None:
+                raise
+        query = _query_tree(request.rel_url.raw_query_string)
+        service = detect_service(request.headers.get("Authorization", ""), _value(query, "Version"),
+                                 _value(query, "Action"))
+        document = service.error(error, self.cloud.ids.request_id())
+        return web.Response(status=error.status, text=document, content_type=CONTENT_TYPE, charset="utf-8")
+
     async def _query(self, request: web.Request) -> web.Response:
         body = await request.read()
         pairs = parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True, errors="replace")
@@ -130,6 +147,20 @@ class ApiServer:
     # -- lblab's own endpoint ------------------------------------------------------------------------
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response(health_document(self.cloud, self.url))
+
+
+def _query_tree(text: str) -> query.Node:
+    return query.unflatten(parse_qsl(text, keep_blank_values=True, errors="replace"))
+
+
+def _http_refusal(status: int, method: str) -> CloudError | None:
+    if status == 413:
+        return CloudError("RequestEntityTooLarge", f"The request body is larger than the {MAX_BODY // 1024} KB "
+                                                   "this endpoint accepts.", 413)
+    if status == 405:
+        return CloudError("InvalidAction", f"The HTTP method {query.shown(method)} is not supported by the "
+                                           "Query API: send GET or POST.", 405)
+    return None
 
 
 def _value(tree: query.Node, name: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ class Instance:
     state_reason: dict[str, str] | None = None
     console_output: str = ""
     ami_launch_index: int = 0
+    reservation_id: str = ""  # shared by the instances of one RunInstances
     ended_at: float | None = None  # when it became terminated: it stays listed for an hour
     # Runtime only: the real servers behind the instance's ports (port -> server).
     servers: dict[int, WebServer] = field(default_factory=dict, repr=False)
@@ -86,6 +88,7 @@ class Instance:
             "state_reason": self.state_reason,
             "console_output": self.console_output,
             "ami_launch_index": self.ami_launch_index,
+            "reservation_id": self.reservation_id,
             "ended_at": self.ended_at,
         }
 
@@ -93,4 +96,12 @@ class Instance:
     def from_dict(cls, data: dict) -> Instance:
         fields = dict(data)
         fields["os"] = InstanceOS.from_dict(fields["os"])
+        # States saved before reservations were kept: each instance was its own reservation.
+        fields.setdefault("reservation_id", reservation_id_for(fields["instance_id"]))
         return cls(**fields)
+
+
+def reservation_id_for(first_instance_id: str) -> str:
+    """A launch's reservation ID, derived from its first instance's ID so that it draws nothing from the
+    cloud's seeded ID stream (a seeded cloud issues the same instance IDs as before reservations existed)."""
+    return "r-" + hashlib.sha256(first_instance_id.encode()).hexdigest()[:17]

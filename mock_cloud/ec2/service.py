@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import ipaddress
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from mock_cloud.ec2.catalogue import (
     INSTANCE_TYPES,
     VCPU_LIMIT,
 )
-from mock_cloud.ec2.instance import Instance
+from mock_cloud.ec2.filters import filtered, instance_filters
+from mock_cloud.ec2.instance import Instance, reservation_id_for
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.security_group import (
     SecurityGroup,
@@ -39,6 +41,7 @@ from mock_cloud.ids import private_dns_name, public_dns_name
 
 USER_DATA_LIMIT = 16 * 1024
 MAX_TAGS = 50
+RULES_PER_DIRECTION = 60  # the VPC quota "Inbound or outbound rules per security group" (default 60 each)
 ID_PATTERNS = {
     "i": re.compile(r"^i-([0-9a-f]{8}|[0-9a-f]{17})$"),
     "sg": re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$"),
@@ -167,10 +170,17 @@ class Ec2Service:
     def describe_instances(
         self, instance_ids: list[str] | None = None, filters: dict[str, list[str]] | None = None
     ) -> list[Instance]:
-        found = [self.instance(i) for i in instance_ids] if instance_ids else list(self.instances.values())
-        for name, values in (filters or {}).items():
-            found = [i for i in found if _instance_matches(i, name, values)]
-        return found
+        found = self._instances(instance_ids) if instance_ids else list(self.instances.values())
+        return filtered(found, filters or {}, instance_filters(self.security_groups), lambda i: i.tags)
+
+    def _instances(self, instance_ids: list[str]) -> list[Instance]:
+        """The instances named, in order; AWS names every unknown one in a single error."""
+        for instance_id in instance_ids:
+            _check_id("i", instance_id, "InvalidInstanceID.Malformed")
+        unknown = list(dict.fromkeys(i for i in instance_ids if i not in self.instances))
+        if len(unknown) > 1:
+            raise CloudError("InvalidInstanceID.NotFound", f"The instance IDs '{', '.join(unknown)}' do not exist")
+        return [self.instance(i) for i in instance_ids]
 
     def describe_security_groups(self, group_ids: list[str] | None = None) -> list[SecurityGroup]:
         if group_ids:
@@ -236,6 +246,9 @@ class Ec2Service:
                 raise CloudError(
                     "InvalidPermission.Duplicate", f'the specified rule "{rule.describe()}" already exists'
                 )
+        if sum(r.egress == egress for r in group.rules) + len(new_rules) > RULES_PER_DIRECTION:
+            raise CloudError("RulesPerSecurityGroupLimitExceeded",
+                             "The maximum number of rules per security group has been reached.")
         group.rules.extend(new_rules)
         self.ctx.changed("security_group.rules", group_id)
         return new_rules
@@ -316,22 +329,28 @@ class Ec2Service:
         associate_public_ip: bool | None = None,
         tags: dict[str, str] | None = None,
         max_count: int | None = None,
+        private_ip: str | None = None,
     ) -> list[Instance]:
         image = self._image(image_id)
         itype = self._instance_type(instance_type)
         count = self._count(count, max_count)
         subnet = self.subnet(subnet_id) if subnet_id else self._default_subnet()
         groups = self._launch_groups(security_group_ids, subnet)
+        if private_ip is not None:
+            self._check_private_ip(private_ip, subnet, count)
         script = _user_data_text(user_data)
         all_tags = _check_tags({**(tags or {}), **({"Name": name} if name else {})})
         self._check_vcpus(itype.vcpus * count)
         public = subnet.map_public_ip_on_launch if associate_public_ip is None else associate_public_ip
         launched = []
         for index in range(count):
-            instance = self._new_instance(image.image_id, itype.name, image.distro, subnet, groups, script, public)
+            instance = self._new_instance(image.image_id, itype.name, image.distro, subnet, groups, script, public,
+                                          private_ip)
             instance.key_name, instance.tags, instance.ami_launch_index = key_name, dict(all_tags), index
             self.instances[instance.instance_id] = instance
             launched.append(instance)
+        for instance in launched:
+            instance.reservation_id = reservation_id_for(launched[0].instance_id)
         self.ctx.changed("instance.launched", ",".join(i.instance_id for i in launched))
         for instance in launched:
             self._spawn(instance, self._boot(instance, first=True))
@@ -339,7 +358,7 @@ class Ec2Service:
 
     async def stop_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
         """Returns (instance, previous state) pairs, as StopInstances reports them."""
-        instances = [self.instance(i) for i in instance_ids]
+        instances = self._instances(instance_ids)
         for instance in instances:
             if instance.state in ("shutting-down", "terminated"):
                 raise CloudError(
@@ -349,7 +368,7 @@ class Ec2Service:
         return self._shut_down(instances, "stopping", ("stopping", "stopped"), self._stop)
 
     async def start_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
-        instances = [self.instance(i) for i in instance_ids]
+        instances = self._instances(instance_ids)
         for instance in instances:
             if instance.state not in ("stopped", "pending", "running"):
                 raise CloudError(
@@ -370,7 +389,7 @@ class Ec2Service:
         return changes
 
     async def reboot_instances(self, instance_ids: list[str]) -> None:
-        instances = [self.instance(i) for i in instance_ids]
+        instances = self._instances(instance_ids)
         for instance in instances:
             if instance.state == "terminated":
                 raise CloudError(
@@ -382,7 +401,7 @@ class Ec2Service:
                 self._spawn(instance, self._reboot(instance))
 
     async def terminate_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
-        instances = [self.instance(i) for i in instance_ids]
+        instances = self._instances(instance_ids)
         return self._shut_down(instances, "shutting-down", ("shutting-down", "terminated"), self._terminate)
 
     def _shut_down(
@@ -472,6 +491,28 @@ class Ec2Service:
                 )
         return list(dict.fromkeys(group_ids))
 
+    def _private_ips_in_use(self) -> set[str]:
+        return {i.private_ip for i in self.instances.values() if i.state != "terminated"}
+
+    def _check_private_ip(self, address: str, subnet: Subnet, count: int) -> None:
+        """RunInstances' PrivateIpAddress: one instance, an address of the subnet that AWS does not reserve
+        (the first four and the last) and that no other instance holds."""
+        if count != 1:
+            raise CloudError("InvalidParameterCombination",
+                             "PrivateIpAddress can only be specified when launching a single instance.")
+        try:
+            ip = ipaddress.IPv4Address(address)
+        except ValueError:
+            raise CloudError("InvalidParameterValue", f"Invalid value '{address[:100]}' for PrivateIpAddress.") \
+                from None
+        network = ipaddress.IPv4Network(subnet.cidr_block)
+        if ip not in network:
+            raise CloudError("InvalidParameterValue", "Address does not fall within the subnet's address range")
+        if not int(network.network_address) + 4 <= int(ip) < int(network.broadcast_address):
+            raise CloudError("InvalidParameterValue", "Address is in subnet's reserved address range")
+        if address in self._private_ips_in_use():
+            raise CloudError("InvalidIPAddress.InUse", f"Address {address} is in use.")
+
     def _check_vcpus(self, extra: int) -> None:
         in_use = sum(
             INSTANCE_TYPES[i.instance_type].vcpus for i in self.instances.values() if i.state in ("pending", "running")
@@ -485,10 +526,10 @@ class Ec2Service:
             )
 
     def _new_instance(
-        self, image_id: str, itype: str, distro: str, subnet: Subnet, groups: list[str], script: str, public: bool
+        self, image_id: str, itype: str, distro: str, subnet: Subnet, groups: list[str], script: str, public: bool,
+        private_ip: str | None = None,
     ) -> Instance:
-        used = {i.private_ip for i in self.instances.values() if i.state != "terminated"}
-        private_ip = self.ctx.ids.private_ip(subnet.cidr_block, used)
+        private_ip = private_ip or self.ctx.ids.private_ip(subnet.cidr_block, self._private_ips_in_use())
         instance_id = self.ctx.ids.resource_id("i")
         dns = private_dns_name(private_ip, self.ctx.region)
         os_state = InstanceOS.base_image(distro, hostname=dns)
@@ -643,19 +684,3 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
         if len(value) > 256:
             raise CloudError("InvalidParameterValue", f"Tag value for key '{key}' must be at most 256 characters long.")
     return tags
-
-
-def _instance_matches(instance: Instance, name: str, values: list[str]) -> bool:
-    if name == "instance-state-name":
-        return instance.state in values
-    if name == "instance-id":
-        return instance.instance_id in values
-    if name.startswith("tag:"):
-        return instance.tags.get(name[4:]) in values
-    if name == "availability-zone":
-        return instance.availability_zone in values
-    if name in ("private-ip-address", "ip-address"):
-        return (instance.private_ip if name == "private-ip-address" else instance.public_ip) in values
-    if name in ("instance.group-id", "group-id"):
-        return any(g in values for g in instance.security_group_ids)
-    raise CloudError("InvalidParameterValue", f"The filter '{name}' is invalid")

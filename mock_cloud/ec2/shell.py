@@ -42,6 +42,7 @@ from mock_cloud.ec2.shell_commands import (
     reason,
     write_problem,
 )
+from mock_cloud.ec2.shell_numbers import ArithConstantError, arith_constant, bounded, legal_number, wrap64
 from mock_cloud.ec2.vfs import VfsError, normalize
 
 _log = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ _OPERATORS = ("&&", "||", ";;", "&>>", "&>", "<<<", "<<-", "<<", ">>", ">&", "<&
 _REDIRECT_OPS = frozenset({"<", ">", ">>", "<<", "<<-", "<<<", ">&", "<&", ">|", "<>", "&>", "&>>"})
 _META = frozenset(" \t\n;&|<>()")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SIGNED_CONSTANT = re.compile(r"([+-]?)([0-9][0-9A-Za-z_@#]*)")
 _SPECIAL_PARAM = re.compile(r"[0-9]+|[@*#?$!-]")
 _IO_NUMBER = re.compile(r"([0-9]{1,2})(?=[<>])")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\+?)=", re.DOTALL)
@@ -907,6 +909,11 @@ class _ExpansionError(Exception):
         self.fatal = fatal
 
 
+class _ArithError(_ExpansionError):
+    """An error inside `$(( ))`: as in bash, the whole command being run is abandoned (status 1) and the
+    script goes on with the next one; a subshell or command substitution abandons only its own."""
+
+
 class _Fields:
     """Builds the fields of one word: unquoted expansions split on whitespace, quoted text never does."""
 
@@ -950,17 +957,12 @@ _BASH_BUILTINS = frozenset({"echo", "printf", "pwd", "test", "[", "[[", "true", 
 _BIN_DIRS = frozenset({"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"})
 _SHEBANG_SHELLS = re.compile(r"#!\s*(?:/usr)?/bin/(?:env\s+)?(?:ba|da)?sh\b(.*)")
 _SAFE_TRACE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
-_ARITH_TOKEN = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|"
+_ARITH_TOKEN = re.compile(r"\s*(?:([0-9][0-9A-Za-z_@#]*)|([A-Za-z_][A-Za-z0-9_]*)|"
                           r"(\*\*|<=|>=|==|!=|&&|\|\||<<|>>|[-+*/%()<>!~&|^]))")
 _ARITH_LEVELS: tuple[tuple[str, ...], ...] = (
     ("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="), ("<<", ">>"), ("+", "-"),
     ("*", "/", "%"),
 )
-
-
-def _wrap64(value: int) -> int:
-    value &= (1 << 64) - 1
-    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _trace_quote(arg: str) -> str:
@@ -1070,7 +1072,7 @@ class _Interp:
                 parser.warnings.clear()
             if node is None:
                 return status
-            status = self.run_node(node, self.exec_io or io)
+            status = self.run_command(node, self.exec_io or io)
 
     def _report_parse_error(self, error: ParseError, parser: Parser, io: IO) -> None:
         if error.message.startswith("lblab:"):
@@ -1092,10 +1094,21 @@ class _Interp:
             self.closed = True
 
     # -- nodes ----------------------------------------------------------------------------------------
+    def run_command(self, node: Node, io: IO) -> int:
+        """One complete command of the input, or a subshell's body: an arithmetic error abandons all of it."""
+        try:
+            return self.run_node(node, io)
+        except _ArithError as error:
+            io.err.write(f"{self._prefix()}{error.message}\n")
+            self.status = 1
+            return 1
+
     def run_node(self, node: Node, io: IO) -> int:
         self.err = io.err
         try:
             status = self._dispatch(node, io)
+        except _ArithError:
+            raise
         except _ExpansionError as error:
             self.shell_error(error.message)
             if error.fatal and not self.interactive:
@@ -1207,7 +1220,7 @@ class _Interp:
             out: Sink = io.out if last else Capture()
             child = self.fork()
             try:
-                statuses.append(child.run_node(command, IO(stdin, out, io.err)))
+                statuses.append(child.run_command(command, IO(stdin, out, io.err)))
             except _Exit as done:
                 statuses.append(done.status)
             if isinstance(out, Capture):
@@ -1270,7 +1283,7 @@ class _Interp:
 
     def _subshell(self, body: Node, io: IO) -> int:
         try:
-            return self.fork().run_node(body, io)
+            return self.fork().run_command(body, io)
         except _Exit as done:
             return done.status
 
@@ -1362,7 +1375,7 @@ class _Interp:
 
     def _param_value(self, name: str) -> str | None:
         if name.isascii() and name.isdigit():
-            index = int(name)
+            index = bounded(name, len(self.positional) + 1)
             if index == 0:
                 return self.script_name
             return self.positional[index - 1] if index <= len(self.positional) else None
@@ -1421,7 +1434,7 @@ class _Interp:
         child.trace_level += 1
         out = Capture()
         try:
-            status = child.run_node(body, IO(Input(""), out, self.err))
+            status = child.run_command(body, IO(Input(""), out, self.err))
         except _Exit as done:
             status = done.status
         self.subst_status = status
@@ -1459,12 +1472,12 @@ class _Interp:
             match = _ARITH_TOKEN.match(text, pos)
             if match is None or match.end() == pos:
                 token = text[pos:]
-                raise _ExpansionError(f'{text}: syntax error: operand expected (error token is "{token}")')
+                raise _ArithError(f'{text}: syntax error: operand expected (error token is "{token}")')
             tokens.append(match.group().strip())
             pos = match.end()
         value, rest = self._arith_binary(tokens, 0, text)
         if rest:
-            raise _ExpansionError(f"{text}: syntax error in expression (error token is \"{' '.join(rest)}\")")
+            raise _ArithError(f"{text}: syntax error in expression (error token is \"{' '.join(rest)}\")")
         return value
 
     def _arith_binary(self, tokens: list[str], level: int, text: str) -> tuple[int, list[str]]:
@@ -1474,35 +1487,42 @@ class _Interp:
         while tokens and tokens[0] in _ARITH_LEVELS[level]:
             op = tokens[0]
             right, tokens = self._arith_binary(tokens[1:], level + 1, text)
-            left = _wrap64(_arith_apply(op, left, right, text))
+            left = wrap64(_arith_apply(op, left, right, text))
         return left, tokens
 
     def _arith_unary(self, tokens: list[str], text: str) -> tuple[int, list[str]]:
         if not tokens:
-            raise _ExpansionError(f"{text}: syntax error: operand expected")
+            raise _ArithError(f"{text}: syntax error: operand expected")
         head, rest = tokens[0], tokens[1:]
         if head in ("-", "+", "!", "~"):
             value, rest = self._arith_unary(rest, text)
-            return _wrap64({"-": -value, "+": value, "!": int(not value), "~": ~value}[head]), rest
+            return wrap64({"-": -value, "+": value, "!": int(not value), "~": ~value}[head]), rest
         if head == "(":
             value, rest = self._arith_binary(rest, 0, text)
             if not rest or rest[0] != ")":
-                raise _ExpansionError(f"{text}: missing `)'")
+                raise _ArithError(f"{text}: missing `)'")
             rest = rest[1:]
         elif head[0].isascii() and head[0].isdigit():
-            base = 16 if head[:2].lower() == "0x" else 8 if head.startswith("0") else 10
-            value = int(head, base)
+            value = _constant(head, text)
         elif _NAME.fullmatch(head):
-            raw = self.vars.get(head, "0").strip() or "0"
-            value = int(raw) if re.fullmatch(r"-?[0-9]+", raw) else 0
+            value = self._arith_variable(head)
         else:
-            raise _ExpansionError(f"{text}: syntax error: operand expected (error token is \"{head}\")")
+            raise _ArithError(f"{text}: syntax error: operand expected (error token is \"{head}\")")
         if rest and rest[0] == "**":
             exponent, rest = self._arith_unary(rest[1:], text)
             if exponent < 0:
-                raise _ExpansionError(f"{text}: exponent less than 0")
-            value = _wrap64(pow(value, exponent, 1 << 64))
-        return _wrap64(value), rest
+                raise _ArithError(f"{text}: exponent less than 0")
+            value = wrap64(pow(value, exponent, 1 << 64))
+        return wrap64(value), rest
+
+    def _arith_variable(self, name: str) -> int:
+        """A variable's value in arithmetic: bash evaluates it in its turn, so `x=08` fails as `08` does."""
+        raw = self.vars.get(name, "0").strip() or "0"
+        number = _SIGNED_CONSTANT.fullmatch(raw)
+        if number is None:
+            return 0
+        value = _constant(number.group(2), raw)
+        return wrap64(-value) if number.group(1) == "-" else value
 
     # -- redirection --------------------------------------------------------------------------------------
     def _redirect(self, redirects: list[Redirect], io: IO) -> IO | None:
@@ -1680,8 +1700,9 @@ class _Interp:
     def _status_arg(self, args: list[str], name: str) -> int:
         if not args:
             return self.status
-        if re.fullmatch(r"-?[0-9]+", args[0]):
-            return int(args[0]) & 255
+        number = legal_number(args[0])
+        if number is not None:
+            return number & 255
         self.shell_error(f"{name}: {args[0]}: numeric argument required")
         return 2
 
@@ -1801,7 +1822,11 @@ class _Interp:
         return 0
 
     def _b_shift(self, args: list[str], io: IO) -> int:
-        count = int(args[0]) if args and args[0].isascii() and args[0].isdigit() else 1
+        count = legal_number(args[0]) if args else 1
+        if count is None or count < 0:
+            problem = "numeric argument required" if count is None else "shift count out of range"
+            self.shell_error(f"shift: {args[0]}: {problem}")
+            return 1
         if count > len(self.positional):
             return 1
         self.positional = self.positional[count:]
@@ -1820,8 +1845,14 @@ class _Interp:
         if self.loop_depth == 0:
             self.shell_error(f"{kind}: only meaningful in a `for', `while', or `until' loop")
             return 0
-        count = int(args[0]) if args and args[0].isascii() and args[0].isdigit() and int(args[0]) > 0 else 1
-        raise _LoopControl(kind, min(count, self.loop_depth))
+        count = legal_number(args[0]) if args else 1
+        if count is None:
+            # bash treats this as a fatal usage error: a script stops with status 128
+            self.shell_error(f"{kind}: {args[0]}: numeric argument required")
+            if not self.interactive:
+                raise _Exit(128)
+            return 128
+        raise _LoopControl(kind, min(max(count, 1), self.loop_depth))
 
     def _b_continue(self, args: list[str], io: IO) -> int:
         return self._b_break(args, io, "continue")
@@ -2109,10 +2140,17 @@ def _trim(value: str, pattern: str, op: str) -> str:
     return value
 
 
+def _constant(token: str, text: str) -> int:
+    try:
+        return arith_constant(token)
+    except ArithConstantError as error:
+        raise _ArithError(f"{text}: {error}") from None
+
+
 def _arith_apply(op: str, left: int, right: int, text: str) -> int:
     if op in ("/", "%"):
         if right == 0:
-            raise _ExpansionError(f"{text}: division by 0 (error token is \"{right}\")")
+            raise _ArithError(f"{text}: division by 0 (error token is \"{right}\")")
         quotient = abs(left) // abs(right) * (1 if (left >= 0) == (right >= 0) else -1)  # C truncates
         return quotient if op == "/" else left - right * quotient
     if op in ("<<", ">>"):

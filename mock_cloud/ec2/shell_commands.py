@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 from mock_cloud.ec2 import packages
 from mock_cloud.ec2.httpd import render
 from mock_cloud.ec2.instance_os import InstanceOS
+from mock_cloud.ec2.shell_numbers import bounded, legal_number
 from mock_cloud.ec2.vfs import VfsError, VirtualFS, normalize
 
 MAX_STEPS = 10_000  # commands (and loop rounds) per script or per Connect-shell line
 MAX_OUTPUT = 256 * 1024  # characters a run may print to the console
 MAX_BUFFER = 1024 * 1024  # characters in a pipe, a command substitution or a variable
+_LINE_CAP = MAX_BUFFER + 1  # a line number or count no text here can reach
 MAX_IO = 256 * 1024 * 1024  # bytes read or written through the VFS per run
 MAX_SECONDS = 5.0  # wall time per run: the last line of defence
 MAX_PATH = 4096  # Linux's PATH_MAX
@@ -409,7 +411,7 @@ def _format(fmt: str, args: list[str]) -> tuple[str, int]:
             continue
         arg = args[used] if used < len(args) else ""
         used += 1
-        spec = f"%{flags}{min(int(width or 0), 1000) or ''}" + (f".{min(int(precision or 0), 1000)}"
+        spec = f"%{flags}{bounded(width or '0', 1000) or ''}" + (f".{bounded(precision or '0', 1000)}"
                                                                if precision is not None else "")
         if conv in "sb":
             out.append((spec + "s") % (_backslash_escapes(arg)[0] if conv == "b" else arg))
@@ -1110,22 +1112,23 @@ def _uniq(ctx: Ctx) -> int:
     return 0
 
 
+_FIELD_CAP = 1 << 62  # past any line's length: a larger field number selects the same nothing
+
+
 @command("cut")
 def _cut(ctx: Ctx) -> int:
     _flags, values, files = split_flags(ctx.args, "dfc")
     spec = values.get("f") or values.get("c")
     if not spec:
         return ctx.error("you must specify a list of bytes, characters, or fields")
-    wanted: set[int] = set()
-    open_end: int | None = None
+    # Ranges, not a set of positions: `cut -f 1-99999999999` must not build a set that large.
+    wanted: list[tuple[int, int]] = []
     for piece in spec.split(","):
         lo, dash, hi = piece.partition("-")
         if not re.fullmatch(r"[0-9]*", lo + hi) or (not lo and not hi):
             return ctx.error(f"invalid field value ‘{piece}’")
-        if dash and not hi:
-            open_end = int(lo or 1) if open_end is None else min(open_end, int(lo or 1))
-        else:
-            wanted.update(range(int(lo or 1), int(hi or lo) + 1))
+        first = bounded(lo or "1", _FIELD_CAP)
+        wanted.append((first, _FIELD_CAP if dash and not hi else bounded(hi or lo, _FIELD_CAP)))
     delimiter = values.get("d", "\t")[:1] or "\t"
     status = 0
     for name in files or ["-"]:
@@ -1138,8 +1141,7 @@ def _cut(ctx: Ctx) -> int:
             if "f" in values and delimiter not in line:
                 ctx.out.write(line + "\n")
                 continue
-            chosen = [x for i, x in enumerate(items, 1)
-                      if i in wanted or (open_end is not None and i >= open_end)]
+            chosen = [x for i, x in enumerate(items, 1) if any(lo <= i <= hi for lo, hi in wanted)]
             ctx.out.write(("" if "c" in values else delimiter).join(chosen) + "\n")
     return status
 
@@ -1198,14 +1200,16 @@ def _dirname(ctx: Ctx) -> int:
 
 @command("seq")
 def _seq(ctx: Ctx) -> int:
-    try:
-        numbers = [int(a) for a in ctx.args]
-    except ValueError:
+    parsed = [legal_number(a) for a in ctx.args]  # bash's decimal rules: no `1_0`, no 5000-digit int()
+    numbers = [n for n in parsed if n is not None]
+    if len(numbers) != len(parsed):
         return ctx.error(f"invalid argument: ‘{' '.join(ctx.args)}’")
+    if not numbers:
+        return ctx.error("missing operand")
     first, step, last = {1: (1, 1, numbers[0]), 2: (numbers[0], 1, numbers[-1]),
                          3: tuple(numbers)}.get(len(numbers), (0, 0, 0))
     if not step:
-        return ctx.error("missing operand" if not numbers else "invalid Zero increment value: ‘0’")
+        return ctx.error("invalid Zero increment value: ‘0’")
     values = range(first, last + (1 if step > 0 else -1), step)
     ctx.out.write(_join_lines(str(v) for v in values[: MAX_BUFFER // 8]))
     return 0
@@ -1281,11 +1285,9 @@ def _test_binary(left: str, op: str, right: str) -> bool:
         return left != right
     if op in ("<", ">"):
         return left < right if op == "<" else left > right
-    try:
-        a, b = int(left), int(right)
-    except ValueError:
-        bad = left if not re.fullmatch(r"\s*-?[0-9]+\s*", left) else right
-        raise _TestError(f"{bad}: integer expression expected") from None
+    a, b = legal_number(left), legal_number(right)
+    if a is None or b is None:
+        raise _TestError(f"{left if a is None else right}: integer expression expected")
     return {"-eq": a == b, "-ne": a != b, "-lt": a < b, "-le": a <= b, "-gt": a > b, "-ge": a >= b}[op]
 
 
@@ -1485,8 +1487,8 @@ class Regex:
                     if self._ext:
                         break
                     raise RegexError("Unmatched \\{")
-                low = int(bounds.group(1) or 0)
-                high = low if not bounds.group(2) else int(bounds.group(3)) if bounds.group(3) else None
+                low = bounded(bounds.group(1) or "0", 256)
+                high = low if not bounds.group(2) else bounded(bounds.group(3), 256) if bounds.group(3) else None
                 if low > 255 or (high is not None and (high > 255 or high < low)):
                     raise RegexError("Invalid content of \\{\\}")
                 self._pos = bounds.end() + len(closer)
@@ -1743,7 +1745,7 @@ def _sed_delimited(script: str, pos: int, delim: str) -> tuple[str, int]:
 def _sed_address(script: str, pos: int, extended: bool, deadline: float) -> tuple[object | None, int]:
     if pos < len(script) and script[pos] in "0123456789":
         match = re.compile(r"[0-9]+").match(script, pos)
-        return int(match.group()), match.end()  # type: ignore[union-attr]
+        return bounded(match.group(), _LINE_CAP), match.end()  # type: ignore[union-attr]
     if script.startswith("$", pos):
         return "$", pos + 1
     if script.startswith("/", pos):
@@ -1780,7 +1782,7 @@ def _parse_sed(script: str, extended: bool, deadline: float) -> list[_SedCommand
             pos += len(flags)
             cmd.global_, cmd.print_ = "g" in flags, "p" in flags
             digits = "".join(c for c in flags if c in "0123456789")
-            cmd.occurrence = int(digits) if digits else 1
+            cmd.occurrence = bounded(digits, _LINE_CAP) if digits else 1
             cmd.regex = Regex(pattern, extended, icase="i" in flags or "I" in flags, deadline=deadline)
         elif cmd.name in "aic":
             end = script.find("\n", pos)
@@ -2157,7 +2159,7 @@ def _journalctl(ctx: Ctx) -> int:
                  or (ctx.os.distro == "al2" and description in line)]
     count = values.get("n", values.get("--lines"))
     if count and count.isascii() and count.isdigit():
-        lines = lines[-int(count) :]
+        lines = lines[-bounded(count, len(lines)) :] if lines else lines
     elif flags & {"e", "--pager-end"}:
         lines = lines[-1000:]
     ctx.out.write(_join_lines(lines) if lines else "-- No entries --\n")
@@ -2260,7 +2262,7 @@ def _split_url(url: str) -> tuple[str, str, int, str]:
     match = re.match(r"(?:([a-zA-Z][a-zA-Z0-9+.-]*)://)?(\[[^\]]*\]|[^/:?#]*)(?::([0-9]*))?([^#]*)", url)
     assert match is not None  # the pattern matches every string
     scheme = (match.group(1) or "http").lower()
-    port = int(match.group(3)) if match.group(3) else (443 if scheme == "https" else 80)
+    port = bounded(match.group(3), 1 << 16) if match.group(3) else (443 if scheme == "https" else 80)
     return scheme, match.group(2).lower(), port, match.group(4) or "/"
 
 

@@ -244,11 +244,11 @@ class Action:
                     for tg in self.forward_config.target_groups
                 ]
             }
-            sticky = self.forward_config.stickiness
-            if sticky is not None:
-                forward["TargetGroupStickinessConfig"] = {"Enabled": sticky.enabled}
-                if sticky.duration_seconds is not None:
-                    forward["TargetGroupStickinessConfig"]["DurationSeconds"] = sticky.duration_seconds
+            # AWS echoes the stickiness config even when none was given: {Enabled: false}.
+            sticky = self.forward_config.stickiness or Stickiness(enabled=False)
+            forward["TargetGroupStickinessConfig"] = {"Enabled": sticky.enabled}
+            if sticky.duration_seconds is not None:
+                forward["TargetGroupStickinessConfig"]["DurationSeconds"] = sticky.duration_seconds
             out["ForwardConfig"] = forward
         if self.redirect_config is not None:
             r = self.redirect_config

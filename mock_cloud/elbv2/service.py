@@ -74,6 +74,10 @@ def _not_found(code: str, what: str) -> CloudError:
     return CloudError(code, f"The specified {what} does not exist.")
 
 
+def _target_groups_not_found() -> CloudError:
+    return CloudError("TargetGroupNotFound", "One or more target groups not found")
+
+
 def _invalid_target() -> CloudError:
     return CloudError("InvalidTarget", "The specified target does not exist, is not in the same VPC as the target "
                                        "group, or has an unsupported instance type.")
@@ -434,15 +438,18 @@ class Elbv2Service:
             raise validation("Target group names, target group ARNs, and a load balancer ARN cannot be specified "
                              "at the same time")
         if arns:
-            return [self._tg(a) for a in arns]
-        if names:
+            found = [self._tg(a) for a in arns]
+        elif names:
             found = [g for g in self.target_groups.values() if g.name in names]
             if len(found) != len(set(names)):
-                raise CloudError("TargetGroupNotFound", "One or more target groups not found")
-            return found
-        if load_balancer_arn:
-            return self._groups_of(self._lb(load_balancer_arn).arn)
-        return list(self.target_groups.values())
+                raise _target_groups_not_found()
+        elif load_balancer_arn:
+            found = self._groups_of(self._lb(load_balancer_arn).arn)
+            if not found:
+                raise _target_groups_not_found()  # AWS: a balancer with no target groups is not an empty list
+        else:
+            found = list(self.target_groups.values())
+        return sorted(found, key=lambda g: g.name)  # AWS lists target groups by name
 
     def describe_target_group_attributes(self, target_group_arn: str) -> dict[str, str]:
         return dict(self._tg(target_group_arn).attributes)
@@ -450,7 +457,7 @@ class Elbv2Service:
     async def modify_target_group_attributes(self, target_group_arn: str,
                                              attributes: Mapping[str, Any]) -> dict[str, str]:
         group = self._tg(target_group_arn)
-        group.attributes = apply_tg_attributes(group.attributes, attributes)
+        group.attributes = apply_tg_attributes(group.attributes, attributes, group.protocol)
         self.plane.refresh(group)
         self.ctx.changed("target_group.modified", group.arn, attributes=sorted(attributes))
         return dict(group.attributes)
@@ -493,17 +500,10 @@ class Elbv2Service:
             if spec.id not in self.ec2.instances and not any(t.id == spec.id for t in group.targets.values()):
                 raise _invalid_target()
             keys.append((spec.id, group.port if spec.port is None else as_int(spec.port, "port")))
-        now, delay = self.ctx.clock.now(), group.deregistration_delay
         for key in keys:
             target = group.targets.get(key)
-            if target is None or target.draining_until is not None:
-                continue
-            if group.load_balancer_arns and delay > 0:
-                # Draining: no new requests; in-flight ones finish; gone after the delay.
-                target.draining_until = now + delay
-                self.targets.drain(group, target)
-            else:
-                self.targets.remove(group, target)
+            if target is not None and target.draining_until is None:
+                self.targets.deregister(group, target)
         self.targets.sync(group)
         self.ctx.changed("target_group.targets", group.arn)
 
@@ -520,10 +520,9 @@ class Elbv2Service:
             if target is not None:
                 rows.append(self.targets.describe(group, target))
                 continue
+            # Named but not registered (or no such instance): AWS answers unused, not an error.
             instance = self.ec2.instances.get(spec.id)
-            if instance is None:
-                raise _invalid_target()
-            absent = RegisteredTarget(spec.id, key[1], instance.availability_zone, 0.0)
+            absent = RegisteredTarget(spec.id, key[1], instance.availability_zone if instance is not None else "", 0.0)
             rows.append(self.targets.describe(group, absent, TargetHealth.of(health.UNUSED, health.NOT_REGISTERED,
                                                                              0.0)))
         return rows

@@ -197,6 +197,8 @@ class TargetGroup:
 
 def validate_identity(name: str, protocol: str, port: int, target_type: str, protocol_version: str) -> None:
     check_resource_name(name, "Target group name")
+    if "--" in name:
+        raise validation(f"Target group name '{name}' cannot contain '--'")
     check_enum(target_type, "targetType", TARGET_TYPES)
     if target_type != "instance":
         raise not_emulated(f"Target type '{target_type}'", "use target type 'instance' (register EC2 instances)")
@@ -267,10 +269,7 @@ def matcher_accepts(matcher: str, status: int) -> bool:
 def _stickiness_type(key: str, value: str) -> str:
     if value == "app_cookie":
         raise not_emulated("Stickiness type 'app_cookie'", "use 'lb_cookie' (duration-based stickiness)")
-    if value != "lb_cookie":
-        raise CloudError("InvalidConfigurationRequest",
-                         f"Stickiness type '{value}' is not supported for target groups with the HTTP protocol")
-    return value
+    return value  # any other type is refused in apply_attributes, which knows the group's protocol
 
 
 def _slow_start(key: str, value: str) -> str:
@@ -312,9 +311,12 @@ _ATTRIBUTE_CHECKS: dict[str, AttributeCheck] = {
 }
 
 
-def apply_attributes(current: Mapping[str, str], changes: Mapping[str, Any]) -> dict[str, str]:
-    """ModifyTargetGroupAttributes: the validated new attribute map."""
+def apply_attributes(current: Mapping[str, str], changes: Mapping[str, Any], protocol: str) -> dict[str, str]:
+    """ModifyTargetGroupAttributes on a group of `protocol`: the validated new attribute map."""
     new = apply_attribute_changes(current, changes, _ATTRIBUTE_CHECKS, "target groups")
+    if new["stickiness.type"] != "lb_cookie":
+        raise CloudError("InvalidConfigurationRequest", f"Stickiness type '{new['stickiness.type']}' is not "
+                                                        f"supported for target groups with the {protocol} protocol")
     algorithm = new["load_balancing.algorithm.type"]
     if new["slow_start.duration_seconds"] != "0" and algorithm == "least_outstanding_requests":
         raise CloudError("InvalidConfigurationRequest",

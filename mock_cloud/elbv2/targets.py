@@ -53,6 +53,11 @@ class TargetKeeper:
         checker = self._checker(group)
         now = self.ctx.clock.now()
         for target in list(group.targets.values()):
+            if target.draining_until is None and self._terminated(target):
+                # AWS deregisters a terminated instance itself: draining first, as DeregisterTargets does.
+                self.deregister(group, target)
+                if target.key not in group.targets:
+                    continue
             standing = self._standing(lb, target, now)
             if standing is not None:
                 checker.stop(target.key)
@@ -80,6 +85,16 @@ class TargetKeeper:
                                        state.description)
 
     # -- registration changes ---------------------------------------------------------------------
+    def deregister(self, group: TargetGroup, target: RegisteredTarget) -> None:
+        """Draining for the group's deregistration delay when a balancer uses the group, else gone at once."""
+        delay = group.deregistration_delay
+        if group.load_balancer_arns and delay > 0:
+            # Draining: no new requests; in-flight ones finish; gone after the delay.
+            target.draining_until = self.ctx.clock.now() + delay
+            self.drain(group, target)
+        else:
+            self.remove(group, target)
+
     def drain(self, group: TargetGroup, target: RegisteredTarget) -> None:
         """Deregistration: draining until `target.draining_until` (cloud time), then gone."""
         self.cancel_drain(group, target)
@@ -130,6 +145,10 @@ class TargetKeeper:
         if checker is None:
             checker = self._checkers[group.arn] = HealthChecker(self.ctx.clock, group, self._check, self._on_check)
         return checker
+
+    def _terminated(self, target: RegisteredTarget) -> bool:
+        instance = self.ec2.instances.get(target.id)
+        return instance is not None and instance.state in ("shutting-down", "terminated")
 
     def _standing(self, lb: LoadBalancer | None, target: RegisteredTarget, now: float) -> TargetHealth | None:
         """The state a target is in whatever health checks say; None when the checks decide."""
