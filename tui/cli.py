@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mock_cloud import __version__
 from mock_cloud.cloud import DEFAULT_API_PORT, DEFAULT_EDGE_PORT, Cloud, CloudConfig
-from mock_cloud.store import STATE_ENV, StateStore, default_state_path
+from mock_cloud.store import STATE_ENV, StateInUse, StateLock, StateStore, default_state_path
 
 LOOPBACK = "127.0.0.1"
 
@@ -93,7 +93,19 @@ def cloud_config(args: argparse.Namespace, edge_port: int | None = DEFAULT_EDGE_
         time_scale=args.time_scale,
         state_path=args.state or default_state_path(),
         edge_port=edge_port,
+        holder=holder_name(args),
     )
+
+
+def holder_name(args: argparse.Namespace) -> str:
+    """How a second process refused the state file names this one: `lblab serve`, `lblab lab ID`."""
+    words = ["lblab", args.command or ""] + ([args.lab_id] if args.command == "lab" else [])
+    return " ".join(w for w in words if w)
+
+
+def refused(error: StateInUse) -> int:
+    print(f"lblab: {error}", file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,9 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         from mock_cloud.export import export_command
 
         return export_command(args.format, args.state or default_state_path())
+    state_path = args.state or default_state_path()
+    config = cloud_config(args)
+    try:
+        # Before the console's imports: a state file in use is refused at once, without a screen.
+        config.state_lock = StateLock(state_path).acquire(config.holder)
+    except StateInUse as error:
+        return refused(error)
     from tui.app import LblabApp
 
-    app = LblabApp(cloud_config(args), lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None),
+    app = LblabApp(config, lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None),
                    api_port=DEFAULT_API_PORT)
     app.run()
     return app.return_code or 0
@@ -141,6 +160,18 @@ def reset(args: argparse.Namespace) -> int:
     if not store.path.exists() and not store.data_dir.exists():
         print(f"Nothing to reset: {store.path} does not exist.")
         return 0
+    lock = StateLock(store.path)
+    try:
+        lock.acquire("lblab reset")
+    except StateInUse as error:
+        return refused(error)
+    try:
+        return _wipe(args, store)
+    finally:
+        lock.release()
+
+
+def _wipe(args: argparse.Namespace, store: StateStore) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             print("lblab reset: refusing to wipe without confirmation; pass --yes.", file=sys.stderr)
@@ -168,6 +199,8 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         await cloud.start()
+    except StateInUse as error:
+        return refused(error)
     except OSError as exc:
         await cloud.close()
         print(f"lblab: cannot serve the internet edge on {args.bind}:{args.edge_port} ({exc.strerror or exc}); "

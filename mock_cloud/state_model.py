@@ -1,0 +1,49 @@
+"""What the state file holds, service by service: the resource collections and how each is rebuilt.
+
+One table, read by the two places that must know every saved resource: the rollback of a change
+that could not be saved (transaction.py) and the validation of a state file on load (validation.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mock_cloud.ec2.instance import Instance
+from mock_cloud.ec2.security_group import SecurityGroup
+from mock_cloud.ec2.vpc import Subnet, Vpc
+from mock_cloud.elbv2.listener import Listener
+from mock_cloud.elbv2.load_balancer import LoadBalancer
+from mock_cloud.elbv2.target_group import TargetGroup
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One `{id: resource}` dict of a service, saved as a list of the resources' `to_dict()`s."""
+
+    service: str  # the service's key in the state ("ec2", "elbv2")
+    name: str  # the dict attribute on the service, and the list's key in the service's state
+    id_field: str
+    build: Callable[[dict[str, Any]], Any]
+
+    def items(self, services: dict[str, Any]) -> dict[str, Any]:
+        return getattr(services[self.service], self.name)  # type: ignore[no-any-return]
+
+
+COLLECTIONS = (
+    Collection("ec2", "vpcs", "vpc_id", lambda d: Vpc(**d)),
+    Collection("ec2", "subnets", "subnet_id", lambda d: Subnet(**d)),
+    Collection("ec2", "security_groups", "group_id", SecurityGroup.from_dict),
+    Collection("ec2", "instances", "instance_id", Instance.from_dict),
+    Collection("elbv2", "load_balancers", "arn", LoadBalancer.from_dict),
+    Collection("elbv2", "target_groups", "arn", TargetGroup.from_dict),
+    Collection("elbv2", "listeners", "arn", Listener.from_dict),
+)
+
+
+def resources(services: dict[str, Any]) -> Iterator[tuple[Collection, str, Any]]:
+    """Every saved resource of the cloud, with its collection and ID."""
+    for collection in COLLECTIONS:
+        for resource_id, resource in collection.items(services).items():
+            yield collection, resource_id, resource
