@@ -166,10 +166,12 @@ class Cloud:
         try:
             self.store.save(state)
         except OSError as exc:
-            self.unsaved = SaveFailed(self.store.path, exc)
+            failure = SaveFailed(self.store.path, exc)
             if in_transaction():
-                raise self.unsaved from exc
-            log.warning("%s", self.unsaved.message)
+                raise failure from exc  # the transaction rolls the change back
+            self.unsaved = failure
+            log.warning("lblab could not save its state to %s (%s); the cloud keeps the change and saves it "
+                        "with the next save that succeeds, and refuses new changes until then", self.store.path, exc)
             return
         self._saved_state, self.unsaved = state, None
 
