@@ -23,6 +23,8 @@ from mock_cloud.elbv2.service import Elbv2Service
 from mock_cloud.events import EventBus
 from mock_cloud.ids import IdFactory
 from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
+from mock_cloud.state_model import check_loaded
+from mock_cloud.state_validation import check_finite
 from mock_cloud.store import StateLock, StateStore
 from mock_cloud.transaction import SaveFailed, Transactions, in_transaction
 
@@ -99,8 +101,8 @@ class Cloud:
         # last save failed while it is not yet made good.
         self._saved_state: dict[str, Any] = {}
         self.unsaved: SaveFailed | None = None
-        by_key = {"ec2": self.ec2, **{s.state_key: s for s in self.services if s is not self.ec2}}
-        transactions = Transactions(by_key, lambda: self._saved_state,
+        self._by_key = {"ec2": self.ec2, **{s.state_key: s for s in self.services if s is not self.ec2}}
+        transactions = Transactions(self._by_key, lambda: self._saved_state,
                                     self._ensure_saved)
         for service in self.services:
             transactions.install(service)
@@ -195,13 +197,14 @@ class Cloud:
             return None
         fresh_clock = self.clock.now()
         try:
-            self.clock.resume_at(float(state["clock"]))
+            self.clock.resume_at(check_finite(state["clock"], "clock"))
             version, internal, gauss = state["id_rng"]
             self.ids._rng.setstate((version, tuple(internal), gauss))
             self.ec2.load(state["ec2"])
             for service in self.services:
                 if service is not self.ec2 and service.state_key in state:
                     service.load(state[service.state_key])
+            check_loaded(self._by_key, state)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             # Valid JSON of the wrong shape (edited by hand, or from a future lblab): set it aside
             # like a corrupt file and start afresh, rather than fail to start at all.

@@ -6,7 +6,7 @@ that could not be saved (transaction.py) and the validation of a state file on l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from mock_cloud.ec2.vpc import Subnet, Vpc
 from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.load_balancer import LoadBalancer
 from mock_cloud.elbv2.target_group import TargetGroup
+from mock_cloud.state_validation import InvalidState, check_resource
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,12 @@ COLLECTIONS = (
 )
 
 
-def resources(services: dict[str, Any]) -> Iterator[tuple[Collection, str, Any]]:
-    """Every saved resource of the cloud, with its collection and ID."""
+def check_loaded(services: dict[str, Any], state: dict[str, Any]) -> None:
+    """Raise InvalidState unless every resource just loaded from `state` is as its class declares."""
     for collection in COLLECTIONS:
-        for resource_id, resource in collection.items(services).items():
-            yield collection, resource_id, resource
+        where = f"{collection.service}.{collection.name}"
+        items = collection.items(services)
+        if len(items) != len(state[collection.service][collection.name]):
+            raise InvalidState(where, "the same ID is listed twice")
+        for resource_id, resource in items.items():
+            check_resource(resource, f"{where}[{resource_id}]")

@@ -174,8 +174,8 @@ class StateStore:
         if not self.path.exists():
             return None
         try:
-            document = json.loads(self.path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            document = json.loads(self.path.read_text("utf-8"), parse_constant=_not_json)
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             self._quarantine(f"the state file {self.path} is corrupt ({exc})")
         if not isinstance(document, dict) or not isinstance(document.get("state"), dict):
             self._quarantine(f"the state file {self.path} is not an lblab state file")
@@ -223,6 +223,11 @@ class StateStore:
             moved = moved.with_name(f"{self.path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
         os.replace(self.path, moved)
         raise StateError(f"{reason}. It was moved to {moved}; lblab starts with a fresh cloud.", moved)
+
+
+def _not_json(name: str) -> NoReturn:
+    """Python's json reads NaN and Infinity; JSON has no such numbers, and lblab never writes them."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
 
 from mock_cloud.errors import CloudError
+from mock_cloud.state_validation import Check, aws_id, in_range, ipv4_network, one_of, optional
 
 NAME_MAX = 255
 # Characters AWS allows in a VPC security group's name and description.
@@ -21,6 +23,13 @@ PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "-1", "all": "-1"}
 
 @dataclass
 class SgRule:
+    # What a loaded state must hold beyond the annotated types (see mock_cloud/state_validation.py).
+    VALID: ClassVar[dict[str, Check]] = {
+        "rule_id": aws_id("sgr"), "protocol": one_of(PROTOCOLS), "from_port": in_range(-1, 65535),
+        "to_port": in_range(-1, 65535), "cidr_ipv4": optional(ipv4_network),
+        "referenced_group_id": optional(aws_id("sg")),
+    }
+
     rule_id: str
     egress: bool
     protocol: str  # "tcp" | "udp" | "icmp" | "-1" (all traffic)
@@ -63,6 +72,8 @@ class SgRule:
 
 @dataclass
 class SecurityGroup:
+    VALID: ClassVar[dict[str, Check]] = {"group_id": aws_id("sg"), "vpc_id": aws_id("vpc")}
+
     group_id: str
     group_name: str
     description: str
