@@ -16,11 +16,12 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import functools
 import ipaddress
 import math
 import re
 import sys
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 # A check returns what is wrong with a value, or None when it is fine.
@@ -60,6 +61,7 @@ def optional(check: Check) -> Check:
     return lambda value: None if value is None else check(value)
 
 
+@functools.lru_cache(maxsize=4096)  # states repeat their CIDR blocks (0.0.0.0/0) many times over
 def ipv4_address(value: str) -> str | None:
     try:
         ipaddress.IPv4Address(value)
@@ -68,6 +70,7 @@ def ipv4_address(value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def ipv4_network(value: str) -> str | None:
     try:
         ipaddress.IPv4Network(value)
@@ -84,21 +87,33 @@ PORT = in_range(1, 65535)
 
 
 # -- checking -----------------------------------------------------------------------------------------
+# A field check returns None, or (where below the field, what is wrong): the location is only spelled
+# out for the one value that is wrong, so a big state checks at the speed of isinstance.
+Problem = tuple[str, str]
+_FieldCheck = Callable[[Any], Problem | None]
+_plans: dict[type, list[tuple[str, _FieldCheck]]] = {}
+
+
 def check_resource(resource: Any, where: str) -> None:
     """Check one dataclass instance (and what it nests) against its declaration."""
-    for name, check in _plan(type(resource)):
-        check(getattr(resource, name), f"{where}.{name}")
+    problem = _check_fields(resource)
+    if problem is not None:
+        raise InvalidState(where + problem[0], problem[1])
 
 
 def check_finite(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidState(where, f"{value!r} is not a finite number")
+    problem = _finite(value)
+    if problem is not None:
+        raise InvalidState(where, problem[1])
     return float(value)
 
 
-# A field check: raises InvalidState naming where the bad value sits.
-_FieldCheck = Callable[[Any, str], None]
-_plans: dict[type, list[tuple[str, _FieldCheck]]] = {}
+def _check_fields(resource: Any) -> Problem | None:
+    for name, check in _plan(type(resource)):
+        problem = check(getattr(resource, name))
+        if problem is not None:
+            return f".{name}{problem[0]}", problem[1]
+    return None
 
 
 def _plan(cls: type) -> list[tuple[str, _FieldCheck]]:
@@ -106,27 +121,39 @@ def _plan(cls: type) -> list[tuple[str, _FieldCheck]]:
     if plan is None:
         namespace = vars(sys.modules[cls.__module__])
         extra: dict[str, Check] = getattr(cls, "VALID", {})
-        plan = [(f.name, _field_check(_annotation(f.type, namespace), extra.get(f.name)))
+        plan = [(f.name, _with_extra(_annotation(f.type, namespace), extra.get(f.name)))
                 for f in dataclasses.fields(cls)]
+        plan = [(name, check) for name, check in plan if check is not _anything]
         _plans[cls] = plan
     return plan
 
 
-def _field_check(typed: _FieldCheck, extra: Check | None) -> _FieldCheck:
+def _with_extra(typed: _FieldCheck, extra: Check | None) -> _FieldCheck:
     if extra is None:
         return typed
 
-    def check(value: Any, where: str) -> None:
-        typed(value, where)
-        problem = extra(value)
-        if problem is not None:
-            raise InvalidState(where, problem)
+    def check(value: Any) -> Problem | None:
+        problem = typed(value)
+        if problem is None and (wrong := extra(value)) is not None:
+            return "", wrong
+        return problem
 
     return check
 
 
-def _anything(value: Any, where: str) -> None:
+def _anything(value: Any) -> Problem | None:
     return None
+
+
+def _finite(value: Any) -> Problem | None:
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        return None
+    return "", f"{value!r} is not a finite number"
+
+
+def _integer(value: Any) -> Problem | None:
+    return None if type(value) is int else ("", f"{value!r} is not an integer")
 
 
 def _annotation(annotation: Any, namespace: dict[str, Any]) -> _FieldCheck:
@@ -139,7 +166,7 @@ def _annotation(annotation: Any, namespace: dict[str, Any]) -> _FieldCheck:
 
 def _node(node: ast.expr, namespace: dict[str, Any]) -> _FieldCheck:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _union([_node(node.left, namespace), _node(node.right, namespace)])
+        return _union(_node(node.left, namespace), _node(node.right, namespace))
     if isinstance(node, ast.Constant) and node.value is None:
         return _instance(type(None), "None")
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
@@ -151,85 +178,90 @@ def _node(node: ast.expr, namespace: dict[str, Any]) -> _FieldCheck:
 
 
 def _named(name: str, namespace: dict[str, Any]) -> _FieldCheck:
-    if name == "float":
-        return check_finite  # type: ignore[return-value]
-    if name == "int":
-        return _integer
+    if name in ("float", "int"):
+        return _finite if name == "float" else _integer
     target = namespace.get(name, getattr(builtins, name, None))
-    if dataclasses.is_dataclass(target) and isinstance(target, type):
+    if isinstance(target, type) and dataclasses.is_dataclass(target):
         return _nested(target, name)
     if isinstance(target, type) and target is not object:
         return _instance(target, name)
     return _anything  # Any, a type alias, a name imported only for type checking
 
 
-def _integer(value: Any, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidState(where, f"{value!r} is not an integer")
-
-
 def _instance(cls: type, name: str) -> _FieldCheck:
-    def check(value: Any, where: str) -> None:
-        if not isinstance(value, cls):
-            raise InvalidState(where, f"{value!r} is not {name}")
-
-    return check
+    return lambda value: None if isinstance(value, cls) else ("", f"{value!r} is not {name}")
 
 
 def _nested(cls: type, name: str) -> _FieldCheck:
-    def check(value: Any, where: str) -> None:
-        if not isinstance(value, cls):
-            raise InvalidState(where, f"{value!r} is not {name}")
-        check_resource(value, where)
-
-    return check
+    return lambda value: _check_fields(value) if isinstance(value, cls) else ("", f"{value!r} is not {name}")
 
 
-def _union(options: list[_FieldCheck]) -> _FieldCheck:
-    def check(value: Any, where: str) -> None:
-        problems = []
-        for option in options:
-            try:
-                option(value, where)
-                return
-            except InvalidState as problem:
-                problems.append(str(problem).removeprefix(f"{where}: "))
-        raise InvalidState(where, " and ".join(dict.fromkeys(problems)))
+def _union(first: _FieldCheck, second: _FieldCheck) -> _FieldCheck:
+    if _anything in (first, second):
+        return _anything
+
+    def check(value: Any) -> Problem | None:
+        problem = first(value)
+        if problem is None:
+            return None
+        other = second(value)
+        if other is None:
+            return None
+        return (problem[0], f"{problem[1]} and {other[1].removeprefix(repr(value) + ' ')}"
+                if problem[0] == other[0] == "" else problem[1])
 
     return check
 
 
 def _generic(name: str, args: list[_FieldCheck], nodes: list[ast.expr]) -> _FieldCheck:
-    if name in ("list", "set", "frozenset"):
-        container: type = {"list": list, "set": set, "frozenset": frozenset}[name]
-        return _items(container, name, lambda value: [(f"[{i}]", v, args[0]) for i, v in enumerate(value)])
+    if name in ("list", "set", "frozenset") or (
+            name == "tuple" and len(nodes) == 2 and isinstance(nodes[1], ast.Constant) and nodes[1].value is Ellipsis):
+        return _sequence({"list": list, "set": set, "frozenset": frozenset, "tuple": tuple}[name], name, args[0])
     if name == "dict":
-        key, item = args
-        return _items(dict, name, lambda value: [
-            entry for k, v in value.items() for entry in ((f"<key {k!r}>", k, key), (f"[{k!r}]", v, item))])
+        return _mapping(args[0], args[1])
     if name == "tuple":
-        if len(nodes) == 2 and isinstance(nodes[1], ast.Constant) and nodes[1].value is Ellipsis:
-            return _items(tuple, name, lambda value: [(f"[{i}]", v, args[0]) for i, v in enumerate(value)])
         return _fixed_tuple(args)
     return _anything
 
 
-def _items(container: type, name: str,
-           parts: Callable[[Any], Collection[tuple[str, Any, _FieldCheck]]]) -> _FieldCheck:
-    def check(value: Any, where: str) -> None:
+def _sequence(container: type, name: str, item: _FieldCheck) -> _FieldCheck:
+    def check(value: Any) -> Problem | None:
         if not isinstance(value, container):
-            raise InvalidState(where, f"{value!r} is not a {name}")
-        for suffix, item, item_check in parts(value):
-            item_check(item, where + suffix)
+            return "", f"{value!r} is not a {name}"
+        if item is not _anything:
+            for index, element in enumerate(value):
+                problem = item(element)
+                if problem is not None:
+                    return f"[{index}]{problem[0]}", problem[1]
+        return None
+
+    return check
+
+
+def _mapping(key: _FieldCheck, item: _FieldCheck) -> _FieldCheck:
+    def check(value: Any) -> Problem | None:
+        if not isinstance(value, dict):
+            return "", f"{value!r} is not a dict"
+        for k, v in value.items():
+            problem = key(k)
+            if problem is not None:
+                return f"<key {k!r}>", problem[1]
+            problem = item(v)
+            if problem is not None:
+                return f"[{k!r}]{problem[0]}", problem[1]
+        return None
 
     return check
 
 
 def _fixed_tuple(args: list[_FieldCheck]) -> _FieldCheck:
-    def check(value: Any, where: str) -> None:
+    def check(value: Any) -> Problem | None:
         if not isinstance(value, tuple) or len(value) != len(args):
-            raise InvalidState(where, f"{value!r} is not a tuple of {len(args)}")
-        for index, (item, item_check) in enumerate(zip(value, args, strict=True)):
-            item_check(item, f"{where}[{index}]")
+            return "", f"{value!r} is not a tuple of {len(args)}"
+        for index, (element, element_check) in enumerate(zip(value, args, strict=True)):
+            problem = element_check(element)
+            if problem is not None:
+                return f"[{index}]{problem[0]}", problem[1]
+        return None
 
     return check

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from mock_cloud.errors import CloudError
@@ -67,7 +67,12 @@ class SgRule:
         return f"peer: {self.peer}, {proto}, ALLOW"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # Spelled out: dataclasses.asdict deep-copies field by field, and a big cloud saves many rules.
+        return {
+            "rule_id": self.rule_id, "egress": self.egress, "protocol": self.protocol, "from_port": self.from_port,
+            "to_port": self.to_port, "cidr_ipv4": self.cidr_ipv4, "referenced_group_id": self.referenced_group_id,
+            "description": self.description,
+        }
 
 
 @dataclass
@@ -90,9 +95,10 @@ class SecurityGroup:
         return [r for r in self.rules if r.egress]
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["rules"] = [r.to_dict() for r in self.rules]
-        return data
+        return {
+            "group_id": self.group_id, "group_name": self.group_name, "description": self.description,
+            "vpc_id": self.vpc_id, "rules": [r.to_dict() for r in self.rules], "tags": dict(self.tags),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> SecurityGroup:
