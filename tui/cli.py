@@ -87,11 +87,15 @@ def default_lang() -> str:
     return "ko" if code.lower().startswith("ko") else "en"
 
 
+def state_path(args: argparse.Namespace) -> Path:
+    return args.state or default_state_path()  # type: ignore[no-any-return]
+
+
 def cloud_config(args: argparse.Namespace, edge_port: int | None = DEFAULT_EDGE_PORT) -> CloudConfig:
     return CloudConfig(
         seed=args.seed,
         time_scale=args.time_scale,
-        state_path=args.state or default_state_path(),
+        state_path=state_path(args),
         edge_port=edge_port,
         holder=holder_name(args),
     )
@@ -103,9 +107,16 @@ def holder_name(args: argparse.Namespace) -> str:
     return " ".join(w for w in words if w)
 
 
-def refused(error: StateInUse) -> int:
-    print(f"lblab: {error}", file=sys.stderr)
-    return 1
+def take_lock(state_path: Path, holder: str) -> StateLock | None:
+    """The state file's lock, taken before anything heavy is imported or started; None (and why,
+    on stderr) when another process holds it or it cannot be opened."""
+    try:
+        return StateLock(state_path).acquire(holder)
+    except StateInUse as error:
+        print(f"lblab: {error}", file=sys.stderr)
+    except OSError as exc:
+        print(f"lblab: cannot lock the state file {state_path} ({exc.strerror or exc})", file=sys.stderr)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,14 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         from mock_cloud.export import export_command
 
-        return export_command(args.format, args.state or default_state_path())
-    state_path = args.state or default_state_path()
+        return export_command(args.format, state_path(args))
     config = cloud_config(args)
-    try:
-        # Before the console's imports: a state file in use is refused at once, without a screen.
-        config.state_lock = StateLock(state_path).acquire(config.holder)
-    except StateInUse as error:
-        return refused(error)
+    # Before the console's imports: a state file in use is refused at once, without a screen.
+    config.state_lock = take_lock(state_path(args), config.holder)
+    if config.state_lock is None:
+        return 1
     from tui.app import LblabApp
 
     app = LblabApp(config, lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None),
@@ -156,15 +165,13 @@ def lab_exists(lab_id: str) -> bool:
 
 
 def reset(args: argparse.Namespace) -> int:
-    store = StateStore(args.state or default_state_path())
+    store = StateStore(state_path(args))
     if not store.path.exists() and not store.data_dir.exists():
         print(f"Nothing to reset: {store.path} does not exist.")
         return 0
-    lock = StateLock(store.path)
-    try:
-        lock.acquire("lblab reset")
-    except StateInUse as error:
-        return refused(error)
+    lock = take_lock(store.path, "lblab reset")
+    if lock is None:
+        return 1
     try:
         return _wipe(args, store)
     finally:
@@ -190,6 +197,9 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"WARNING: listening on {args.bind}: anyone who can reach this address can drive your cloud.",
               file=sys.stderr)
     config = cloud_config(args, edge_port=args.edge_port)
+    config.state_lock = take_lock(state_path(args), config.holder)
+    if config.state_lock is None:
+        return 1
     config.edge_host = args.bind
     config.allow_non_loopback = args.bind != LOOPBACK  # --bind given: exposing the cloud is intended
     cloud = Cloud(config)
@@ -199,8 +209,6 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         await cloud.start()
-    except StateInUse as error:
-        return refused(error)
     except OSError as exc:
         await cloud.close()
         print(f"lblab: cannot serve the internet edge on {args.bind}:{args.edge_port} ({exc.strerror or exc}); "
