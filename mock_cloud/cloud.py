@@ -23,7 +23,7 @@ from mock_cloud.elbv2.service import Elbv2Service
 from mock_cloud.events import EventBus
 from mock_cloud.ids import IdFactory
 from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
-from mock_cloud.state_model import check_loaded
+from mock_cloud.state_model import StateEncoder, check_loaded
 from mock_cloud.state_validation import check_finite
 from mock_cloud.store import StateLock, StateStore
 from mock_cloud.transaction import SaveFailed, Transactions, in_transaction
@@ -100,6 +100,7 @@ class Cloud:
         # The state as last saved (what a change that cannot be saved is rolled back to), and why the
         # last save failed while it is not yet made good.
         self._saved_state: dict[str, Any] = {}
+        self._encoder = StateEncoder()
         self.unsaved: SaveFailed | None = None
         self._by_key = {"ec2": self.ec2, **{s.state_key: s for s in self.services if s is not self.ec2}}
         transactions = Transactions(self._by_key, lambda: self._saved_state,
@@ -117,10 +118,12 @@ class Cloud:
         if self.lock is not None:
             self.lock.acquire(self.config.holder)
         state = self._load()
+        self._started = True
         if state is None:
             self.ec2.create_defaults()
-        self._started = True
-        self.save()
+            self.save()
+        else:  # the file holds this very state: no need to write it again
+            self._saved_state = self.to_dict()
         if self.config.edge_port is not None:
             self.edge = InternetEdge(
                 self.resolve, self.config.edge_host, self.config.edge_port, self.config.drop_timeout,
@@ -166,7 +169,7 @@ class Cloud:
             return
         state = self.to_dict()
         try:
-            self.store.save(state)
+            self.store.save(state, self._encoder.encode)
         except OSError as exc:
             failure = SaveFailed(self.store.path, exc)
             if in_transaction():

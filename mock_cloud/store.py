@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -144,8 +145,9 @@ class StateStore:
         """Where files that belong with this state live (certificates, access logs)."""
         return self.path.with_name(self.path.stem + ".d")
 
-    def save(self, state: dict[str, Any]) -> None:
-        payload = json.dumps({"version": STATE_VERSION, "state": state}, separators=(",", ":"))
+    def save(self, state: dict[str, Any], encode: Callable[[dict[str, Any]], str] | None = None) -> None:
+        """`encode`: the state as JSON (the cloud reuses what it encoded before; default: json.dumps)."""
+        payload = f'{{"version":{STATE_VERSION},"state":{(encode or compact_json)(state)}}}'
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._temp_path(os.getpid())
         try:
@@ -223,6 +225,10 @@ class StateStore:
             moved = moved.with_name(f"{self.path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
         os.replace(self.path, moved)
         raise StateError(f"{reason}. It was moved to {moved}; lblab starts with a fresh cloud.", moved)
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _not_json(name: str) -> NoReturn:

@@ -113,6 +113,9 @@ class TargetSpec:
     port: int | None = None
 
 
+_REGISTERING = TargetHealth.registering()
+
+
 @dataclass
 class RegisteredTarget:
     VALID: ClassVar[dict[str, Check]] = {"id": aws_id("i"), "port": PORT}
@@ -122,8 +125,9 @@ class RegisteredTarget:
     availability_zone: str
     registered_at: float
     draining_until: float | None = None  # cloud time when a deregistration completes
-    # Runtime only: health is never saved; after a restart every target is checked afresh.
-    health: TargetHealth = field(default_factory=TargetHealth.registering, compare=False)
+    # Runtime only: health is never saved; after a restart every target is checked afresh. One shared
+    # (immutable) default: a big state loads many thousands of targets.
+    health: TargetHealth = field(default=_REGISTERING, compare=False)
 
     @property
     def key(self) -> tuple[str, int]:
