@@ -61,22 +61,21 @@ def optional(check: Check) -> Check:
     return lambda value: None if value is None else check(value)
 
 
-@functools.lru_cache(maxsize=4096)  # states repeat their CIDR blocks (0.0.0.0/0) many times over
-def ipv4_address(value: str) -> str | None:
-    try:
-        ipaddress.IPv4Address(value)
-    except ValueError:
-        return f"{value!r} is not an IPv4 address"
-    return None
+def _parses(parse: Callable[[str], object], what: str) -> Check:
+    # Cached: states repeat their addresses and CIDR blocks (0.0.0.0/0) many times over.
+    @functools.lru_cache(maxsize=4096)
+    def check(value: str) -> str | None:
+        try:
+            parse(value)
+        except ValueError:
+            return f"{value!r} is not {what}"
+        return None
+
+    return check
 
 
-@functools.lru_cache(maxsize=4096)
-def ipv4_network(value: str) -> str | None:
-    try:
-        ipaddress.IPv4Network(value)
-    except ValueError:
-        return f"{value!r} is not an IPv4 CIDR block"
-    return None
+ipv4_address = _parses(ipaddress.IPv4Address, "an IPv4 address")
+ipv4_network = _parses(ipaddress.IPv4Network, "an IPv4 CIDR block")
 
 
 def arn(service: str, resource: str) -> Check:

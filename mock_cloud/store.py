@@ -50,8 +50,8 @@ class StateInUse(Exception):
 class StateLock:
     """An OS lock on `<state>.lock`, which also names its holder.
 
-    The lock file is never deleted: a process that opened it just before a deletion would lock
-    a file nobody else can see, and two processes would hold "the" lock at once.
+    The lock file outlives its holders (see `release`): deleted while in use, a process that opened
+    it just before would lock a file nobody else can see, and two would hold "the" lock at once.
     """
 
     def __init__(self, state_path: Path) -> None:
@@ -82,12 +82,18 @@ class StateLock:
         self._fd = fd
         return self
 
-    def release(self) -> None:
+    def release(self, delete: bool = False) -> None:
+        """`delete`: remove the lock file too, for `lblab reset` once the state is gone. Safe only
+        then: a process that opened this file before the removal is refused (the lock is still
+        held), and one that comes after finds nothing left to share."""
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
         try:
-            os.ftruncate(fd, 0)  # no holder any more; the next one writes itself in
+            if delete:
+                self.path.unlink(missing_ok=True)
+            else:
+                os.ftruncate(fd, 0)  # no holder any more; the next one writes itself in
         finally:
             os.close(fd)  # closing drops the lock
 

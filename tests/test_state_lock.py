@@ -65,3 +65,4 @@ def test_serve_console_and_reset_are_refused_and_a_killed_holder_leaves_no_stale
         assert successor.stop() == 0
     reset = lblab("reset", "--yes", "--state", str(state))
     assert reset.returncode == 0 and not state.exists(), reset.stderr
+    assert not (tmp_path / "state.json.lock").exists()  # reset leaves nothing behind

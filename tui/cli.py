@@ -172,24 +172,26 @@ def reset(args: argparse.Namespace) -> int:
     lock = take_lock(store.path, "lblab reset")
     if lock is None:
         return 1
+    wiped = False
     try:
-        return _wipe(args, store)
+        wiped = _wipe(args, store)
     finally:
-        lock.release()
+        lock.release(delete=wiped)
+    return 0 if wiped else 1
 
 
-def _wipe(args: argparse.Namespace, store: StateStore) -> int:
+def _wipe(args: argparse.Namespace, store: StateStore) -> bool:
     if not args.yes:
         if not sys.stdin.isatty():
             print("lblab reset: refusing to wipe without confirmation; pass --yes.", file=sys.stderr)
-            return 1
+            return False
         answer = input(f"Wipe the cloud saved in {store.path}? All instances and load balancers go. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing was changed.")
-            return 1
+            return False
     store.wipe()
     print(f"Reset: {store.path} removed.")
-    return 0
+    return True
 
 
 async def serve(args: argparse.Namespace) -> int:
