@@ -134,15 +134,17 @@ class Cloud:
             await service.resume()
 
     async def close(self) -> None:
-        if self.edge is not None:
-            await self.edge.stop()
-            self.edge = None
-        for service in reversed(self.services):
-            await service.close()
-        self.save()
-        await self.clock.close()
-        if self.lock is not None:
-            self.lock.release()
+        try:
+            if self.edge is not None:
+                await self.edge.stop()
+                self.edge = None
+            for service in reversed(self.services):
+                await service.close()
+            self.save()
+            await self.clock.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()  # whatever went wrong, the next process may start
 
     async def __aenter__(self) -> Cloud:
         await self.start()
