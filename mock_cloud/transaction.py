@@ -11,6 +11,10 @@ line in `after_rollback`, and the caller gets ServiceUnavailable saying why.
 A save that fails outside a transaction (an instance reaching `running` on the clock) keeps its
 change: that happened. It is saved by the next save that succeeds; until then every new call is
 refused before it changes anything, so that a rollback never reaches back past it.
+
+Calls interleave only where they await (one event loop). A call paused at an await (a listener's
+server starting) while another call's save fails loses its own unsaved changes to that rollback
+too: the rollback goes back to the last save, not to each call's start.
 """
 
 from __future__ import annotations
