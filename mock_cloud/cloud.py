@@ -6,6 +6,9 @@ service methods on it, in one asyncio event loop.
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +23,15 @@ from mock_cloud.elbv2.service import Elbv2Service
 from mock_cloud.events import EventBus
 from mock_cloud.ids import IdFactory
 from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
-from mock_cloud.store import StateStore
+from mock_cloud.state_model import StateEncoder, check_loaded
+from mock_cloud.state_validation import check_finite
+from mock_cloud.store import StateLock, StateStore
+from mock_cloud.transaction import SaveFailed, Transactions, in_transaction
 
 if TYPE_CHECKING:
     import aiohttp
+
+log = logging.getLogger(__name__)
 
 DEFAULT_REGION = "ap-northeast-2"
 DEFAULT_EDGE_PORT = 4580
@@ -42,6 +50,11 @@ class CloudConfig:
     allow_non_loopback: bool = False
     drop_timeout: float = 10.0  # real seconds a dropped connection hangs before the edge gives up
     start_time: float | None = None  # cloud epoch; seeded clouds start at a fixed moment
+    # Who this process is, as a second process refused the state file is told ("lblab serve").
+    holder: str = field(default_factory=lambda: os.path.basename(sys.argv[0]) or "python")
+    # The state file's lock when the caller took it already (the CLI does, before the console's
+    # heavy imports); otherwise start() takes it.
+    state_lock: StateLock | None = None
 
 
 @dataclass
@@ -70,6 +83,7 @@ class Cloud:
         self.ids = IdFactory(cfg.seed)
         self.events = EventBus()
         self.store = StateStore(cfg.state_path) if cfg.state_path else None
+        self.lock = (cfg.state_lock or StateLock(cfg.state_path)) if cfg.state_path else None
         data_dir = self.store.data_dir if self.store else Path.cwd() / ".lblab-scratch"
         self.ctx = Context(cfg.region, self.clock, self.ids, self.events, data_dir, self.save)
         self.ec2 = Ec2Service(self.ctx)
@@ -83,6 +97,16 @@ class Cloud:
         self.resolvers.append(self.elbv2.resolve)
         self._started = False
         self.restore_error: str | None = None
+        # The state as last saved (what a change that cannot be saved is rolled back to), and why the
+        # last save failed while it is not yet made good.
+        self._saved_state: dict[str, Any] = {}
+        self._encoder = StateEncoder()
+        self.unsaved: SaveFailed | None = None
+        self._by_key = {"ec2": self.ec2, **{s.state_key: s for s in self.services if s is not self.ec2}}
+        transactions = Transactions(self._by_key, lambda: self._saved_state,
+                                    self._ensure_saved)
+        for service in self.services:
+            transactions.install(service)
 
     @property
     def region(self) -> str:
@@ -90,11 +114,16 @@ class Cloud:
 
     # -- life --------------------------------------------------------------------
     async def start(self) -> None:
+        """Raises StateInUse, before anything is read or served, when another process holds the state."""
+        if self.lock is not None:
+            self.lock.acquire(self.config.holder)
         state = self._load()
+        self._started = True
         if state is None:
             self.ec2.create_defaults()
-        self._started = True
-        self.save()
+            self.save()
+        else:  # the file holds this very state: no need to write it again
+            self._saved_state = self.to_dict()
         if self.config.edge_port is not None:
             self.edge = InternetEdge(
                 self.resolve, self.config.edge_host, self.config.edge_port, self.config.drop_timeout,
@@ -105,13 +134,17 @@ class Cloud:
             await service.resume()
 
     async def close(self) -> None:
-        if self.edge is not None:
-            await self.edge.stop()
-            self.edge = None
-        for service in reversed(self.services):
-            await service.close()
-        self.save()
-        await self.clock.close()
+        try:
+            if self.edge is not None:
+                await self.edge.stop()
+                self.edge = None
+            for service in reversed(self.services):
+                await service.close()
+            self.save()
+            await self.clock.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()  # whatever went wrong, the next process may start
 
     async def __aenter__(self) -> Cloud:
         await self.start()
@@ -132,8 +165,28 @@ class Cloud:
         }
 
     def save(self) -> None:
-        if self.store is not None and self._started:
-            self.store.save(self.to_dict())
+        """Save the whole state. Inside a service call a failure raises SaveFailed (the call is then
+        undone); elsewhere the change stays and is saved by the next save that succeeds."""
+        if self.store is None or not self._started:
+            return
+        state = self.to_dict()
+        try:
+            self.store.save(state, self._encoder.encode)
+        except OSError as exc:
+            failure = SaveFailed(self.store.path, exc)
+            if in_transaction():
+                raise failure from exc  # the transaction rolls the change back
+            self.unsaved = failure
+            log.warning("lblab could not save its state to %s (%s); the cloud keeps the change and saves it "
+                        "with the next save that succeeds, and refuses new changes until then", self.store.path, exc)
+            return
+        self._saved_state, self.unsaved = state, None
+
+    def _ensure_saved(self) -> None:
+        if self.unsaved is not None:
+            self.save()
+        if self.unsaved is not None:
+            raise SaveFailed(self.unsaved.path, self.unsaved.cause)
 
     def _load(self) -> dict[str, Any] | None:
         if self.store is None:
@@ -149,13 +202,14 @@ class Cloud:
             return None
         fresh_clock = self.clock.now()
         try:
-            self.clock.resume_at(float(state["clock"]))
+            self.clock.resume_at(check_finite(state["clock"], "clock"))
             version, internal, gauss = state["id_rng"]
             self.ids._rng.setstate((version, tuple(internal), gauss))
             self.ec2.load(state["ec2"])
             for service in self.services:
                 if service is not self.ec2 and service.state_key in state:
                     service.load(state[service.state_key])
+            check_loaded(self._by_key, state)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             # Valid JSON of the wrong shape (edited by hand, or from a future lblab): set it aside
             # like a corrupt file and start afresh, rather than fail to start at all.

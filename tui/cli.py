@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mock_cloud import __version__
 from mock_cloud.cloud import DEFAULT_API_PORT, DEFAULT_EDGE_PORT, Cloud, CloudConfig
-from mock_cloud.store import STATE_ENV, StateStore, default_state_path
+from mock_cloud.store import STATE_ENV, StateInUse, StateLock, StateStore, default_state_path
 
 LOOPBACK = "127.0.0.1"
 
@@ -93,13 +93,36 @@ def default_lang() -> str:
     return "ko" if code.lower().startswith("ko") else "en"
 
 
+def state_path(args: argparse.Namespace) -> Path:
+    return args.state or default_state_path()  # type: ignore[no-any-return]
+
+
 def cloud_config(args: argparse.Namespace, edge_port: int | None = DEFAULT_EDGE_PORT) -> CloudConfig:
     return CloudConfig(
         seed=args.seed,
         time_scale=args.time_scale,
-        state_path=args.state or default_state_path(),
+        state_path=state_path(args),
         edge_port=edge_port,
+        holder=holder_name(args),
     )
+
+
+def holder_name(args: argparse.Namespace) -> str:
+    """How a second process refused the state file names this one: `lblab serve`, `lblab lab ID`."""
+    words = ["lblab", args.command or ""] + ([args.lab_id] if args.command == "lab" else [])
+    return " ".join(w for w in words if w)
+
+
+def take_lock(state_path: Path, holder: str) -> StateLock | None:
+    """The state file's lock, taken before anything heavy is imported or started; None (and why,
+    on stderr) when another process holds it or it cannot be opened."""
+    try:
+        return StateLock(state_path).acquire(holder)
+    except StateInUse as error:
+        print(f"lblab: {error}", file=sys.stderr)
+    except OSError as exc:
+        print(f"lblab: cannot lock the state file {state_path} ({exc.strerror or exc})", file=sys.stderr)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,10 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         from mock_cloud.export import export_command
 
-        return export_command(args.format, args.state or default_state_path())
+        return export_command(args.format, state_path(args))
+    config = cloud_config(args)
+    # Before the console's imports: a state file in use is refused at once, without a screen.
+    config.state_lock = take_lock(state_path(args), config.holder)
+    if config.state_lock is None:
+        return 1
     from tui.app import LblabApp
 
-    app = LblabApp(cloud_config(args), lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None),
+    app = LblabApp(config, lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None),
                    api_port=DEFAULT_API_PORT)
     app.run()
     return app.return_code or 0
@@ -147,21 +175,33 @@ def lab_exists(lab_id: str) -> bool:
 
 
 def reset(args: argparse.Namespace) -> int:
-    store = StateStore(args.state or default_state_path())
+    store = StateStore(state_path(args))
     if not store.path.exists() and not store.data_dir.exists():
         print(f"Nothing to reset: {store.path} does not exist.")
         return 0
+    lock = take_lock(store.path, "lblab reset")
+    if lock is None:
+        return 1
+    wiped = False
+    try:
+        wiped = _wipe(args, store)
+    finally:
+        lock.release(delete=wiped)
+    return 0 if wiped else 1
+
+
+def _wipe(args: argparse.Namespace, store: StateStore) -> bool:
     if not args.yes:
         if not sys.stdin.isatty():
             print("lblab reset: refusing to wipe without confirmation; pass --yes.", file=sys.stderr)
-            return 1
+            return False
         answer = input(f"Wipe the cloud saved in {store.path}? All instances and load balancers go. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing was changed.")
-            return 1
+            return False
     store.wipe()
     print(f"Reset: {store.path} removed.")
-    return 0
+    return True
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -169,6 +209,9 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"WARNING: listening on {args.bind}: anyone who can reach this address can drive your cloud.",
               file=sys.stderr)
     config = cloud_config(args, edge_port=args.edge_port)
+    config.state_lock = take_lock(state_path(args), config.holder)
+    if config.state_lock is None:
+        return 1
     config.edge_host = args.bind
     config.allow_non_loopback = args.bind != LOOPBACK  # --bind given: exposing the cloud is intended
     cloud = Cloud(config)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from mock_cloud.ec2.catalogue import INSTANCE_TYPES
 from mock_cloud.ec2.instance_os import InstanceOS
+from mock_cloud.state_validation import Check, aws_id, each, ipv4_address, one_of, optional
 
 if TYPE_CHECKING:
     from mock_cloud.ec2.httpd import WebServer
@@ -24,6 +26,13 @@ STATE_CODES = {
 
 @dataclass
 class Instance:
+    # What a loaded state must hold beyond the annotated types (see mock_cloud/state_validation.py).
+    VALID: ClassVar[dict[str, Check]] = {
+        "instance_id": aws_id("i"), "image_id": aws_id("ami"), "instance_type": one_of(INSTANCE_TYPES),
+        "subnet_id": aws_id("subnet"), "vpc_id": aws_id("vpc"), "security_group_ids": each(aws_id("sg")),
+        "private_ip": ipv4_address, "public_ip": optional(ipv4_address), "state": one_of(STATE_CODES),
+    }
+
     instance_id: str
     image_id: str
     instance_type: str

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from mock_cloud.errors import CloudError
+from mock_cloud.state_validation import Check, aws_id, in_range, ipv4_network, one_of, optional
 
 NAME_MAX = 255
 # Characters AWS allows in a VPC security group's name and description.
@@ -21,6 +23,13 @@ PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "-1", "all": "-1"}
 
 @dataclass
 class SgRule:
+    # What a loaded state must hold beyond the annotated types (see mock_cloud/state_validation.py).
+    VALID: ClassVar[dict[str, Check]] = {
+        "rule_id": aws_id("sgr"), "protocol": one_of(PROTOCOLS), "from_port": in_range(-1, 65535),
+        "to_port": in_range(-1, 65535), "cidr_ipv4": optional(ipv4_network),
+        "referenced_group_id": optional(aws_id("sg")),
+    }
+
     rule_id: str
     egress: bool
     protocol: str  # "tcp" | "udp" | "icmp" | "-1" (all traffic)
@@ -58,11 +67,18 @@ class SgRule:
         return f"peer: {self.peer}, {proto}, ALLOW"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # Spelled out: dataclasses.asdict deep-copies field by field, and a big cloud saves many rules.
+        return {
+            "rule_id": self.rule_id, "egress": self.egress, "protocol": self.protocol, "from_port": self.from_port,
+            "to_port": self.to_port, "cidr_ipv4": self.cidr_ipv4, "referenced_group_id": self.referenced_group_id,
+            "description": self.description,
+        }
 
 
 @dataclass
 class SecurityGroup:
+    VALID: ClassVar[dict[str, Check]] = {"group_id": aws_id("sg"), "vpc_id": aws_id("vpc")}
+
     group_id: str
     group_name: str
     description: str
@@ -79,9 +95,10 @@ class SecurityGroup:
         return [r for r in self.rules if r.egress]
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["rules"] = [r.to_dict() for r in self.rules]
-        return data
+        return {
+            "group_id": self.group_id, "group_name": self.group_name, "description": self.description,
+            "vpc_id": self.vpc_id, "rules": [r.to_dict() for r in self.rules], "tags": dict(self.tags),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> SecurityGroup:

@@ -123,6 +123,12 @@ class Ec2Service:
         for instance in self.instances.values():
             await lifecycle.stop_services(instance)
 
+    async def after_rollback(self, saved: dict[str, Any], touched: set[str]) -> None:
+        """A change that could not be saved was undone (mock_cloud/transaction.py): an instance put
+        back from its saved form reads the cloud's clock again."""
+        for instance_id in touched & set(self.instances):
+            self.instances[instance_id].os.clock = self.ctx.clock.now
+
     # == lookups ===================================================================
     @property
     def default_vpc(self) -> Vpc:
@@ -383,9 +389,11 @@ class Ec2Service:
                 continue
             instance.state, instance.state_transition_reason, instance.state_reason = "pending", "", None
             self._assign_public_ip(instance)
-            # As cloud-init: user data that never finished (stopped during the first boot) runs now.
-            self._spawn(instance, self._boot(instance, first=True))
         self._announce(instances)
+        for instance, before in changes:
+            if before == "stopped":
+                # As cloud-init: user data that never finished (stopped during the first boot) runs now.
+                self._spawn(instance, self._boot(instance, first=True))
         return changes
 
     async def reboot_instances(self, instance_ids: list[str]) -> None:
@@ -423,8 +431,10 @@ class Ec2Service:
                 "Code": "Client.UserInitiatedShutdown",
                 "Message": "Client.UserInitiatedShutdown: User initiated shutdown",
             }
-            self._spawn(instance, then(instance))
-        self._announce(instances)
+        self._announce(instances)  # saved first: a change that cannot be saved starts nothing
+        for instance, before in changes:
+            if before not in already:
+                self._spawn(instance, then(instance))
         return changes
 
     def get_console_output(self, instance_id: str) -> str:

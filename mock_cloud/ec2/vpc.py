@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 from mock_cloud.ids import IdFactory
+from mock_cloud.state_validation import Check, aws_id, ipv4_network, one_of
 
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
 # AZ name suffix -> zone ID. Zone IDs are account-independent; this mapping is one plausible account's.
 AZ_SUFFIXES = {"a": "apne2-az1", "b": "apne2-az2", "c": "apne2-az3", "d": "apne2-az4"}
 
 
+STATES = ("pending", "available")
+
+
 @dataclass
 class Vpc:
+    # What a loaded state must hold beyond the annotated types (see mock_cloud/state_validation.py).
+    VALID: ClassVar[dict[str, Check]] = {"vpc_id": aws_id("vpc"), "cidr_block": ipv4_network, "state": one_of(STATES)}
+
     vpc_id: str
     cidr_block: str
     is_default: bool = True
@@ -24,6 +32,10 @@ class Vpc:
 
 @dataclass
 class Subnet:
+    VALID: ClassVar[dict[str, Check]] = {
+        "subnet_id": aws_id("subnet"), "vpc_id": aws_id("vpc"), "cidr_block": ipv4_network, "state": one_of(STATES),
+    }
+
     subnet_id: str
     vpc_id: str
     cidr_block: str

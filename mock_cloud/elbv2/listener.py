@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from mock_cloud.elbv2.listener_rules import Action, Rule, sort_rules
 from mock_cloud.elbv2.validation import check_enum, check_range
 from mock_cloud.errors import CloudError, validation
+from mock_cloud.state_validation import PORT, Check, arn, one_of
 
 PROTOCOLS = ("HTTP", "HTTPS")
 # Default service quotas, adjustable on AWS. Older guides (and this lab's notes) say 10 listeners per
@@ -28,6 +29,13 @@ LOCAL_PORT_NOTE = (
 
 @dataclass
 class Listener:
+    # What a loaded state must hold beyond the annotated types (see mock_cloud/state_validation.py).
+    VALID: ClassVar[dict[str, Check]] = {
+        "arn": arn("elasticloadbalancing", "listener/app"),
+        "load_balancer_arn": arn("elasticloadbalancing", "loadbalancer/app"),
+        "protocol": one_of(PROTOCOLS), "port": PORT,
+    }
+
     arn: str
     load_balancer_arn: str
     protocol: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from mock_cloud.elbv2.access_log import valid_bucket_name
 from mock_cloud.elbv2.validation import (
@@ -18,6 +18,7 @@ from mock_cloud.elbv2.validation import (
     not_emulated,
 )
 from mock_cloud.errors import validation
+from mock_cloud.state_validation import Check, arn, aws_id, each, one_of
 
 # ALB's hosted zone in ap-northeast-2 (Route 53 alias records point at it).
 CANONICAL_HOSTED_ZONE_ID = "ZWKZPGTI48KDX"
@@ -80,6 +81,13 @@ ATTRIBUTE_NOTES = {
 
 @dataclass
 class LoadBalancer:
+    # What a loaded state must hold beyond the annotated types (see mock_cloud/state_validation.py).
+    VALID: ClassVar[dict[str, Check]] = {
+        "arn": arn("elasticloadbalancing", "loadbalancer/app"), "scheme": one_of(SCHEMES), "type": one_of(TYPES),
+        "vpc_id": aws_id("vpc"), "security_groups": each(aws_id("sg")), "ip_address_type": one_of(IP_ADDRESS_TYPES),
+        "state": one_of((PROVISIONING, ACTIVE, "active_impaired", "failed")),
+    }
+
     arn: str
     name: str
     dns_name: str

@@ -163,6 +163,25 @@ class Elbv2Service:
             await self._stop_listener(listener_arn)
         self.plane.log_writer.close()
 
+    async def after_rollback(self, saved: dict[str, Any], touched: set[str]) -> None:
+        """A change that could not be saved was undone (mock_cloud/transaction.py): runtime follows."""
+        if self.to_dict()["certificates"] != saved.get("certificates"):
+            self._saved_certificates, self._certificates = saved.get("certificates"), None
+        for lb_arn in [a for a in self._provisioning if a not in self.load_balancers]:
+            self._provisioning.pop(lb_arn).cancel()
+        for listener_arn in [a for a in self._servers if a not in self.listeners or a in touched]:
+            await self._stop_listener(listener_arn)
+        self._refresh_usage(sync=False)
+        for lb in self.load_balancers.values():
+            if lb.state == PROVISIONING and lb.arn not in self._provisioning:
+                self._provision_later(lb)
+            elif lb.state == ACTIVE:
+                for listener in self._listeners_of(lb.arn):
+                    if listener.arn not in self._servers:
+                        await self._start_listener(lb, listener)
+        for group in self.target_groups.values():
+            self.targets.sync(group)
+
     # == certificates =====================================================================================
     @property
     def certificates(self) -> CertificateStore:

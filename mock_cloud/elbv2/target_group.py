@@ -10,7 +10,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from mock_cloud.elbv2.health import TargetHealth
 from mock_cloud.elbv2.validation import (
@@ -27,6 +27,7 @@ from mock_cloud.elbv2.validation import (
     not_emulated,
 )
 from mock_cloud.errors import CloudError, validation
+from mock_cloud.state_validation import PORT, Check, arn, aws_id, in_range, one_of
 
 PROTOCOLS = ("HTTP", "HTTPS")
 PROTOCOL_VERSIONS = ("HTTP1", "HTTP2", "GRPC")
@@ -80,6 +81,13 @@ _MATCHER_RE = re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*")
 class HealthCheckSettings:
     """AWS's HealthCheck* parameters of a target group (snake_case names)."""
 
+    # What a loaded state must hold beyond the annotated types (see mock_cloud/state_validation.py).
+    VALID: ClassVar[dict[str, Check]] = {
+        "protocol": one_of(PROTOCOLS), "port": lambda port: _health_check_port_problem(port),
+        "interval_seconds": in_range(5, 300), "timeout_seconds": in_range(2, 120),
+        "healthy_threshold_count": in_range(2, 10), "unhealthy_threshold_count": in_range(2, 10),
+    }
+
     protocol: str = "HTTP"
     port: str = TRAFFIC_PORT
     path: str = "/"
@@ -105,15 +113,21 @@ class TargetSpec:
     port: int | None = None
 
 
+_REGISTERING = TargetHealth.registering()
+
+
 @dataclass
 class RegisteredTarget:
+    VALID: ClassVar[dict[str, Check]] = {"id": aws_id("i"), "port": PORT}
+
     id: str
     port: int
     availability_zone: str
     registered_at: float
     draining_until: float | None = None  # cloud time when a deregistration completes
-    # Runtime only: health is never saved; after a restart every target is checked afresh.
-    health: TargetHealth = field(default_factory=TargetHealth.registering, compare=False)
+    # Runtime only: health is never saved; after a restart every target is checked afresh. One shared
+    # (immutable) default: a big state loads many thousands of targets.
+    health: TargetHealth = field(default=_REGISTERING, compare=False)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -126,6 +140,11 @@ class RegisteredTarget:
 
 @dataclass
 class TargetGroup:
+    VALID: ClassVar[dict[str, Check]] = {
+        "arn": arn("elasticloadbalancing", "targetgroup"), "protocol": one_of(PROTOCOLS), "port": PORT,
+        "vpc_id": aws_id("vpc"), "target_type": one_of(TARGET_TYPES), "protocol_version": one_of(PROTOCOL_VERSIONS),
+    }
+
     arn: str
     name: str
     protocol: str
@@ -235,6 +254,12 @@ def apply_health_check(settings: HealthCheckSettings, changes: Mapping[str, Any]
         raise validation("Health checks cannot be disabled for target groups with target type 'instance'")
     new.enabled = True
     return new
+
+
+def _health_check_port_problem(port: str) -> str | None:
+    if port == TRAFFIC_PORT or (port.isascii() and port.isdigit() and PORT(int(port)) is None):
+        return None
+    return f"{port!r} is neither '{TRAFFIC_PORT}' nor a port from 1 to 65535"
 
 
 def _health_check_port(port: Any) -> str:
