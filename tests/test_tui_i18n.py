@@ -49,8 +49,8 @@ def test_every_key_the_code_uses_exists() -> None:
 def test_translator_formats_and_falls_back() -> None:
     t = Translator("ko")
     assert t("nav.instances") == "인스턴스"
-    assert t("done.stop", id="i-1") == "i-1을(를) 중지했습니다"
-    assert t("done.stop") == "{id}을(를) 중지했습니다"  # a missing value stays visible
+    assert t("done.stop", id="i-1") == "i-1을 중지했습니다"
+    assert t("done.stop") == "{id}를 중지했습니다"  # a missing value stays visible
     assert t("no.such.key") == "no.such.key"
     t.lang = "fr"
     assert t.lang == "en" and t("nav.instances") == "Instances"
