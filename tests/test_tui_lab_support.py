@@ -221,16 +221,17 @@ class Learner:
         await self.press("escape")
 
     async def security_group_rules(self, *rules: tuple[str, str, str]) -> None:
-        """In the security group editor: add inbound rules (type, source kind, source group or "")."""
+        """In the security group editor: add inbound rules (type, source kind, custom source or "")."""
         editor = self.app.screen
         assert isinstance(editor, SecurityGroupEditorScreen)
-        for rule_type, source_kind, source_group in rules:
+        for rule_type, source_kind, source in rules:
             await self.click("#inbound .rule-add")
             row = editor.query("#inbound .rule-row").last()
             await choose(self.pilot, row.query_one(".rule-type", Select), rule_type)
             await choose(self.pilot, row.query_one(".rule-source-kind", Select), source_kind)
-            if source_group:
-                await choose(self.pilot, row.query_one(".rule-group", Select), source_group)
+            if source:
+                await self.click_widget(row.query_one(".rule-cidr", Input))
+                await self.type_text(source)
 
     async def create_security_group(self, name: str, description: str, *rules: tuple[str, str, str]) -> None:
         await self.press("3", "c")
@@ -544,7 +545,7 @@ async def walk_troubleshooting(learner: Learner) -> None:
     await learner.cloud_time(60 + 3 * 30)  # the broken balancer is active; its checks time out
     await learner.targets("trouble-tg")
     await learner.moment("1-timeout")
-    await learner.edit_inbound("trouble-web-sg", ("HTTP", "Security group", "trouble-lb-sg"))
+    await learner.edit_inbound("trouble-web-sg", ("HTTP", "Custom", "trouble-lb-sg"))
     await learner.passes("security-group")
 
     await learner.edit_health_check("trouble-tg", health_path="/")
