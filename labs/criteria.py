@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from labs import elb_specs, probe, timing
-from labs.codes import INSTANCE_STATES, Diagnosis
+from labs.codes import HEALTH_STATES, INSTANCE_STATES, Diagnosis
 from labs.diagnosis import (
     WEB_SERVICE,
     diagnose_running,
@@ -277,9 +277,11 @@ def _not_yet(ctx: CheckContext, group: TargetGroup, rows: list[TargetHealthDescr
                                                  "unhealthy_after": timing.unhealthy_after(group.health_check,
                                                                                            ctx.scale)})
     row = rows[0]
-    expected = f"{p['state']} ({p['reason']})" if p["reason"] else p["state"]
-    return Diagnosis("TARGET_STATE", {"names": names, "state": row.state, "reason": row.reason or "-",
-                                      "expected": expected})
+    expected = HEALTH_STATES[p["state"]]
+    if p["reason"]:
+        expected = Text.join([expected, Text.same(f"({p['reason']})")])
+    return Diagnosis("TARGET_STATE", {"names": names, "state": HEALTH_STATES.get(row.state, Text.same(row.state)),
+                                      "reason": row.reason or "-", "expected": expected})
 
 
 @criterion("lb_reaches_targets", Text("로드 밸런서가 {target_group}의 대상에 도달",

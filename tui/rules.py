@@ -46,8 +46,9 @@ def rule_type_of(rule: SgRule) -> RuleType:
     return RULE_TYPE_BY_KEY["custom_udp" if rule.protocol == "udp" else "custom_tcp"]
 
 
-def protocol_text(protocol: str) -> str:
-    return "All" if protocol == "-1" else protocol.upper()
+def protocol_text(protocol: str, all_text: str = "All") -> str:
+    """`all_text`: the console's word for every protocol or port in the learner's language (전체)."""
+    return all_text if protocol == "-1" else protocol.upper()
 
 
 def port_text(rule: SgRule) -> str:
@@ -106,12 +107,12 @@ class RuleDraft:
     def rule_type(self) -> RuleType:
         return RULE_TYPE_BY_KEY[self.type_key]
 
-    def port_display(self) -> str:
+    def port_display(self, all_text: str = "All") -> str:
         ports = self.rule_type.ports
         if ports is None:
             return self.port_range
         if ports[0] == -1:
-            return "All"
+            return all_text
         return str(ports[0]) if ports[0] == ports[1] else f"{ports[0]} - {ports[1]}"
 
     def to_spec(self, group_ids: Mapping[str, str] | None = None) -> RuleSpec:

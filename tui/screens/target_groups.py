@@ -18,7 +18,7 @@ from tui.screens.elb_attributes import TG_ATTRIBUTES, AttributesScreen, attribut
 from tui.screens.page import Column, Page, PageAction, Row
 from tui.widgets.details import field_grid, note
 from tui.widgets.elb_charts import metric_table, minute_values
-from tui.widgets.elb_format import arn_field, arn_tail, cloud_note, health_text
+from tui.widgets.elb_format import arn_field, arn_tail, cloud_note, health_details, health_text
 
 HEALTH_STATES = (HEALTHY, UNHEALTHY, UNUSED, INITIAL, DRAINING)
 # Charted on the Monitoring tab: (CloudWatch metric, unit).
@@ -178,7 +178,8 @@ class TargetGroupsPage(Page):
         table.add_column(t("tg.health_details"), ratio=1)
         for row in rows:
             instance = instances.get(row.target_id)
-            details = Text.assemble(row.description or DASH, ("\n" + row.reason, "dim") if row.reason else "")
+            details = Text.assemble(health_details(t, row.reason, row.description),
+                                    ("\n" + row.reason, "dim") if row.reason else "")
             table.add_row(row.target_id, instance.name if instance and instance.name else DASH, str(row.port),
                           row.availability_zone or DASH, health_text(self.app, t, row.state), details)
         return Group(self._count_line(Counter(r.state for r in rows), len(rows)), Text(""), table)

@@ -45,12 +45,12 @@ class RuleRow(Horizontal):
 
     def _show(self) -> None:
         """Fixed types show their ports; the source field matches the source kind."""
-        draft = self.draft
-        self.query_one(".rule-protocol", Label).update(protocol_text(draft.rule_type.protocol))
+        draft, everything = self.draft, self.app.t("all")  # type: ignore[attr-defined]
+        self.query_one(".rule-protocol", Label).update(protocol_text(draft.rule_type.protocol, everything))
         ports = self.query_one(".rule-ports", Input)
         ports.disabled = draft.rule_type.fixed
         if draft.rule_type.fixed:
-            ports.value = draft.port_display()
+            ports.value = draft.port_display(everything)
         cidr = self.query_one(".rule-cidr", Input)
         cidr.disabled = draft.source_kind == "anywhere"
         if draft.source_kind == "anywhere":
