@@ -260,6 +260,13 @@ CODES: dict[str, Text] = {
     "OFFLOAD_NOT_SEEN": Text(
         "{lb}의 액세스 로그에 HTTPS로 받아 HTTP 대상으로 전달한 요청이 없습니다.",
         "{lb}'s access log shows no request received over HTTPS and forwarded to a target over HTTP."),
+    # -- observing ------------------------------------------------------------------------------------------
+    "NOT_OBSERVED": Text(
+        "이 단계가 시작된 뒤 {lb}의 DNS 이름으로 보낸 {protocol} 요청: {count}개 (필요: {requests}개).",
+        "{protocol} requests you sent to {lb}'s DNS name since this step began: {count} of {requests}."),
+    "NOT_VIEWED": Text(
+        "이 단계가 시작된 뒤 아직 {target_group}의 대상 탭을 열지 않았습니다.",
+        "You have not opened {target_group}'s Targets tab since this step began."),
     # -- the engine itself ---------------------------------------------------------------------------------
     "CHECK_ERROR": Text(
         "검사를 실행하지 못했습니다: {error}",

@@ -19,6 +19,7 @@ from tui.screens.page import Column, Page, PageAction, Row
 from tui.widgets.details import field_grid, note
 from tui.widgets.elb_charts import metric_table, minute_values
 from tui.widgets.elb_format import arn_field, arn_tail, cloud_note, health_details, health_text
+from tui.widgets.lab_state import report_view
 
 HEALTH_STATES = (HEALTHY, UNHEALTHY, UNUSED, INITIAL, DRAINING)
 # Charted on the Monitoring tab: (CloudWatch metric, unit).
@@ -167,6 +168,8 @@ class TargetGroupsPage(Page):
 
     def _targets(self, g: TargetGroup) -> RenderableType:
         t = self.t
+        if self.display:
+            report_view(self.app, "targets_tab", g.name)
         rows = self.cloud.elbv2.describe_target_health(g.arn)
         if not rows:
             return Group(Text(t("tg.no_targets"), style="dim"), note(t("tg.register_hint")))
