@@ -54,3 +54,14 @@ async def test_a_custom_source_names_a_group_with_suggestions() -> None:
         await wait_for(pilot, lambda: error.display)
         assert "InvalidParameterValue" in shown(error)
         assert rule.rule_id in [r.rule_id for r in app.cloud.ec2.security_group(web_id).ingress]
+
+
+async def test_the_korean_rule_editor_says_all_as_the_console_does() -> None:
+    app = app_with_edge("ko")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "c")
+        editor = app.screen
+        assert isinstance(editor, SecurityGroupEditorScreen)
+        row = editor.query_one("#outbound .rule-row")  # the default: all traffic to anywhere
+        await wait_for(pilot, lambda: shown(row.query_one(".rule-protocol")) == "전체")
+        assert row.query_one(".rule-ports", Input).value == "전체"
