@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from labs import elb_specs, probe, timing
-from labs.codes import INSTANCE_STATES, Diagnosis
+from labs.codes import HEALTH_STATES, INSTANCE_STATES, Diagnosis
 from labs.diagnosis import (
     WEB_SERVICE,
     diagnose_running,
@@ -23,6 +23,7 @@ from labs.diagnosis import (
     diagnose_web_server,
     lb_blocked,
 )
+from labs.observe import VIEWABLE, Observations
 from labs.resources import (
     instance_name,
     instance_named,
@@ -52,10 +53,12 @@ DOCROOT = "/var/www/html"
 
 @dataclass
 class CheckContext:
-    """What one run of a step's check shares: the cloud and its time scale (for AWS-true durations)."""
+    """What one run of a step's check shares: the cloud, its time scale (for AWS-true durations) and
+    what the learner has observed since the step began."""
 
     cloud: Cloud
     scale: float
+    observations: Observations | None = None  # what the learner looked at in this step (labs/observe.py)
     _trust: ssl.SSLContext | None = field(default=None, init=False)
 
     @property
@@ -277,9 +280,11 @@ def _not_yet(ctx: CheckContext, group: TargetGroup, rows: list[TargetHealthDescr
                                                  "unhealthy_after": timing.unhealthy_after(group.health_check,
                                                                                            ctx.scale)})
     row = rows[0]
-    expected = f"{p['state']} ({p['reason']})" if p["reason"] else p["state"]
-    return Diagnosis("TARGET_STATE", {"names": names, "state": row.state, "reason": row.reason or "-",
-                                      "expected": expected})
+    expected = HEALTH_STATES[p["state"]]
+    if p["reason"]:
+        expected = Text.join([expected, Text.same(f"({p['reason']})")])
+    return Diagnosis("TARGET_STATE", {"names": names, "state": HEALTH_STATES.get(row.state, Text.same(row.state)),
+                                      "reason": row.reason or "-", "expected": expected})
 
 
 @criterion("lb_reaches_targets", Text("로드 밸런서가 {target_group}의 대상에 도달",
@@ -532,3 +537,36 @@ def _plain_http_target(cloud: Cloud, fields: list[str]) -> bool:
     """The access log's target group (field 17) speaks HTTP, and the target answered (fields 5, 10)."""
     group = cloud.elbv2.target_groups.get(fields[16])
     return group is not None and group.protocol == "HTTP" and fields[4] != "-" and fields[9] != "-"
+
+
+# == observing =====================================================================================================
+
+
+@criterion("observed", Text("이 단계에서 {requests_to}의 DNS 이름으로 직접 요청해 봄",
+                            "You sent requests to {requests_to}'s DNS name yourself in this step"),
+           requests_to=Field(Str(), required=True),
+           protocol=Field(Str(choices=("HTTP", "HTTPS"))),
+           requests=Field(Int(1, 100), default=1))
+async def _observed(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
+    seen = ctx.observations
+    if seen is not None and seen.pressed:
+        return None
+    lb = load_balancer_named(ctx.cloud, p["requests_to"])
+    if lb is None:
+        return Diagnosis("LB_MISSING", {"name": p["requests_to"]})
+    count = seen.requests(ctx.cloud, lb.arn, p["protocol"]) if seen is not None else 0
+    if count >= p["requests"]:
+        return None
+    return Diagnosis("NOT_OBSERVED", {"lb": lb.name, "count": count, "requests": p["requests"],
+                                      "protocol": p["protocol"] or "HTTP"})
+
+
+@criterion("viewed", Text("이 단계에서 대상 그룹 → {target_group} → 대상 탭을 열어 봄",
+                          "You opened Target Groups → {target_group} → Targets in this step"),
+           page=Field(Str(choices=VIEWABLE), required=True),
+           target_group=Field(Str(), required=True))
+async def _viewed(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
+    seen = ctx.observations
+    if seen is not None and (seen.pressed or seen.viewed(p["page"], p["target_group"])):
+        return None
+    return Diagnosis("NOT_VIEWED", {"target_group": p["target_group"]})

@@ -10,8 +10,9 @@ from __future__ import annotations
 import posixpath
 
 from labs import timing
-from labs.codes import INSTANCE_STATES, Diagnosis
+from labs.codes import HEALTH_STATES, INSTANCE_STATES, Diagnosis, health_description
 from labs.resources import instance_name, security_group_name
+from labs.text import Text
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.security_group import Peer
@@ -102,6 +103,8 @@ def diagnose_target(cloud: Cloud, group: TargetGroup, row: TargetHealthDescripti
     name = instance_name(cloud, row.target_id)
     port = int(row.health_check_port)
     base = {"names": [name], "target_group": group.name, "port": port, "path": group.health_check.path,
+            "state": HEALTH_STATES.get(row.state, Text.same(row.state)), "reason": row.reason or "",
+            "description": health_description(row.reason, row.description),
             "healthy_after": timing.healthy_after(group.health_check, scale),
             "interval": timing.check_interval(group.health_check, scale)}
     if instance is not None:
@@ -111,7 +114,7 @@ def diagnose_target(cloud: Cloud, group: TargetGroup, row: TargetHealthDescripti
     if row.state in (health.UNUSED, health.DRAINING):
         return _not_in_service(cloud, instance, row, base, scale)
     if instance is None:
-        return Diagnosis("TARGET_STATE", {**base, "state": row.state, "reason": row.reason, "expected": "healthy"})
+        return Diagnosis("TARGET_STATE", {**base, "expected": HEALTH_STATES["healthy"]})
     # A blocked path is worth saying before the checks even fail: they will time out.
     blocked = lb_blocked(cloud, group, instance, port)
     if row.reason == health.TIMEOUT and blocked:
@@ -126,8 +129,7 @@ def diagnose_target(cloud: Cloud, group: TargetGroup, row: TargetHealthDescripti
     if not serves_path(instance, group.health_check.path):
         return Diagnosis("HEALTH_PATH_404", base)
     if row.reason == health.RESPONSE_CODE_MISMATCH and "[404]" not in (row.description or ""):
-        return Diagnosis("HEALTH_CODE_MISMATCH", {**base, "description": row.description,
-                                                  "matcher": group.health_check.matcher})
+        return Diagnosis("HEALTH_CODE_MISMATCH", {**base, "matcher": group.health_check.matcher})
     # Nothing is wrong any more: an unhealthy target only waits for its healthy threshold.
     return Diagnosis("TARGETS_RECOVERING" if row.state == health.UNHEALTHY else "TARGETS_INITIAL", base)
 
@@ -157,4 +159,4 @@ def _not_in_service(cloud: Cloud, instance: Instance | None, row: TargetHealthDe
         running = diagnose_running(instance, scale)
         if running is not None:
             return running
-    return Diagnosis("TARGET_STATE", {**base, "state": row.state, "reason": row.reason, "expected": "healthy"})
+    return Diagnosis("TARGET_STATE", {**base, "expected": HEALTH_STATES["healthy"]})

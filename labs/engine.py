@@ -2,7 +2,10 @@
 
 The session re-checks the current step when the cloud changes (it subscribes to `cloud.events`,
 debounced, never polling) and on demand; a step whose check passes is completed and the next one
-begins. Whatever happens is told to subscribers as `SessionEvent`s, which the TUI's lab panel
+begins. A step whose point is to watch something passes only once the learner has watched it
+(labs/observe.py): the console tells the session what the learner viewed (`viewed`), and the
+learner's own requests to a balancer wake the session up through the balancer's metrics events.
+Whatever happens is told to subscribers as `SessionEvent`s, which the TUI's lab panel
 shows. Progress is saved beside the cloud state and picked up again by the next session.
 """
 
@@ -20,18 +23,21 @@ from labs.codes import Diagnosis
 from labs.criteria import CRITERIA, CheckContext
 from labs.loader import load_lab
 from labs.model import Criterion, Lab, Step
+from labs.observe import Observations
 from labs.progress import LabProgress, ProgressStore
+from labs.resources import load_balancer_named
 from labs.text import Text
 from mock_cloud.cloud import Cloud
 from mock_cloud.errors import CloudError
-from mock_cloud.events import Subscription
+from mock_cloud.events import Event, Subscription
 
 log = logging.getLogger(__name__)
 
 # Real seconds of quiet after a cloud event before the step is checked again: a wizard's burst of
 # changes (a balancer, its listener, its rules) costs one check, not ten.
 DEBOUNCE_SECONDS = 0.4
-# Event kinds that never change a step's outcome; metrics are what our own probes cause.
+# Event kinds that never change a step's outcome; metrics are what our own probes cause (they matter
+# only while a step waits for the learner's own requests: see `_observed_now`).
 IGNORED_EVENTS = ("elbv2.metrics",)
 
 
@@ -110,6 +116,7 @@ class LabSession:
         self._timer: asyncio.TimerHandle | None = None
         self._background: asyncio.Task[None] | None = None
         self._dirty = False
+        self._observations = Observations(self.step_index)
 
     # == reading ===========================================================================================
     @property
@@ -153,6 +160,7 @@ class LabSession:
         self._opened = time.monotonic()
         if not self._progress.setup_done:
             await self._setup()
+        self._begin_step()
         self._save()
         if self.watch:
             self._subscription = self.cloud.events.subscribe()
@@ -182,15 +190,46 @@ class LabSession:
         if done:
             self._emit("setup", detail=Text.join(done, "\n"))
 
+    # == observing ================================================================================================
+    def viewed(self, page: str, name: str = "") -> None:
+        """The console showed `page` (labs/observe.py VIEWABLE) of the resource `name` to the learner."""
+        if (page, name) in self._observations.views:
+            return
+        self._observations.views.add((page, name))
+        if self.watch and any(c.type == "viewed" for c in self.step.check):
+            self.request_check(now=True)
+
+    def _begin_step(self) -> None:
+        """The current step starts: what the learner observes counts from now on."""
+        self._observations = Observations.begin(self.cloud, self.step_index)
+
+    def _observed_now(self, event: Event) -> bool:
+        """A balancer's requests may be the learner's watching a step waits for: check once they are enough."""
+        report = self.last_report
+        for criterion in self.step.check:
+            if criterion.type != "observed":
+                continue
+            if report is not None and report.step_index == self.step_index and any(
+                    r.ok for r in report.results if r.id == criterion.id):
+                continue
+            lb = load_balancer_named(self.cloud, criterion.params["requests_to"])
+            if lb is not None and lb.arn == event.resource_id and self._observations.requests(
+                    self.cloud, lb.arn, criterion.params["protocol"]) >= criterion.params["requests"]:
+                return True
+        return False
+
     # == checking ================================================================================================
-    async def check(self) -> CheckReport:
-        """Check the current step now; a pass completes it and moves on to the next step."""
+    async def check(self, pressed: bool = False) -> CheckReport:
+        """Check the current step now; a pass completes it and moves on to the next step. `pressed`:
+        the learner asked for it (Check, Show me), which counts as having looked (labs/observe.py)."""
         async with self._lock:
             if self.finished:
                 return CheckReport("", len(self.lab.steps), (), self.cloud.clock.now())
+            if pressed:
+                self._observations.pressed = True
             index, step = self.step_index, self.step
             self._emit("checking")
-            context = CheckContext(self.cloud, self.cloud.clock.scale)
+            context = CheckContext(self.cloud, self.cloud.clock.scale, self._observations)
             results = tuple([await self._evaluate(c, context) for c in step.check])
             report = CheckReport(step.id, index, results, self.cloud.clock.now())
             self.last_report = report
@@ -224,13 +263,17 @@ class LabSession:
             self._emit("finished", report, self.lab.finish)
             return
         progress.step += 1
+        self._begin_step()
         self._save()
         self._emit("step_changed")
         if self.watch:
             self.request_check(now=True)
 
-    def request_check(self, now: bool = False) -> None:
-        """Check soon: after `debounce` seconds without further requests (or at once), never two at a time."""
+    def request_check(self, now: bool = False, pressed: bool = False) -> None:
+        """Check soon: after `debounce` seconds without further requests (or at once), never two at a time.
+        `pressed`: the learner pressed Check (see `check`)."""
+        if pressed:
+            self._observations.pressed = True
         self._dirty = True
         if self._timer is not None:
             self._timer.cancel()
@@ -250,7 +293,7 @@ class LabSession:
     async def _follow(self) -> None:
         assert self._subscription is not None
         async for event in self._subscription:
-            if not event.kind.startswith(IGNORED_EVENTS):
+            if not event.kind.startswith(IGNORED_EVENTS) or self._observed_now(event):
                 self.request_check()
 
     # == help ======================================================================================================
@@ -278,7 +321,7 @@ class LabSession:
             self._emit("solve_failed", detail=error)
             return SolveResult(False, (), error, None)
         self._emit("solved", detail=Text.join(done, "\n"))
-        return SolveResult(True, tuple(done), None, await self.check())
+        return SolveResult(True, tuple(done), None, await self.check(pressed=True))
 
     def _action_context(self) -> ActionContext:
         return ActionContext(self.cloud, self._solve_other_lab)
@@ -297,6 +340,7 @@ class LabSession:
         """Start the current step over: its hints are hidden again and it is checked afresh."""
         self._progress.hints.pop(self.step.id, None)
         self.last_report = None
+        self._begin_step()
         self._save()
         self._emit("reset")
         self._after_reset()
@@ -308,6 +352,7 @@ class LabSession:
         self._opened = time.monotonic()
         self.last_report = None
         await self._setup()
+        self._begin_step()
         self._save()
         self._emit("reset")
         self._after_reset()

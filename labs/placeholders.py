@@ -1,7 +1,7 @@
 """`{{name}}` / `{{name:argument}}` in lab texts: live values (a DNS name, a public IP) and AWS-true durations.
 
 Lab authors write "targets turn healthy after {{healthy_after:demo-tg}}"; the learner reads
-"5 × 30 s = 2 min 30 s on AWS (about 5 s here at ×30)", computed from the target group's real
+"5 × 30 s = 2 min 30 s on AWS, about 5 s here at ×30", computed from the target group's real
 settings and the clock. Unknown names are load errors, so a typo never reaches a learner.
 """
 
@@ -37,14 +37,14 @@ def _health_settings(cloud: Cloud, name: str) -> HealthCheckSettings | None:
 
 def _dns(cloud: Cloud, name: str) -> Text:
     lb = load_balancer_named(cloud, name)
-    return Text.same(lb.dns_name) if lb is not None else Text(f"({name}의 DNS 이름)", f"({name}'s DNS name)")
+    return Text.same(lb.dns_name) if lb is not None else Text(f"{name}의 DNS 이름", f"{name}'s DNS name")
 
 
 def _public_ip(cloud: Cloud, name: str) -> Text:
     instance = instance_named(cloud, name)
     if instance is not None and instance.public_ip:
         return Text.same(instance.public_ip)
-    return Text(f"({name}의 퍼블릭 IP)", f"({name}'s public IP)")
+    return Text(f"{name}의 퍼블릭 IP", f"{name}'s public IP")
 
 
 def _edge(cloud: Cloud, _: str) -> Text:

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from labs.josa import fill
+
 Lang = Literal["ko", "en"]
 LANGS: tuple[Lang, ...] = ("ko", "en")
 
@@ -19,8 +21,10 @@ class Text:
         return self.ko if lang == "ko" else self.en
 
     def format(self, **params: Any) -> Text:
-        """Fill `{name}` fields per language; a Text parameter contributes its own language."""
-        return Text(*(template.format_map(_Localized(params, lang)) for template, lang in
+        """Fill `{name}` fields per language; a Text parameter contributes its own language.
+
+        `{name:을}` is the value followed by the particle its last sound takes (labs/josa.py)."""
+        return Text(*(fill(template, _Localized(params, lang)) for template, lang in
                       ((self.ko, "ko"), (self.en, "en"))))
 
     @staticmethod

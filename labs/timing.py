@@ -39,9 +39,10 @@ def here(cloud_seconds: float, scale: float) -> Text:
 
 
 def threshold_time(count: int, interval: int, scale: float) -> Text:
-    """`5 × 30 s = 2 min 30 s on AWS (about 5 s here at ×30)`."""
-    return Text("AWS에서 {count} × {interval} = {total} ({here})",
-                "{count} × {interval} = {total} on AWS ({here})").format(
+    """`5 × 30 s = 2 min 30 s on AWS, about 5 s here at ×30` (no brackets: lab texts often put a
+    duration in brackets themselves, and brackets inside brackets read badly)."""
+    return Text("AWS에서 {count} × {interval} = {total}, {here}",
+                "{count} × {interval} = {total} on AWS, {here}").format(
         count=count, interval=duration(interval), total=duration(count * interval),
         here=here(count * interval, scale))
 
@@ -59,17 +60,17 @@ def unhealthy_after(settings: HealthCheckSettings | None, scale: float) -> Text:
 def check_interval(settings: HealthCheckSettings | None, scale: float) -> Text:
     """When the first health check of a new target comes: within one interval."""
     seconds = (settings or HealthCheckSettings()).interval_seconds
-    return Text("AWS에서 {total} ({here})", "{total} on AWS ({here})").format(
+    return Text("AWS에서 {total}, {here}", "{total} on AWS, {here}").format(
         total=duration(seconds), here=here(seconds, scale))
 
 
 def provisioning(scale: float) -> Text:
-    return Text("AWS에서는 보통 몇 분, lblab에서는 {lab} ({here})",
-                "usually a few minutes on AWS; {lab} in lblab ({here})").format(
+    return Text("AWS에서는 보통 몇 분, lblab에서는 {lab}, {here}",
+                "usually a few minutes on AWS; {lab} in lblab, {here}").format(
         lab=duration(PROVISIONING_SECONDS), here=here(PROVISIONING_SECONDS, scale))
 
 
 def boot(scale: float) -> Text:
-    return Text("부팅과 사용자 데이터 실행까지 약 {total} ({here})",
-                "about {total} to boot and run the user data ({here})").format(
+    return Text("부팅과 사용자 데이터 실행까지 약 {total}, {here}",
+                "about {total} to boot and run the user data, {here}").format(
         total=duration(USER_DATA_SECONDS), here=here(USER_DATA_SECONDS, scale))

@@ -9,6 +9,7 @@ import re
 import shutil
 import ssl
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -322,3 +323,20 @@ def test_incomplete_ca_is_an_error(tmp_path: Path, store: CertificateStore) -> N
     with pytest.raises(CloudError) as err:
         CertificateStore(tmp_path, ACCOUNT, REGION).request_certificate("example.com")
     assert (err.value.code, err.value.status) == ("InternalFailure", 500)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("days", [40, -3])  # a clock at ×30 far ahead of the host, a paused one behind it
+async def test_certificate_dates_follow_the_cloud_clock_and_still_verify_on_this_host(
+    tmp_path: Path, days: int
+) -> None:
+    cloud_now = datetime.now(UTC) + timedelta(days=days)
+    store = CertificateStore(tmp_path / "acm", ACCOUNT, REGION, random.Random(3), clock=cloud_now.timestamp)
+    cert = store.request_certificate("www.example.com")
+    described = store.describe(cert.arn)
+    assert abs(described["NotBefore"] - cloud_now) < timedelta(seconds=1)  # what the console shows
+    assert abs(described["IssuedAt"] - cloud_now) < timedelta(seconds=1)
+    assert abs(described["NotAfter"] - (cloud_now + timedelta(days=395))) < timedelta(seconds=1)
+    server_ctx = ssl_context_for(TLS13_12, cert.cert_pem(), cert.key_pem())
+    ssl_object = await handshake(server_ctx, client_context(store), "www.example.com")  # a client on this host
+    assert peer_names(ssl_object) == ["www.example.com"]

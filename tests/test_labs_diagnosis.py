@@ -48,7 +48,7 @@ def test_every_code_reads_in_both_languages() -> None:
     for code, text in CODES.items():
         assert text.ko and text.en and text.ko != text.en, code
     message = Diagnosis("TARGET_STOPPED", {"names": ["a", "b"]}).message
-    assert message.en.startswith("a, b are unused") and message.ko.startswith("a, b은(는)")
+    assert message.en.startswith("a, b are unused") and message.ko.startswith("a, b는")
 
 
 # == instances and user data ================================================================================

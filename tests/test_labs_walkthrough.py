@@ -55,10 +55,24 @@ async def test_a_fresh_cloud_fails_step_one_with_the_right_diagnosis(cloud: Clou
     await lab.close()
 
 
-async def test_troubleshooting_names_the_security_group_once_checks_time_out(cloud: Cloud) -> None:
+async def test_troubleshooting_checks_show_what_the_console_shows_and_leave_the_fix_to_the_hints(cloud: Cloud) -> None:
     lab = session(cloud, "troubleshooting")
     await lab.start()
     await cloud.clock.advance(60 + 3 * 30)  # provisioning, then two failed checks (each waits its 5 s timeout)
     report = await lab.check()
-    assert report.failed[0].code == "TARGETS_UNHEALTHY_SG_BLOCKS_LB"
-    assert "trouble-lb-sg" in report.failed[0].message.en and "trouble-web-sg" in report.failed[0].message.ko
+    [failed] = report.failed
+    assert failed.code == "TARGETS_UNHEALTHY_SG_BLOCKS_LB"
+    assert failed.message.en == "trouble-web-1, trouble-web-2: unhealthy (Target.Timeout), Request timed out"
+    assert failed.message.ko == ("trouble-web-1, trouble-web-2의 상태: 비정상(Target.Timeout), "
+                                 "요청 시간이 초과되었습니다")
+    assert "trouble-lb-sg" not in failed.label.en + failed.label.ko  # the answer is the third hint's
+
+    await lab.solve_step()  # the security groups fixed: now the health check path is wrong
+    await cloud.clock.advance(3 * 30)
+    [failed] = (await lab.check()).failed
+    assert failed.code == "HEALTH_PATH_404"
+    assert failed.message.en == ("trouble-web-1: unhealthy (Target.ResponseCodeMismatch), Health checks failed with "
+                                 "these codes: [404]")
+    assert failed.message.ko == ("trouble-web-1의 상태: 비정상(Target.ResponseCodeMismatch), "
+                                 "상태 확인이 다음 코드로 실패했습니다: [404]")
+    assert "/index.htm" not in failed.message.en + failed.message.ko

@@ -49,8 +49,8 @@ def test_every_key_the_code_uses_exists() -> None:
 def test_translator_formats_and_falls_back() -> None:
     t = Translator("ko")
     assert t("nav.instances") == "인스턴스"
-    assert t("done.stop", id="i-1") == "i-1을(를) 중지했습니다"
-    assert t("done.stop") == "{id}을(를) 중지했습니다"  # a missing value stays visible
+    assert t("done.stop", id="i-1") == "i-1을 중지했습니다"
+    assert t("done.stop") == "{id}를 중지했습니다"  # a missing value stays visible
     assert t("no.such.key") == "no.such.key"
     t.lang = "fr"
     assert t.lang == "en" and t("nav.instances") == "Instances"
@@ -83,7 +83,18 @@ def test_rule_changes_keeps_unchanged_rules_and_replaces_edited_ones() -> None:
     new, revoked = rule_changes([http, ssh], drafts)
     assert revoked == ["sgr-2"] and [(s.from_port, s.cidr_ipv4) for s in new] == [(22, "10.0.0.0/8")]
     assert rule_changes([http, ssh], []) == ([], ["sgr-1", "sgr-2"])
-    custom = RuleDraft("custom_tcp", "8000 - 8080", "group", "sg-0123456789abcdef0")
+    custom = RuleDraft("custom_tcp", "8000 - 8080", "custom", "sg-0123456789abcdef0")
     [spec] = rule_changes([], [custom])[0]
     assert (spec.from_port, spec.to_port, spec.source_group_id, spec.cidr_ipv4) == (8000, 8080, "sg-0123456789abcdef0",
                                                                                     None)
+
+
+def test_a_custom_source_names_a_group_by_name_or_id_as_the_console_lets_one_pick_it() -> None:
+    groups = {"trouble-lb-sg": "sg-0123456789abcdef0"}
+    by_name = RuleDraft("http", "", "custom", "trouble-lb-sg")
+    [spec] = rule_changes([], [by_name], groups)[0]
+    assert (spec.source_group_id, spec.cidr_ipv4) == ("sg-0123456789abcdef0", None)
+    [spec] = rule_changes([], [RuleDraft("http", "", "custom", "10.0.0.0/8")], groups)[0]
+    assert (spec.source_group_id, spec.cidr_ipv4) == (None, "10.0.0.0/8")
+    referenced = SgRule("sgr-3", False, "tcp", 80, 80, referenced_group_id="sg-0123456789abcdef0")
+    assert rule_changes([referenced], [RuleDraft.from_rule(referenced)], groups) == ([], [])

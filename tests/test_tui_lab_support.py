@@ -24,7 +24,7 @@ from labs import LabSession, Text
 from labs.placeholders import PLACEHOLDERS, Placeholder
 from tests.conftest import SEED_USER_DATA, make_config
 from tests.test_tui_elb_flows import choose, open_tab, tick
-from tests.test_tui_flows import click, page, paste, wait_for
+from tests.test_tui_flows import click, page, paste, type_text, wait_for
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.connect import ConnectScreen
@@ -135,7 +135,9 @@ class Learner:
         waited = 0.0
         while True:
             await self.pilot.pause()  # the session hears of the latest changes first
-            self.lab.check()  # what "Check now" does: no waiting for the quiet spell after the changes
+            # A check now, without the quiet spell after the changes; not the learner's Check, which would
+            # count as having looked (labs/observe.py): the walkthroughs do their observing on the screens.
+            self.session.request_check(now=True)
             await self.idle()
             if self.session.finished or self.session.step_index > index:
                 return
@@ -221,16 +223,17 @@ class Learner:
         await self.press("escape")
 
     async def security_group_rules(self, *rules: tuple[str, str, str]) -> None:
-        """In the security group editor: add inbound rules (type, source kind, source group or "")."""
+        """In the security group editor: add inbound rules (type, source kind, custom source or "")."""
         editor = self.app.screen
         assert isinstance(editor, SecurityGroupEditorScreen)
-        for rule_type, source_kind, source_group in rules:
+        for rule_type, source_kind, source in rules:
             await self.click("#inbound .rule-add")
             row = editor.query("#inbound .rule-row").last()
             await choose(self.pilot, row.query_one(".rule-type", Select), rule_type)
             await choose(self.pilot, row.query_one(".rule-source-kind", Select), source_kind)
-            if source_group:
-                await choose(self.pilot, row.query_one(".rule-group", Select), source_group)
+            if source:
+                await self.click(row.query_one(".rule-cidr", Input))
+                await type_text(self.pilot, source)  # typed, as the lab's hint says: Custom → the group's name
 
     async def create_security_group(self, name: str, description: str, *rules: tuple[str, str, str]) -> None:
         await self.press("3", "c")
@@ -335,6 +338,12 @@ class Learner:
         await self.press("ctrl+s")
         await self.wait(lambda: self.app.screen is rules)
 
+    def healthy(self, group: str) -> int:
+        """How many targets of `group` the console would show healthy."""
+        elbv2 = self.app.cloud.elbv2  # type: ignore[attr-defined]
+        found = next(g for g in elbv2.target_groups.values() if g.name == group)
+        return sum(row.state == "healthy" for row in elbv2.describe_target_health(found.arn))
+
     async def targets(self, group: str) -> None:
         """Target groups › the group › Targets tab."""
         await self.select("5", group)
@@ -404,19 +413,24 @@ async def walk_alb_basics(learner: Learner) -> None:
     await learner.passes("wait-active", every=10)
     await learner.moment("6-load-balancer-active")
 
-    await learner.passes("open-dns", every=10)
+    # Watching is the step: it waits for the learner to open the DNS name (labs/observe.py).
+    await learner.wait_on_cloud(lambda: learner.healthy("demo-tg") == 2, every=10)
     await learner.targets("demo-tg")
     await learner.moment("7-targets-healthy")
     await learner.select("4", "DemoALB")
     await learner.browse()
     browser = await learner.send_requests(10)
-    assert set(browser.tally.counts().values()) == {5}  # round robin: the two servers take turns
+    # Round robin: the two servers take turns (the lab's own check may take turns in between, once the
+    # learner's requests woke it up).
+    assert len(browser.tally.counts()) == 2
     await learner.moment("7-browser-alternating", steady=False)
     await learner.press("escape")
+    await learner.passes("open-dns")
 
     await learner.instance_action("web-server-1", "x", confirm=True)
-    await learner.passes("stop-one", every=10)
-    await learner.targets("demo-tg")
+    server = next(i for i in learner.app.cloud.ec2.describe_instances() if i.name == "web-server-1")  # type: ignore[attr-defined]
+    await learner.wait_on_cloud(lambda: server.state == "stopped")
+    await learner.targets("demo-tg")  # the reason code: Target.InvalidState
     await learner.moment("8-one-stopped")
     await learner.select("4", "DemoALB")
     await learner.browse()
@@ -424,11 +438,16 @@ async def walk_alb_basics(learner: Learner) -> None:
     assert list(browser.tally.counts().values()) == [10]  # everything on the survivor
     await learner.moment("8-traffic-on-the-survivor", steady=False)
     await learner.press("escape")
+    await learner.passes("stop-one")
 
-    server = next(i for i in learner.app.cloud.ec2.describe_instances() if i.name == "web-server-1")  # type: ignore[attr-defined]
-    await learner.wait_on_cloud(lambda: server.state == "stopped")
     await learner.instance_action("web-server-1", "s")
-    await learner.passes("start-again", every=10)
+    await learner.wait_on_cloud(lambda: learner.healthy("demo-tg") == 2, every=10)
+    await learner.select("4", "DemoALB")
+    browser = await learner.browse()
+    browser = await learner.send_requests(10)
+    assert len(browser.tally.counts()) == 2  # both serve again
+    await learner.press("escape")
+    await learner.passes("start-again")
     await learner.moment("9-finished")
 
 
@@ -519,7 +538,6 @@ async def walk_ssl_termination(learner: Learner) -> None:
     await learner.press("escape")
     await learner.moment("3-https-listener")
 
-    await learner.passes("verify", every=10)
     await learner.press("b")  # the Browser on the load balancer's DNS name, then over HTTPS
     browser = learner.app.screen
     assert isinstance(browser, BrowserScreen)
@@ -529,6 +547,7 @@ async def walk_ssl_termination(learner: Learner) -> None:
     assert browser.result is not None and browser.result.status == 200
     await learner.moment("4-browser-https", steady=False)
     await learner.press("escape")
+    await learner.passes("verify", every=10)  # it waited for the learner's own HTTPS request
 
     await learner.listeners("DemoALB")  # HTTP:80 is the first listener
     await learner.press("e")
@@ -544,7 +563,7 @@ async def walk_troubleshooting(learner: Learner) -> None:
     await learner.cloud_time(60 + 3 * 30)  # the broken balancer is active; its checks time out
     await learner.targets("trouble-tg")
     await learner.moment("1-timeout")
-    await learner.edit_inbound("trouble-web-sg", ("HTTP", "Security group", "trouble-lb-sg"))
+    await learner.edit_inbound("trouble-web-sg", ("HTTP", "Custom", "trouble-lb-sg"))
     await learner.passes("security-group")
 
     await learner.edit_health_check("trouble-tg", health_path="/")

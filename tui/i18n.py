@@ -8,6 +8,8 @@ Each file maps a key to its translations, side by side:
 Files are merged in name order; a key defined twice is an error (two pages would fight over
 it). `t(key, **values)` formats with `str.format` (write a literal brace as `{{`); an unknown key
 comes back as itself, so a missing string shows up on screen instead of crashing the console.
+Korean particles after a value are fields too: `{name:을}` reads `demo-tg를` or `trouble-web-1을`
+(labs/josa.py), never both forms in brackets.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import functools
 from pathlib import Path
 
 import yaml
+
+from labs.josa import fill
 
 LANGUAGES = ("ko", "en")
 # libyaml's loader when PyYAML has it: the pure-Python one costs a tenth of a second at start-up.
@@ -69,7 +73,7 @@ class Translator:
         if entry is None:
             return key
         text = entry.get(self._lang) or entry["en"]
-        return text.format_map(_KeepMissing(values))
+        return fill(text, _KeepMissing(values))
 
     def has(self, key: str) -> bool:
         return key in self.strings

@@ -1,8 +1,9 @@
 """Security group rules as the console presents them: a *type* (HTTP, SSH, …) stands for a
-protocol and port range, a *source* is anywhere, a CIDR block or another group."""
+protocol and port range, a *source* is anywhere or custom: a CIDR block, or another group by ID or name."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
@@ -45,8 +46,9 @@ def rule_type_of(rule: SgRule) -> RuleType:
     return RULE_TYPE_BY_KEY["custom_udp" if rule.protocol == "udp" else "custom_tcp"]
 
 
-def protocol_text(protocol: str) -> str:
-    return "All" if protocol == "-1" else protocol.upper()
+def protocol_text(protocol: str, all_text: str = "All") -> str:
+    """`all_text`: the console's word for every protocol or port in the learner's language (전체)."""
+    return all_text if protocol == "-1" else protocol.upper()
 
 
 def port_text(rule: SgRule) -> str:
@@ -85,17 +87,15 @@ class RuleDraft:
 
     type_key: str = "custom_tcp"
     port_range: str = ""
-    source_kind: str = "custom"  # "anywhere" | "custom" | "group"
-    source: str = ""  # a CIDR block, or a group ID when source_kind is "group"
+    source_kind: str = "custom"  # "anywhere" | "custom", the console's Source choices
+    source: str = ""  # custom: a CIDR block, a group ID (sg-…) or a group's name
     description: str = ""
 
     @classmethod
     def from_rule(cls, rule: SgRule) -> RuleDraft:
         rule_type = rule_type_of(rule)
-        if rule.referenced_group_id:
-            kind, source = "group", rule.referenced_group_id
-        else:
-            kind, source = ("anywhere" if rule.cidr_ipv4 == ANYWHERE_IPV4 else "custom"), rule.cidr_ipv4 or ""
+        kind = "anywhere" if rule.cidr_ipv4 == ANYWHERE_IPV4 else "custom"
+        source = rule.referenced_group_id or rule.cidr_ipv4 or ""
         ports = "" if rule_type.fixed else port_text(rule)
         return cls(rule_type.key, ports, kind, source, rule.description)
 
@@ -107,19 +107,22 @@ class RuleDraft:
     def rule_type(self) -> RuleType:
         return RULE_TYPE_BY_KEY[self.type_key]
 
-    def port_display(self) -> str:
+    def port_display(self, all_text: str = "All") -> str:
         ports = self.rule_type.ports
         if ports is None:
             return self.port_range
         if ports[0] == -1:
-            return "All"
+            return all_text
         return str(ports[0]) if ports[0] == ports[1] else f"{ports[0]} - {ports[1]}"
 
-    def to_spec(self) -> RuleSpec:
+    def to_spec(self, group_ids: Mapping[str, str] | None = None) -> RuleSpec:
+        """The rule to send; `group_ids` maps the names of the VPC's groups to their IDs, so a custom
+        source may name a group as the console's source field lets one pick it."""
         rule_type = self.rule_type
         from_port, to_port = rule_type.ports if rule_type.ports else parse_port_range(self.port_range)
         source = ANYWHERE_IPV4 if self.source_kind == "anywhere" else self.source.strip()
-        is_group = self.source_kind == "group"
+        source = (group_ids or {}).get(source, source)
+        is_group = source.startswith("sg-")
         return RuleSpec(
             protocol=rule_type.protocol,
             from_port=from_port,
@@ -135,16 +138,18 @@ def spec_of(rule: SgRule) -> RuleSpec:
                     rule.description)
 
 
-def rule_changes(current: list[SgRule], drafts: list[RuleDraft]) -> tuple[list[RuleSpec], list[str]]:
+def rule_changes(current: list[SgRule], drafts: list[RuleDraft],
+                 group_ids: Mapping[str, str] | None = None) -> tuple[list[RuleSpec], list[str]]:
     """What saving an edited rule list does: (rules to authorize, IDs of rules to revoke).
 
     A row that states an existing rule exactly keeps it; every other row is a new rule, and
-    every existing rule no row states goes — as the console's "Save rules" does.
+    every existing rule no row states goes — as the console's "Save rules" does. `group_ids`: see
+    `RuleDraft.to_spec`.
     """
     remaining = list(current)
     new_specs: list[RuleSpec] = []
     for draft in drafts:
-        spec = draft.to_spec()
+        spec = draft.to_spec(group_ids)
         match = next((rule for rule in remaining if spec_of(rule) == spec), None)
         if match is None:
             new_specs.append(spec)

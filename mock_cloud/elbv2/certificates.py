@@ -14,6 +14,7 @@ import random
 import re
 import ssl
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,8 @@ from mock_cloud.errors import CloudError
 if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from mock_cloud.elbv2.signing import Moment
 
 ISSUANCE_NOTE = (
     "lblab simplification: a requested certificate is ISSUED at once, signed by the lblab Local CA. "
@@ -100,9 +103,11 @@ class Certificate:
 
 class CertificateStore:
     def __init__(
-        self, directory: Path, account_id: str, region: str, rng: random.Random | None = None
+        self, directory: Path, account_id: str, region: str, rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.directory = Path(directory)
+        self.clock = clock  # cloud time as a Unix timestamp: what ACM reports a certificate's dates in
         self.account_id = account_id
         self.region = region
         self._rng = rng
@@ -124,16 +129,16 @@ class CertificateStore:
         ca_cert, ca_key = self._ensure_ca()
         cert_id = self._new_id()
         key = signing.new_key()
-        now = datetime.now(UTC)
+        now = self._moment()
         cert = signing.sign_leaf(names, key, ca_cert, ca_key, self._serial_number(), now)
         certificate = Certificate(
             arn=f"arn:aws:acm:{self.region}:{self.account_id}:certificate/{cert_id}",
             domain_name=names[0],
             subject_alternative_names=names,
             serial=_acm_serial(cert.serial_number),
-            created_at=now,
-            not_before=cert.not_valid_before_utc,
-            not_after=cert.not_valid_after_utc,
+            created_at=now.cloud,
+            not_before=now.cloud,
+            not_after=now.cloud + signing.LEAF_VALIDITY,
             directory=self.directory,
         )
         _write_atomic(certificate.key_path, signing.key_pem(key), 0o600)
@@ -217,8 +222,9 @@ class CertificateStore:
         account_id: str,
         region: str,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> CertificateStore:
-        store = cls(directory, account_id, region, rng)
+        store = cls(directory, account_id, region, rng, clock)
         for item in data["certificates"]:
             certificate = Certificate.from_dict(item, store.directory)
             store._certificates[certificate.arn] = certificate
@@ -246,11 +252,16 @@ class CertificateStore:
         from mock_cloud.elbv2 import signing  # local: cryptography loads with the CA, not every start
 
         key = signing.new_key()
-        cert = signing.sign_ca(key, CA_NAME, self._serial_number(), datetime.now(UTC))
+        cert = signing.sign_ca(key, CA_NAME, self._serial_number(), self._moment())
         # Key first: a crash in between leaves no certificate whose key is lost.
         _write_atomic(self.directory / "ca.key", signing.key_pem(key), 0o600)
         _write_atomic(self.directory / "ca.pem", signing.cert_pem(cert), 0o644)
         return cert, key
+
+    def _moment(self) -> Moment:
+        from mock_cloud.elbv2 import signing  # local: see request_certificate
+
+        return signing.Moment(datetime.fromtimestamp(self.clock(), UTC), datetime.now(UTC))
 
     def _new_id(self) -> str:
         # A store reloaded with the same seed replays the same ids; skip the ones already taken.

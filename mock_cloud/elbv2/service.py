@@ -191,8 +191,8 @@ class Elbv2Service:
             seed = self.ctx.ids.seed
             rng = random.Random(seed) if seed is not None else None
             saved = self._saved_certificates
-            self._certificates = (CertificateStore.from_dict(saved, directory, ACCOUNT_ID, self.ctx.region, rng)
-                                  if saved else CertificateStore(directory, ACCOUNT_ID, self.ctx.region, rng))
+            args = (directory, ACCOUNT_ID, self.ctx.region, rng, self.ctx.clock.now)
+            self._certificates = CertificateStore.from_dict(saved, *args) if saved else CertificateStore(*args)
         return self._certificates
 
     async def request_certificate(self, domain_name: str, subject_alternative_names: Sequence[str] = ()) -> str:

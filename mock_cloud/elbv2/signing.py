@@ -7,6 +7,7 @@ first made or read, not with every cloud: certificates.py imports it where it ne
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -16,10 +17,26 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 _CA_VALIDITY = timedelta(days=3650)
-_LEAF_VALIDITY = timedelta(days=395)  # ACM's 13 months
+LEAF_VALIDITY = timedelta(days=395)  # ACM's 13 months
 # Backdating NotBefore keeps a client whose clock runs slightly behind (a VM, a container) from
 # rejecting a certificate that was issued a moment ago.
 _CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """When a certificate is issued: on the cloud clock (what ACM and the console report) and on the
+    host's (what TLS clients on this machine check). The cloud clock may run far ahead (×30) or be
+    paused behind, so the X.509 validity covers both; the ACM dates follow the cloud alone."""
+
+    cloud: datetime
+    host: datetime
+
+    def valid_from(self) -> datetime:
+        return min(self.cloud, self.host) - _CLOCK_SKEW
+
+    def valid_until(self, validity: timedelta) -> datetime:
+        return max(self.cloud, self.host) + validity
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -35,7 +52,7 @@ def load_ca(cert_pem: bytes, key_pem: bytes) -> tuple[x509.Certificate, rsa.RSAP
     return x509.load_pem_x509_certificate(cert_pem), key
 
 
-def sign_ca(key: rsa.RSAPrivateKey, ca_name: str, serial: int, now: datetime) -> x509.Certificate:
+def sign_ca(key: rsa.RSAPrivateKey, ca_name: str, serial: int, now: Moment) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "lblab"),
                       x509.NameAttribute(NameOID.COMMON_NAME, ca_name)])
     return (
@@ -44,8 +61,8 @@ def sign_ca(key: rsa.RSAPrivateKey, ca_name: str, serial: int, now: datetime) ->
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(serial)
-        .not_valid_before(now - _CLOCK_SKEW)
-        .not_valid_after(now + _CA_VALIDITY)
+        .not_valid_before(now.valid_from())
+        .not_valid_after(now.valid_until(_CA_VALIDITY))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -59,7 +76,7 @@ def sign_leaf(
     ca_cert: x509.Certificate,
     ca_key: rsa.RSAPrivateKey,
     serial: int,
-    now: datetime,
+    now: Moment,
 ) -> x509.Certificate:
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     return (
@@ -68,9 +85,9 @@ def sign_leaf(
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(serial)
-        .not_valid_before(now - _CLOCK_SKEW)
+        .not_valid_before(now.valid_from())
         # A leaf outliving its CA would fail verification at the end, so cap it.
-        .not_valid_after(min(now + _LEAF_VALIDITY, ca_cert.not_valid_after_utc))
+        .not_valid_after(min(now.valid_until(LEAF_VALIDITY), ca_cert.not_valid_after_utc))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(cert_sign=False), critical=True)

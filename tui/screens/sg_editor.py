@@ -74,8 +74,7 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
                          classes="screen-note", markup=False)
             if self.creating:
                 yield from self._details()
-            groups = [(f"{g.group_name} · {g.group_id}", g.group_id)
-                      for g in self.app.cloud.ec2.describe_security_groups()]  # type: ignore[attr-defined]
+            groups = [word for name, group_id in self._groups_in_vpc().items() for word in (name, group_id)]
             for egress in self.directions:
                 drafts = self.form.outbound if egress else self.form.inbound
                 yield Section(t("sg.outbound_rules" if egress else "sg.inbound_rules"),
@@ -109,6 +108,12 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
             *field(t("field.vpc_id"), Select(vpcs, value=self.form.vpc_id, allow_blank=False, id="vpc_id",
                                              compact=True)),
         )
+
+    def _groups_in_vpc(self) -> dict[str, str]:
+        """Name → ID of the groups a rule's source may name: those of this group's VPC, as in the console."""
+        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        vpc_id = self.form.vpc_id or ec2.default_vpc.vpc_id
+        return {g.group_name: g.group_id for g in ec2.describe_security_groups() if g.vpc_id == vpc_id}
 
     async def composed(self) -> None:
         self.query_one("#error", ErrorLine).show_error(self.form.error)
@@ -149,7 +154,7 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
         ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
         group = ec2.security_group(group_id)
         current = list(group.egress if egress else group.ingress)
-        new_specs, revoked = rule_changes(current, drafts)
+        new_specs, revoked = rule_changes(current, drafts, self._groups_in_vpc())
         if revoked:
             await ec2.revoke(group_id, rule_ids=revoked, egress=egress)
         if not new_specs:

@@ -18,7 +18,8 @@ from tui.screens.elb_attributes import TG_ATTRIBUTES, AttributesScreen, attribut
 from tui.screens.page import Column, Page, PageAction, Row
 from tui.widgets.details import field_grid, note
 from tui.widgets.elb_charts import metric_table, minute_values
-from tui.widgets.elb_format import arn_field, arn_tail, cloud_note, health_text
+from tui.widgets.elb_format import arn_field, arn_tail, cloud_note, health_details, health_text
+from tui.widgets.lab_state import report_view
 
 HEALTH_STATES = (HEALTHY, UNHEALTHY, UNUSED, INITIAL, DRAINING)
 # Charted on the Monitoring tab: (CloudWatch metric, unit).
@@ -167,6 +168,8 @@ class TargetGroupsPage(Page):
 
     def _targets(self, g: TargetGroup) -> RenderableType:
         t = self.t
+        if self.display:
+            report_view(self.app, "targets_tab", g.name)
         rows = self.cloud.elbv2.describe_target_health(g.arn)
         if not rows:
             return Group(Text(t("tg.no_targets"), style="dim"), note(t("tg.register_hint")))
@@ -178,7 +181,8 @@ class TargetGroupsPage(Page):
         table.add_column(t("tg.health_details"), ratio=1)
         for row in rows:
             instance = instances.get(row.target_id)
-            details = Text.assemble(row.description or DASH, ("\n" + row.reason, "dim") if row.reason else "")
+            details = Text.assemble(health_details(t, row.reason, row.description),
+                                    ("\n" + row.reason, "dim") if row.reason else "")
             table.add_row(row.target_id, instance.name if instance and instance.name else DASH, str(row.port),
                           row.availability_zone or DASH, health_text(self.app, t, row.state), details)
         return Group(self._count_line(Counter(r.state for r in rows), len(rows)), Text(""), table)

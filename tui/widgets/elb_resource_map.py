@@ -14,7 +14,15 @@ from rich.table import Table
 from rich.text import Text
 
 from mock_cloud.elbv2.listener_rules import FORWARD, Rule
-from tui.widgets.elb_format import action_text, arn_id, conditions_text, forward_shares, health_text, listener_name
+from tui.widgets.elb_format import (
+    action_text,
+    arn_id,
+    conditions_text,
+    forward_shares,
+    health_details,
+    health_text,
+    listener_name,
+)
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -114,5 +122,5 @@ def _target_cell(app: App, t: Translate, group: TargetGroup | None, key: str,
         return cell
     cell.append_text(health_text(app, t, target.health.state))
     if target.health.description:
-        cell.append(f": {target.health.description}", style="dim")
+        cell.append(f": {health_details(t, target.health.reason, target.health.description)}", style="dim")
     return cell

@@ -57,7 +57,7 @@ class OpenLab:
         self._work(self.session.start())
 
     def check(self) -> None:
-        self.session.request_check(now=True)
+        self.session.request_check(now=True, pressed=True)
 
     def hint(self) -> None:
         self._moving_on()
@@ -141,6 +141,14 @@ class OpenLab:
 
 def open_lab_of(app: App[object]) -> OpenLab | None:
     return _open.get(app)
+
+
+def report_view(app: App[object], page: str, name: str = "") -> None:
+    """The console shows the learner `page` of `name` (e.g. a target group's Targets tab): a lab step
+    may be waiting for the learner to look (labs/observe.py)."""
+    lab = _open.get(app)
+    if lab is not None:
+        lab.session.viewed(page, name)
 
 
 def set_open_lab(app: App[object], lab: OpenLab | None) -> None:

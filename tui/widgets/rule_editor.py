@@ -1,24 +1,28 @@
-"""The inbound/outbound rule editor: one row per rule (type, protocol, port range, source, description)."""
+"""The inbound/outbound rule editor: one row per rule (type, protocol, port range, source, description).
+
+As in the console, a custom source is one field that takes a CIDR block or a security group by ID
+or name; it suggests the existing groups as the learner types (→ or End accepts the suggestion)."""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select
 
 from tui.rules import ANYWHERE_IPV4, RULE_TYPES, RuleDraft, protocol_text
 
-SOURCE_KINDS = ("custom", "anywhere", "group")
+SOURCE_KINDS = ("custom", "anywhere")
 
 
 class RuleRow(Horizontal):
     """Edits one RuleDraft in place; its events stop here so the screen's form never sees them."""
 
-    def __init__(self, draft: RuleDraft, groups: list[tuple[str, str]], egress: bool) -> None:
+    def __init__(self, draft: RuleDraft, groups: list[str], egress: bool) -> None:
         super().__init__(classes="rule-row")
         self.draft = draft
-        self.groups = groups
+        self.groups = groups  # names and IDs of the groups a source may name
         self.egress = egress
 
     def compose(self) -> ComposeResult:
@@ -30,11 +34,8 @@ class RuleRow(Horizontal):
         yield Input(draft.port_range, placeholder="0 - 65535", compact=True, classes="rule-ports")
         yield Select([(t(f"rule_source.{kind}"), kind) for kind in SOURCE_KINDS], value=draft.source_kind,
                      allow_blank=False, compact=True, classes="rule-source-kind")
-        yield Input(draft.source if draft.source_kind != "group" else "", placeholder="10.0.0.0/16",
-                    compact=True, classes="rule-cidr")
-        group_value = draft.source if draft.source_kind == "group" and draft.source else Select.NULL
-        yield Select(self.groups, value=group_value, prompt=t("rule_source.pick_group"), compact=True,
-                     classes="rule-group")
+        yield Input(draft.source, placeholder=t("rule.source_placeholder"), compact=True, classes="rule-cidr",
+                    suggester=SuggestFromList(self.groups, case_sensitive=False))
         yield Input(draft.description, placeholder=t("rule.description_placeholder"), compact=True,
                     classes="rule-description")
         yield Button("✕", compact=True, classes="rule-delete", tooltip=t("rule.delete"))
@@ -44,18 +45,16 @@ class RuleRow(Horizontal):
 
     def _show(self) -> None:
         """Fixed types show their ports; the source field matches the source kind."""
-        draft = self.draft
-        self.query_one(".rule-protocol", Label).update(protocol_text(draft.rule_type.protocol))
+        draft, everything = self.draft, self.app.t("all")  # type: ignore[attr-defined]
+        self.query_one(".rule-protocol", Label).update(protocol_text(draft.rule_type.protocol, everything))
         ports = self.query_one(".rule-ports", Input)
         ports.disabled = draft.rule_type.fixed
         if draft.rule_type.fixed:
-            ports.value = draft.port_display()
+            ports.value = draft.port_display(everything)
         cidr = self.query_one(".rule-cidr", Input)
-        cidr.display = draft.source_kind != "group"
         cidr.disabled = draft.source_kind == "anywhere"
         if draft.source_kind == "anywhere":
             cidr.value = ANYWHERE_IPV4
-        self.query_one(".rule-group", Select).display = draft.source_kind == "group"
 
     @on(Select.Changed, ".rule-type")
     def _type(self, event: Select.Changed) -> None:
@@ -69,16 +68,11 @@ class RuleRow(Horizontal):
     @on(Select.Changed, ".rule-source-kind")
     def _source_kind(self, event: Select.Changed) -> None:
         event.stop()
+        was_anywhere = self.draft.source_kind == "anywhere"
         self.draft.source_kind = str(event.value)
-        if self.draft.source_kind == "custom":
+        if was_anywhere and self.draft.source_kind == "custom":  # not on the Select's first Changed
             self.query_one(".rule-cidr", Input).value = ""
         self._show()
-
-    @on(Select.Changed, ".rule-group")
-    def _group(self, event: Select.Changed) -> None:
-        event.stop()
-        if self.draft.source_kind == "group":
-            self.draft.source = "" if event.value is Select.NULL else str(event.value)
 
     @on(Input.Changed, ".rule-ports")
     def _ports(self, event: Input.Changed) -> None:
@@ -89,8 +83,7 @@ class RuleRow(Horizontal):
     @on(Input.Changed, ".rule-cidr")
     def _cidr(self, event: Input.Changed) -> None:
         event.stop()
-        if self.draft.source_kind != "group":
-            self.draft.source = event.value
+        self.draft.source = event.value
 
     @on(Input.Changed, ".rule-description")
     def _description(self, event: Input.Changed) -> None:
@@ -101,7 +94,7 @@ class RuleRow(Horizontal):
 class RuleEditor(Vertical):
     """All rules of one direction; edits the given list of drafts in place."""
 
-    def __init__(self, drafts: list[RuleDraft], groups: list[tuple[str, str]], egress: bool,
+    def __init__(self, drafts: list[RuleDraft], groups: list[str], egress: bool,
                  id: str | None = None) -> None:
         super().__init__(id=id, classes="rule-editor")
         self.drafts = drafts
