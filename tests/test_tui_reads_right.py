@@ -1,0 +1,178 @@
+"""What the learner reads and where the keys go (issue 12): Korean drawn whole under toasts, toasts clear of
+the lab panel, the panel last in the Tab order, its irreversible keys asked first, states readable without
+colour."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from textual._compositor import ChopsUpdate
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Button
+from textual.widgets._toast import Toast
+
+from tests.test_tui_lab_support import Learner, lab_app, steady_texts
+from tui.app import LblabApp
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
+from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
+from tui.screens.launch_wizard import LaunchWizardScreen
+from tui.widgets.lab_panel import LabPanel
+
+WIDE = (160, 45)
+
+
+@pytest.fixture(autouse=True)
+def steady() -> Iterator[None]:
+    with steady_texts():
+        yield
+
+
+def drawn(app: LblabApp, widget: Widget) -> str:
+    """What the terminal gets in `widget`'s cells, line by line, blanks squeezed out."""
+    x, y, width, height = widget.region
+    strips = app.screen._compositor.render_strips()[y:y + height]
+    return "".join(squeezed(segment.text) for strip in strips for segment in strip.crop(x, x + width))
+
+
+def squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+async def notified(pilot: Pilot[int], message: str, title: str) -> None:
+    pilot.app.notify(message, title=title)
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+# -- toasts ----------------------------------------------------------------------------------------------
+
+
+KOREAN_TOAST = "보안 그룹(sg-0a1b2c3d4e5f60718)이 생성되었습니다. 애플리케이션 로드 밸런서 대상 그룹 인스턴스"
+
+
+async def test_a_korean_toast_over_the_lab_panel_keeps_every_character(tmp_path: Path) -> None:
+    """Textual cut a toast's line at the edges of the widgets under it and a wide character on a cut became
+    two spaces (`보안   룹`, the title `성공` as `성`)."""
+    app = lab_app(tmp_path, "ko", "alb-basics")
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await Learner(pilot).start()
+        await notified(pilot, KOREAN_TOAST, "성공")
+        [toast] = app.screen.query(Toast)
+        assert drawn(app, toast).replace("▌", "") == "성공" + squeezed(KOREAN_TOAST)  # ▌: its left edge
+
+
+class Terminal:
+    """Cells as a terminal keeps them: what the console writes (cursor moves and text) lands on them."""
+
+    MOVE = re.compile(r"\x1b\[(\d+);(\d+)H")
+    ESCAPES = re.compile(r"(\x1b\[[0-9;]*[A-Za-z])")
+
+    def __init__(self, width: int, height: int) -> None:
+        self.cells = [[" "] * width for _ in range(height)]
+
+    def write(self, output: str) -> None:
+        x = y = 0
+        for part in self.ESCAPES.split(output):
+            if move := self.MOVE.fullmatch(part):
+                y, x = int(move[1]) - 1, int(move[2]) - 1
+            elif not part.startswith("\x1b"):
+                for char in part.replace("\n", ""):
+                    self.cells[y][x] = char
+                    if cell_len(char) == 2:
+                        self.cells[y][x + 1] = ""  # the right half of a wide character
+                    x += cell_len(char)
+
+    def text(self, widget: Widget) -> str:
+        x, y, width, height = widget.region
+        return "".join(squeezed("".join(row[x:x + width])) for row in self.cells[y:y + height])
+
+
+async def test_a_korean_toast_stays_whole_when_the_panel_under_it_is_drawn_again(tmp_path: Path) -> None:
+    """The lab panel redraws every second (the time spent): each partial update must write the toast whole."""
+    app = lab_app(tmp_path, "ko", "alb-basics")
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await Learner(pilot).start()
+        await notified(pilot, KOREAN_TOAST, "성공")
+        compositor, console = app.screen._compositor, app.console
+        terminal = Terminal(*WIDE)
+        terminal.write(compositor.render_update(full=True).render_segments(console))
+        partial = 0
+        for widget in (*app.screen.query_one(LabPanel).query("*"), app.screen.query_one(LabPanel)):
+            if not widget.region:
+                continue
+            compositor._dirty_regions.add(widget.region)  # what a repaint of the widget marks
+            update = compositor.render_update()
+            if isinstance(update, ChopsUpdate):
+                partial += 1
+                terminal.write(update.render_segments(console))
+        [toast] = app.screen.query(Toast)
+        assert partial
+        assert terminal.text(toast).replace("▌", "") == "성공" + squeezed(KOREAN_TOAST)
+
+
+async def test_toasts_stay_left_of_the_lab_panel(tmp_path: Path) -> None:
+    app = lab_app(tmp_path, "en", "alb-basics")
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        learner = Learner(pilot)
+        await learner.start()
+        for number in range(3):  # three at once, as after creating a load balancer
+            await notified(pilot, f"Notification {number} that is long enough to wrap over two lines", "Success")
+        panel = learner.panel
+        toasts = list(app.screen.query(Toast))
+        assert len(toasts) == 3 and all(toast.region.right <= panel.region.x for toast in toasts)
+        panel_x = panel.region.x
+        await learner.press("L")
+        await learner.press("L")  # the panel hidden: the toasts take the right edge again
+        await pilot.pause()
+        assert not panel.display and all(toast.region.right > panel_x for toast in app.screen.query(Toast))
+
+
+# -- the lab panel's keys -------------------------------------------------------------------------------------
+
+
+async def open_wizard(learner: Learner, keys: tuple[str, ...], screen: type[Widget]) -> None:
+    await learner.press(*keys)
+    await learner.wait(lambda: isinstance(learner.app.screen, screen))
+    await learner.idle()
+
+
+@pytest.mark.parametrize(("keys", "screen"), [(("2", "l"), LaunchWizardScreen),
+                                              (("5", "c"), CreateTargetGroupScreen),
+                                              (("4", "c", "enter"), CreateLoadBalancerScreen)])
+async def test_tab_reaches_a_wizards_buttons_before_the_lab_panel(keys: tuple[str, ...], screen: type[Widget],
+                                                                   tmp_path: Path) -> None:
+    app = lab_app(tmp_path, "en", "alb-basics")
+    async with app.run_test(size=WIDE) as pilot:
+        learner = Learner(pilot)
+        await learner.start()
+        await open_wizard(learner, keys, screen)
+        chain = app.screen.focus_chain
+        in_panel = [learner.panel in widget.ancestors for widget in chain]
+        assert any(in_panel) and in_panel.index(True) == len(chain) - in_panel.count(True)  # the panel is last
+        assert {"cancel"} <= {widget.id for widget in chain[:in_panel.index(True)]}
+
+
+@pytest.mark.parametrize(("key", "asked"), [("s", "solve"), ("r", "reset_step"), ("R", "reset_lab")])
+async def test_the_panels_keys_that_change_the_work_ask_first(key: str, asked: str, tmp_path: Path) -> None:
+    app = lab_app(tmp_path, "ko", "alb-basics")
+    async with app.run_test(size=WIDE) as pilot:
+        learner = Learner(pilot)
+        await learner.start()
+        await learner.request("hint")
+        learner.panel.focus_panel()  # where a Tab too many used to get
+        await pilot.pause()
+        assert learner.panel.has_focus_within
+        await learner.press(key)
+        assert isinstance(app.screen, ConfirmScreen)
+        await learner.press("escape")
+        await learner.idle()
+        assert learner.lab.solved is None and learner.session.hints_shown  # nothing done
+        if asked == "solve":
+            assert str(learner.panel.query_one("#lab-solve", Button).label) == "대신 해 주기"
