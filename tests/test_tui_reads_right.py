@@ -5,6 +5,7 @@ colour."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
 from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
 from tui.screens.launch_wizard import LaunchWizardScreen
 from tui.widgets.lab_panel import LabPanel
+from tui.widgets.toggles import CHECK_GLYPHS, RADIO_GLYPHS
 
 WIDE = (160, 45)
 
@@ -176,3 +178,35 @@ async def test_the_panels_keys_that_change_the_work_ask_first(key: str, asked: s
         assert learner.lab.solved is None and learner.session.hints_shown  # nothing done
         if asked == "solve":
             assert str(learner.panel.query_one("#lab-solve", Button).label) == "대신 해 주기"
+
+
+# -- state without colour -------------------------------------------------------------------------------------
+
+
+def test_state_glyphs_are_one_cell_wide_in_every_terminal() -> None:
+    """Ambiguous-width glyphs (☐ ☑ ○ ●) take two cells in an East Asian terminal and shift the row."""
+    glyphs = "".join(CHECK_GLYPHS + RADIO_GLYPHS)
+    assert all(unicodedata.east_asian_width(char) in ("Na", "N", "H") for char in glyphs)
+    assert len(set(CHECK_GLYPHS)) == len(set(RADIO_GLYPHS)) == 2
+
+
+async def shown_at(pilot: Pilot[int], selector: str) -> str:
+    widget = pilot.app.screen.query_one(selector)
+    widget.scroll_visible(animate=False, immediate=True)
+    await pilot.pause()
+    return drawn(pilot.app, widget)  # type: ignore[arg-type]
+
+
+async def test_ticked_and_unticked_read_apart_without_colour(tmp_path: Path) -> None:
+    app = lab_app(tmp_path, "en", "alb-basics")
+    async with app.run_test(size=WIDE) as pilot:
+        learner = Learner(pilot)
+        await learner.start()
+        await open_wizard(learner, ("2", "l"), LaunchWizardScreen)
+        assert (await shown_at(pilot, "#allow_ssh")).startswith("[x]")
+        assert (await shown_at(pilot, "#allow_http")).startswith("[]")  # blanks squeezed out
+        assert (await shown_at(pilot, "#firewall-create")).startswith("(*)")
+        assert (await shown_at(pilot, "#firewall-existing")).startswith("()")
+        await learner.press("escape")
+        await open_wizard(learner, ("4", "c", "enter"), CreateLoadBalancerScreen)
+        assert (await shown_at(pilot, "#security_groups")).startswith("[x]default")

@@ -13,14 +13,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
-    Checkbox,
     Collapsible,
     Input,
     Label,
-    RadioButton,
     RadioSet,
     Select,
-    SelectionList,
     Static,
     TextArea,
 )
@@ -35,6 +32,7 @@ from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
 from tui.widgets.form import BoundForm, ErrorLine, Section, field
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.toggles import Checkbox, RadioButton, SelectionList
 
 NO_KEY_PAIR = "none"
 COSMETIC_KEY_PAIR = "lblab-key"

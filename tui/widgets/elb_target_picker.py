@@ -14,12 +14,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, SelectionList, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.widgets.selection_list import Selection
 
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.elbv2.target_group import TargetSpec
 from tui.format import DASH, state_text
+from tui.widgets.toggles import SelectionList
 
 # (heading key, width) of the two lists' columns; the last one takes the rest of the line.
 AVAILABLE_COLUMNS = (("picker.col.instance", 20), ("picker.col.name", 16), ("picker.col.state", 12),
