@@ -11,18 +11,22 @@ from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
+from rich.text import Text
 from textual._compositor import ChopsUpdate
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Button
+from textual.widgets import Button, Static
 from textual.widgets._toast import Toast
 
+from tests.test_tui_flows import SIZE, app_with_edge, populate, select_row, shown, wait_for
 from tests.test_tui_lab_support import Learner, lab_app, steady_texts
 from tui.app import LblabApp
+from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
 from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
 from tui.screens.launch_wizard import LaunchWizardScreen
+from tui.widgets.html_text import html_to_text, is_html
 from tui.widgets.lab_panel import LabPanel
 from tui.widgets.toggles import CHECK_GLYPHS, RADIO_GLYPHS
 
@@ -210,3 +214,36 @@ async def test_ticked_and_unticked_read_apart_without_colour(tmp_path: Path) -> 
         await learner.press("escape")
         await open_wizard(learner, ("4", "c", "enter"), CreateLoadBalancerScreen)
         assert (await shown_at(pilot, "#security_groups")).startswith("[x]default")
+
+
+# -- the Browser -----------------------------------------------------------------------------------------------
+
+
+async def test_the_browser_draws_the_seed_page_and_shows_its_source_on_a_key() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instance = app.cloud.ec2.instance(await select_row(pilot, "server-2"))
+        await pilot.press("b")
+        browser = app.screen
+        assert isinstance(browser, BrowserScreen)
+        await wait_for(pilot, lambda: browser.result is not None)
+        heading = f"Hello World from {instance.private_dns_name}"
+        body = browser.query_one("#body", Static)
+        assert shown(body).strip() == heading and "<h1>" not in shown(body)  # the page, as a browser shows it
+        assert isinstance(body.content, Text) and "bold" in str(body.content.spans[0].style)  # a heading
+        await pilot.press("v")
+        assert f"<h1>{heading}</h1>" in shown(body)  # its source
+        await pilot.press("v")
+        assert "<h1>" not in shown(body)
+
+
+def test_html_reads_as_in_a_text_browser() -> None:
+    page = html_to_text(
+        "<html><head><title>Test</title><script>alert(1)</script></head><body><h2>It works!</h2>"
+        "<p>A  <a href='/docs'>manual</a>\n and more.</p><ul><li>one</li><li>two</li></ul>"
+        "<ol><li>first</li></ol><pre>  kept\n    as is</pre></body></html>").plain
+    assert page.split("\n") == ["Test", "", "It works!", "", "A manual[1] and more.", "", "• one", "• two", "",
+                                "1. first", "", "  kept", "    as is", "", "Links:", "[1] /docs"]
+    assert not is_html("application/json", "<html>") and is_html("text/html; charset=UTF-8", "")
