@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,19 @@ from rich.text import Text
 from textual._compositor import ChopsUpdate
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Select, Static
 from textual.widgets._toast import Toast
 
-from tests.test_tui_flows import SIZE, app_with_edge, populate, select_row, shown, wait_for
+from tests.test_elbv2_support import healthy_lab
+from tests.test_tui_elb_flows import choose, elb_app, tick
+from tests.test_tui_flows import SIZE, app_with_edge, click, populate, select_row, shown, type_text, wait_for
 from tests.test_tui_lab_support import Learner, lab_app, steady_texts
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
+from tui.screens.elb_listeners import RulesPage
+from tui.screens.elb_rule_editor import RuleEditorScreen
 from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
 from tui.screens.launch_wizard import LaunchWizardScreen
 from tui.widgets.html_text import html_to_text, is_html
@@ -143,6 +148,16 @@ async def test_toasts_stay_left_of_the_lab_panel(tmp_path: Path) -> None:
 # -- the lab panel's keys -------------------------------------------------------------------------------------
 
 
+@asynccontextmanager
+async def learner_at(tmp_path: Path, lang: str) -> AsyncIterator[Learner]:
+    """A learner at the console at 160×45, the ALB lab open beside it."""
+    app = lab_app(tmp_path, lang, "alb-basics")
+    async with app.run_test(size=WIDE) as pilot:
+        learner = Learner(pilot)
+        await learner.start()
+        yield learner
+
+
 async def open_wizard(learner: Learner, keys: tuple[str, ...], screen: type[Widget]) -> None:
     await learner.press(*keys)
     await learner.wait(lambda: isinstance(learner.app.screen, screen))
@@ -154,10 +169,8 @@ async def open_wizard(learner: Learner, keys: tuple[str, ...], screen: type[Widg
                                               (("4", "c", "enter"), CreateLoadBalancerScreen)])
 async def test_tab_reaches_a_wizards_buttons_before_the_lab_panel(keys: tuple[str, ...], screen: type[Widget],
                                                                    tmp_path: Path) -> None:
-    app = lab_app(tmp_path, "en", "alb-basics")
-    async with app.run_test(size=WIDE) as pilot:
-        learner = Learner(pilot)
-        await learner.start()
+    async with learner_at(tmp_path, "en") as learner:
+        app = learner.app
         await open_wizard(learner, keys, screen)
         chain = app.screen.focus_chain
         in_panel = [learner.panel in widget.ancestors for widget in chain]
@@ -167,10 +180,8 @@ async def test_tab_reaches_a_wizards_buttons_before_the_lab_panel(keys: tuple[st
 
 @pytest.mark.parametrize(("key", "asked"), [("s", "solve"), ("r", "reset_step"), ("R", "reset_lab")])
 async def test_the_panels_keys_that_change_the_work_ask_first(key: str, asked: str, tmp_path: Path) -> None:
-    app = lab_app(tmp_path, "ko", "alb-basics")
-    async with app.run_test(size=WIDE) as pilot:
-        learner = Learner(pilot)
-        await learner.start()
+    async with learner_at(tmp_path, "ko") as learner:
+        app, pilot = learner.app, learner.pilot
         await learner.request("hint")
         learner.panel.focus_panel()  # where a Tab too many used to get
         await pilot.pause()
@@ -202,10 +213,8 @@ async def shown_at(pilot: Pilot[int], selector: str) -> str:
 
 
 async def test_ticked_and_unticked_read_apart_without_colour(tmp_path: Path) -> None:
-    app = lab_app(tmp_path, "en", "alb-basics")
-    async with app.run_test(size=WIDE) as pilot:
-        learner = Learner(pilot)
-        await learner.start()
+    async with learner_at(tmp_path, "en") as learner:
+        pilot = learner.pilot
         await open_wizard(learner, ("2", "l"), LaunchWizardScreen)
         assert (await shown_at(pilot, "#allow_ssh")).startswith("[x]")
         assert (await shown_at(pilot, "#allow_http")).startswith("[]")  # blanks squeezed out
@@ -247,3 +256,51 @@ def test_html_reads_as_in_a_text_browser() -> None:
     assert page.split("\n") == ["Test", "", "It works!", "", "A manual[1] and more.", "", "• one", "• two", "",
                                 "1. first", "", "  kept", "    as is", "", "Links:", "[1] /docs"]
     assert not is_html("application/json", "<html>") and is_html("text/html; charset=UTF-8", "")
+
+
+# -- words and small refusals -----------------------------------------------------------------------------------
+
+
+async def test_a_refused_paste_into_the_instance_count_says_why(tmp_path: Path) -> None:
+    async with learner_at(tmp_path, "en") as learner:
+        app = learner.app
+        await open_wizard(learner, ("2", "l"), LaunchWizardScreen)
+        await learner.replace("#count", " 2\n")  # blanks around a pasted number are dropped
+        assert app.screen.query_one("#count", Input).value == "2"
+        await learner.paste("two")
+        assert app.screen.query_one("#count", Input).value == "2"
+        assert {n.message for n in app._notifications} == {"Not taken: this field takes a whole number of up to 2 "
+                                                            "digits."}
+
+
+async def test_the_launch_summary_names_the_chosen_groups(tmp_path: Path) -> None:
+    async with learner_at(tmp_path, "en") as learner:
+        app, pilot = learner.app, learner.pilot
+        await open_wizard(learner, ("2", "l"), LaunchWizardScreen)
+        await learner.click("#firewall-existing")
+        summary = app.screen.query_one("#summary-text", Static)
+        assert "none selected (the VPC's default group is used)" in shown(summary)
+        await tick(pilot, "#existing_groups", ["default"])
+        assert "Firewall (security group) default Storage" in shown(summary) and "sg-" not in shown(summary)
+
+
+async def test_the_rule_editor_speaks_as_the_console(tmp_path: Path) -> None:
+    app = elb_app(tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await healthy_lab(app.cloud)
+        await pilot.press("4", "m")
+        await pilot.press("m")
+        await wait_for(pilot, lambda: app.screen.query(RulesPage))
+        await pilot.press("a")
+        editor = app.screen
+        assert isinstance(editor, RuleEditorScreen)
+        await click(pilot, ".condition-values")
+        await type_text(pilot, "/old/*")
+        await choose(pilot, "#action_type", "Redirect to URL")
+        codes = editor.query_one("#redirect_code", Select)
+        assert [str(label) for label, _ in codes._options] == ["301 - Permanently moved", "302 - Found"]
+        editor.query_one("#redirect_path", Input).value = "/new/#{path}"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is not editor)
+        assert any(n.message == "Rule saved: priority 1 on listener HTTP:80" for n in app._notifications)
