@@ -16,7 +16,8 @@ from rich.text import Text
 from textual._compositor import ChopsUpdate
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets._markdown import MarkdownFence
 from textual.widgets._toast import Toast
 
 from tests.test_elbv2_support import healthy_lab
@@ -32,7 +33,7 @@ from tui.screens.elb_rule_editor import RuleEditorScreen
 from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
 from tui.screens.launch_wizard import LaunchWizardScreen
 from tui.widgets.html_text import html_to_text, is_html
-from tui.widgets.lab_panel import LabPanel
+from tui.widgets.lab_panel import LabPanel, code_items
 from tui.widgets.toggles import CHECK_GLYPHS, RADIO_GLYPHS
 
 WIDE = (160, 45)
@@ -304,3 +305,20 @@ async def test_the_rule_editor_speaks_as_the_console(tmp_path: Path) -> None:
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is not editor)
         assert any(n.message == "Rule saved: priority 1 on listener HTTP:80" for n in app._notifications)
+
+
+async def test_the_panel_never_breaks_a_command_and_y_copies_each_whole(tmp_path: Path) -> None:
+    async with learner_at(tmp_path, "en") as learner:
+        app, pilot = learner.app, learner.pilot
+        items = code_items(learner.panel._instructions or "")
+        script = next(item for item in items if item.startswith("#!/bin/bash"))
+        fence = learner.panel.query_one(MarkdownFence)
+        longest = max(cell_len(line) for line in script.splitlines())
+        assert fence.query_one(Label).size.width >= longest  # scrolls sideways, not wrapped mid-argument
+        learner.panel.focus_panel()
+        await pilot.pause()
+        for item in items:
+            await learner.press("y")
+            assert app.clipboard == item
+        await learner.press("y")  # round again
+        assert app.clipboard == items[0]

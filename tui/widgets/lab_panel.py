@@ -9,6 +9,7 @@ a language switch composes it anew in the new language.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,7 @@ class LabPanel(Localized, Vertical):
         Binding("r", "request('reset_step')", "lab.key.reset_step"),
         Binding("R", "request('reset_lab')", "lab.key.reset_lab"),
         Binding("o", "request('labs')", "lab.key.labs"),
+        Binding("y", "copy_code", "lab.key.copy"),
         Binding("escape", "console", "lab.key.console"),
     ]
 
@@ -78,6 +80,7 @@ class LabPanel(Localized, Vertical):
         self._shown: tuple[object, ...] = ()
         self._allowed_now: frozenset[str] = frozenset()
         self._return_to: Widget | None = None
+        self._copied = -1  # which of the step's commands and names `y` copied last
 
     @property
     def lab(self) -> OpenLab | None:
@@ -173,6 +176,7 @@ class LabPanel(Localized, Vertical):
         text = session.text(session.lab.finish if session.finished else session.step.instructions)
         if text != self._instructions:
             self._instructions = text
+            self._copied = -1
             self.query_one("#lab-instructions", Markdown).update(text)
 
     def _scroll(self, session: LabSession, solved: Solved | None) -> None:
@@ -256,6 +260,19 @@ class LabPanel(Localized, Vertical):
         else:
             act()
 
+    def action_copy_code(self) -> None:
+        """Copy the step's next command or name (code blocks and `code` spans, in order) to the clipboard."""
+        items = code_items(self._instructions or "")
+        if not items:
+            self.app.bell()
+            return
+        self._copied = (self._copied + 1) % len(items)
+        copied = items[self._copied]
+        self.app.copy_to_clipboard(copied)
+        t = self.app.t  # type: ignore[attr-defined]
+        self.notify(t("lab.copied", number=self._copied + 1, count=len(items), text=copied),
+                    title=t("notify.success"), markup=False)
+
     def action_console(self) -> None:
         self.return_focus()
 
@@ -281,6 +298,18 @@ class LabPanel(Localized, Vertical):
             back.focus()
         else:
             focus_console(self.screen)
+
+
+FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def code_items(markdown: str) -> list[str]:
+    """What a learner types or pastes from a step, in reading order: fenced blocks and `code` spans."""
+    found = [(m.start(), m.group(1).rstrip("\n")) for m in FENCE.finditer(markdown)]
+    outside = FENCE.sub(lambda m: " " * len(m.group(0)), markdown)
+    found += [(m.start(), m.group(1)) for m in CODE_SPAN.finditer(outside)]
+    return [text for _, text in sorted(found)]
 
 
 def _report_for_step(session: LabSession) -> CheckReport | None:
