@@ -322,3 +322,13 @@ async def test_the_panel_never_breaks_a_command_and_y_copies_each_whole(tmp_path
             assert app.clipboard == item
         await learner.press("y")  # round again
         assert app.clipboard == items[0]
+
+
+async def test_help_language_and_lab_keys_lead_the_footer(tmp_path: Path) -> None:
+    app = lab_app(tmp_path, "en", "alb-basics")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await Learner(pilot).start()
+        await pilot.press("2")
+        await pilot.pause()
+        shown_keys = [active.binding.key for active in app.screen.active_bindings.values() if active.binding.show]
+        assert shown_keys[:3] == ["question_mark", "ctrl+l", "L"]
