@@ -118,3 +118,16 @@ async def test_a_narrow_console_starts_with_the_panel_collapsed_and_l_brings_it(
         assert isinstance(app.screen, ConsoleScreen) and not learner.panel.display
         await learner.press("L")
         assert learner.panel.display and learner.panel.has_focus_within
+
+
+async def test_a_security_group_rules_description_keeps_room_beside_the_panel() -> None:
+    async def new_rule(pilot: Pilot[int]) -> None:
+        await keys(pilot, "3", "c")
+        await pilot.click("#inbound .rule-add")
+
+    app = lab_demo_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        learner = await at(pilot, new_rule)
+        assert learner.panel.display
+        descriptions = app.screen.query(".rule-description")
+        assert descriptions and all(d.region.width >= 12 for d in descriptions)  # the heading reads "Description"
