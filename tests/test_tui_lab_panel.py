@@ -101,11 +101,11 @@ async def test_show_me_solves_the_first_step_and_says_what_it_did(lab_id: str, t
         await learner.start()
         first = learner.session.lab.steps[0]
         assert "✗" in panel_text(learner, "checks")
-        await learner.request("solve")
+        await learner.request_confirmed("solve")
         await learner.passes(first.id, every=10)
         assert first.id in learner.session.progress.completed
         solved = panel_text(learner, "solved")
-        assert solved.startswith("Show me did, for step 1:") and learner.lab.solved is not None
+        assert solved.startswith("Done for you in step 1:") and learner.lab.solved is not None
         assert all(learner.session.text(done) in solved for done in learner.lab.solved.done)
 
 
@@ -125,7 +125,7 @@ async def test_hints_one_at_a_time_and_reset_step_hides_them(tmp_path: Path) -> 
         assert learner.panel.query_one("#lab-hint").disabled  # every hint is out
         assert len(learner.session.hints_shown) == len(hints)
 
-        await learner.request("reset-step")
+        await learner.request_confirmed("reset-step")
         await learner.idle()
         assert not learner.panel.query_one("#lab-hints").display and not learner.session.hints_shown
 
@@ -136,7 +136,7 @@ async def test_reset_lab_asks_first_then_starts_over(tmp_path: Path) -> None:
         learner = Learner(pilot)
         await learner.start()
         await learner.request("hint")
-        await learner.request("solve")  # launches; the servers boot on cloud time, which stands still
+        await learner.request_confirmed("solve")  # launches; the servers boot on cloud time, which stands still
         await learner.idle()
         assert learner.lab.solved is not None and learner.session.hints_shown
         await learner.request("reset-lab")
@@ -174,7 +174,7 @@ async def test_the_lab_key_moves_to_the_panel_hides_it_and_brings_it_back(tmp_pa
         await learner.idle()
         assert panel.has_focus_within
         footer = {active.binding.description for active in console.active_bindings.values()}
-        assert {"Check now", "Hint", "Show me", "Reset lab"} <= footer
+        assert {"Check now", "Hint", "Do it for me", "Reset lab"} <= footer
         await learner.press("h")  # the panel's keys work while it has the keyboard
         assert len(learner.session.hints_shown) == 1
         toggle_lab_panel(console)  # from the panel: hide it, back to the page
@@ -239,7 +239,7 @@ async def test_progress_survives_a_restart(tmp_path: Path) -> None:
         learner = Learner(pilot)
         await learner.start()
         await learner.request("hint")
-        await learner.request("solve")
+        await learner.request_confirmed("solve")
         await learner.passes("launch-instances", every=10)
         step = learner.session.step_index
         await stop_labs(app)  # what the app does when it exits

@@ -27,6 +27,7 @@ from tests.test_tui_elb_flows import choose, open_tab, tick
 from tests.test_tui_flows import click, page, paste, type_text, wait_for
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.connect import ConnectScreen
 from tui.screens.console import ConsoleScreen
 from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
@@ -165,6 +166,12 @@ class Learner:
         pressed = self.panel.query_one(f"#lab-{button}")
         await self.wait(lambda: not pressed.has_class("-active"))  # a button ignores clicks while it flashes
         await self.click(pressed)
+
+    async def request_confirmed(self, button: str) -> None:
+        """A request the panel asks about first (do it for me, reset step), confirmed."""
+        await self.request(button)
+        assert isinstance(self.app.screen, ConfirmScreen)
+        await self.click("#confirm")
 
     async def picture(self) -> str:
         """The screen as an SVG, once nothing that depends on real time is left on it."""

@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from mock_cloud.cloud import Cloud, CloudConfig
+from tui import compositor
 from tui.i18n import Translator
 from tui.localize import Localized, localize_bindings
 from tui.ports import port_is_free
@@ -25,6 +26,8 @@ from tui.widgets.nav import NAV_ITEMS
 
 if TYPE_CHECKING:
     from mock_cloud.api.server import ApiServer
+
+compositor.install()  # Korean under toasts, tooltips and menus drawn whole (tui/compositor.py)
 
 # What the "step" control moves a paused clock by, in cloud seconds: enough to see a state
 # change (an instance boots in 10 s) without skipping past it.

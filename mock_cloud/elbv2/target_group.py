@@ -40,7 +40,8 @@ TARGET_TYPE_NOTE = (
 )
 PROTOCOL_VERSION_NOTE = (
     "lblab accepts the HTTP2 and GRPC protocol versions but always speaks HTTP/1.1 to targets (HTTP1), and "
-    "health checks keep HTTP semantics (path '/', success codes 200-499) whatever the version."
+    "health checks keep HTTP semantics whatever the version: the group's path and success codes ('/' and 200 "
+    "unless you change them; AWS uses /AWS.ALB/healthcheck and gRPC code 12 for GRPC)."
 )
 HTTPS_TARGETS_NOTE = (
     "lblab reaches targets over plain HTTP even for HTTPS target groups and HTTPS health checks: the emulated "

@@ -34,6 +34,7 @@ from tui.format import human_bytes, tone_style
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.html_text import html_to_text, is_html
 
 HELLO = re.compile(r"Hello World from ([^<\s]+)")
 MAX_REQUESTS = 200
@@ -82,6 +83,7 @@ class BrowserScreen(WorkScreen[None]):
         Binding("escape", "app.pop_screen", "key.back"),
         Binding("r", "reload", "browser.key.reload"),
         Binding("h", "toggle_headers", "browser.key.headers"),
+        Binding("v", "toggle_source", "browser.key.source"),
         Binding("n", "send_batch", "browser.key.send"),
         Binding("ctrl+t", "trace", "browser.key.trace"),
     ]
@@ -92,6 +94,7 @@ class BrowserScreen(WorkScreen[None]):
         self.result: FetchResult | None = None
         self.fetching = False
         self.show_headers = False
+        self.show_source = False
         self.batch_size = "10"
         self.tally = Tally()
 
@@ -173,6 +176,10 @@ class BrowserScreen(WorkScreen[None]):
         self.show_headers = not self.show_headers
         self._render_page()
 
+    def action_toggle_source(self) -> None:
+        self.show_source = not self.show_source
+        self._render_page()
+
     def action_send_batch(self) -> None:
         self.url = normalize_url(self.query_one("#url", Input).value or self.url)
         text = self.query_one("#count", Input).value
@@ -251,9 +258,17 @@ class BrowserScreen(WorkScreen[None]):
         headers.display = self.show_headers and result is not None
         if result is not None:
             headers.update(self._headers(result))
-            body.update(Text(result.text or result.error))
+            body.update(self._body(result))
         else:
             body.update("")
+
+    def _body(self, result: FetchResult) -> Text:
+        """HTML drawn as a text browser draws it (v shows its source); text and JSON as they came."""
+        if result.error:
+            return Text(result.error)
+        if not self.show_source and is_html(result.headers.get("Content-Type", ""), result.text):
+            return html_to_text(result.text)
+        return Text(result.text)
 
     def _status_line(self, result: FetchResult) -> Text:
         t = self.app.t  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from mock_cloud.elbv2 import load_balancer, target_group
 from mock_cloud.elbv2.balancing import SLOW_START_NOTE
@@ -23,6 +23,7 @@ from mock_cloud.elbv2.target_group import ALGORITHMS
 from tui.screens.elb_editor import ElbEditorScreen
 from tui.widgets.elb_format import Translate
 from tui.widgets.form import Section, field
+from tui.widgets.toggles import Checkbox
 
 BOOL, NUMBER, CHOICE, TEXT = "bool", "number", "choice", "text"
 

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static
+from textual.widgets import Button, Input, Label, RadioSet, Select, Static
 
 from mock_cloud.elbv2.listener_rules import FORWARD
 from tui.format import tone_style
@@ -24,6 +24,7 @@ from tui.widgets.elb_format import action_text
 from tui.widgets.elb_listener_form import ListenerForm
 from tui.widgets.form import Section, field
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.toggles import Checkbox, RadioButton, SelectionList
 
 LB_TYPES = ("application", "network", "gateway")
 SCHEMES = ("internet-facing", "internal")

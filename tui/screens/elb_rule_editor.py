@@ -82,4 +82,7 @@ class RuleEditorScreen(ElbEditorScreen):
         return self.rule.arn
 
     def done_name(self, result: Any) -> str:
-        return listener_name(self.listener)
+        t, listener = self.app.t, listener_name(self.listener)  # type: ignore[attr-defined]
+        if self.is_default:
+            return t("lrule.where_default", listener=listener)  # type: ignore[no-any-return]
+        return t("lrule.where", listener=listener, priority=self.form.priority.strip())  # type: ignore[no-any-return]

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, ContentSwitcher, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, ContentSwitcher, Input, Label, RadioSet, Select, Static
 
 from mock_cloud.elbv2.target_group import (
     HTTPS_TARGETS_NOTE,
@@ -34,6 +34,7 @@ from tui.widgets.elb_health_check_form import HealthCheckForm
 from tui.widgets.elb_target_picker import PendingTarget, TargetPicker
 from tui.widgets.form import ErrorLine, Section, field
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.toggles import RadioButton
 
 TARGET_TYPES = ("instance", "ip", "lambda", "alb")
 PROTOCOL_VERSIONS = (("HTTP1", "HTTP1"), ("HTTP2", "HTTP2"), ("GRPC", "gRPC"))

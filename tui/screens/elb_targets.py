@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.widgets import SelectionList, Static
+from textual.widgets import Static
 from textual.widgets.selection_list import Selection
 
 from mock_cloud.elbv2.health import THRESHOLD_NOTE
@@ -18,6 +18,7 @@ from tui.widgets.elb_format import cloud_note
 from tui.widgets.elb_health_check_form import HealthCheckForm
 from tui.widgets.elb_target_picker import PendingTarget, TargetPicker
 from tui.widgets.form import Section
+from tui.widgets.toggles import SelectionList
 
 
 @dataclass

@@ -12,13 +12,16 @@ from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen, ScreenResultType
+from textual.screen import ActiveBinding, Screen, ScreenResultType
 from textual.widgets import Footer
 
 from labs import ProgressStore
 from tui.localize import Localized
 from tui.widgets.lab_panel import LabPanel, open_lab, pick_lab
 from tui.widgets.lab_state import open_lab_of, set_open_lab
+
+# The footer's first keys, on every screen the learner works on.
+FOOTER_FIRST = ("question_mark", "ctrl+l", "L")
 
 
 async def start_labs(app: App[object], lab_id: str | None = None) -> None:
@@ -65,6 +68,14 @@ class WorkScreen(Localized, Screen[ScreenResultType]):
     itself while no lab is open."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("L", "toggle_lab", "key.lab")]
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Help, the language and the Lab key first: the footer is cut at the right edge of a narrow
+        terminal, and those are the keys a learner must always find."""
+        bindings = super().active_bindings
+        first = {key: bindings[key] for key in FOOTER_FIRST if key in bindings}
+        return first | {key: active for key, active in bindings.items() if key not in first}
 
     def footer(self) -> ComposeResult:
         """The end of the screen's compose: the footer, and the lab panel beside the screen's work."""

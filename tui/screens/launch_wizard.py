@@ -13,14 +13,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
-    Checkbox,
     Collapsible,
     Input,
     Label,
-    RadioButton,
     RadioSet,
     Select,
-    SelectionList,
     Static,
     TextArea,
 )
@@ -33,8 +30,9 @@ from tui.format import iso_time, tone_style
 from tui.rules import RuleDraft
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
-from tui.widgets.form import BoundForm, ErrorLine, Section, field
+from tui.widgets.form import BoundForm, ErrorLine, NumberInput, Section, field
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.toggles import Checkbox, RadioButton, SelectionList
 
 NO_KEY_PAIR = "none"
 COSMETIC_KEY_PAIR = "lblab-key"
@@ -98,8 +96,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
                 yield from self._advanced_section()
             with Vertical(id="wizard-summary", classes="form-section") as summary:
                 summary.border_title = t("launch.summary")
-                yield from field(t("launch.count"), Input(self.form.count, id="count", type="integer",
-                                                         max_length=2, compact=True))
+                yield from field(t("launch.count"), NumberInput(self.form.count, max_length=2, id="count"))
                 yield Static(id="summary-text")
                 yield ErrorLine(id="error")
                 with Horizontal(classes="form-buttons"):
@@ -224,7 +221,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         if form.create_group:
             firewall = t("launch.summary_new_sg", name=self._new_group_name())
         else:
-            firewall = ", ".join(form.existing_groups) or t("launch.summary_default_sg")
+            firewall = ", ".join(self._group_names(form.existing_groups)) or t("launch.summary_no_sg")
         lines = [
             (t("launch.summary_image"), IMAGES[form.image_id].description),
             (t("launch.summary_type"), form.instance_type),
@@ -238,6 +235,10 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
             text.append(f"{label}\n", style="bold")
             text.append(f"{value}\n\n")
         self.query_one("#summary-text", Static).update(text)
+
+    def _group_names(self, group_ids: list[str]) -> list[str]:
+        groups = self.app.cloud.ec2.security_groups  # type: ignore[attr-defined]
+        return [groups[g].group_name if g in groups else g for g in group_ids]
 
     def _new_group_name(self) -> str:
         if self.form.created_group_id:

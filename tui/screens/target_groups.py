@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Iterable
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from mock_cloud.elbv2.health import DRAINING, HEALTHY, INITIAL, THRESHOLD_NOTE, UNHEALTHY, UNUSED
@@ -20,6 +19,7 @@ from tui.widgets.details import field_grid, note
 from tui.widgets.elb_charts import metric_table, minute_values
 from tui.widgets.elb_format import arn_field, arn_tail, cloud_note, health_details, health_text
 from tui.widgets.lab_state import report_view
+from tui.widgets.wide_table import DetailsTable
 
 HEALTH_STATES = (HEALTHY, UNHEALTHY, UNUSED, INITIAL, DRAINING)
 # Charted on the Monitoring tab: (CloudWatch metric, unit).
@@ -174,17 +174,17 @@ class TargetGroupsPage(Page):
         if not rows:
             return Group(Text(t("tg.no_targets"), style="dim"), note(t("tg.register_hint")))
         instances = self.cloud.ec2.instances
-        table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
-        for heading in ("picker.col.instance", "picker.col.name", "picker.col.port", "picker.col.zone",
-                        "tg.health_status"):
-            table.add_column(t(heading), no_wrap=True)
-        table.add_column(t("tg.health_details"), ratio=1)
+        headings = [t(heading) for heading in ("picker.col.instance", "picker.col.name", "picker.col.port",
+                                                "picker.col.zone", "tg.health_status", "tg.health_details")]
+        cells = []
         for row in rows:
             instance = instances.get(row.target_id)
-            details = Text.assemble(health_details(t, row.reason, row.description),
-                                    ("\n" + row.reason, "dim") if row.reason else "")
-            table.add_row(row.target_id, instance.name if instance and instance.name else DASH, str(row.port),
-                          row.availability_zone or DASH, health_text(self.app, t, row.state), details)
+            # The reason code first: what the learner looks up and what the lab's hints name.
+            details = Text.assemble((row.reason, "bold") if row.reason else "",
+                                    ("\n" if row.reason else "") + health_details(t, row.reason, row.description))
+            cells.append((row.target_id, instance.name if instance and instance.name else DASH, str(row.port),
+                          row.availability_zone or DASH, health_text(self.app, t, row.state), details))
+        table = DetailsTable(headings, cells)
         return Group(self._count_line(Counter(r.state for r in rows), len(rows)), Text(""), table)
 
     def _monitoring(self, g: TargetGroup) -> RenderableType:

@@ -118,7 +118,7 @@ class ActionForm(BoundForm, Vertical):
                                                        id="redirect_protocol", compact=True))
             for name, label in REDIRECT_PARTS:
                 yield from field(t(label), Input(getattr(draft, name), id=name, compact=True))
-            yield from field(t("act.status_code"), Select([(c, c) for c in REDIRECT_STATUS_CODES],
+            yield from field(t("act.status_code"), Select([(t(f"act.status.{c}"), c) for c in REDIRECT_STATUS_CODES],
                                                           value=draft.redirect_code, allow_blank=False,
                                                           id="redirect_code", compact=True),
                              hint=t("act.redirect_hint"))

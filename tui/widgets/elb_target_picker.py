@@ -11,20 +11,21 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, SelectionList, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.widgets.selection_list import Selection
 
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.elbv2.target_group import TargetSpec
 from tui.format import DASH, state_text
+from tui.widgets.toggles import SelectionList
 
 # (heading key, width) of the two lists' columns; the last one takes the rest of the line.
-AVAILABLE_COLUMNS = (("picker.col.instance", 20), ("picker.col.name", 16), ("picker.col.state", 12),
+AVAILABLE_COLUMNS = (("picker.col.instance", 20), ("picker.col.name", 0), ("picker.col.state", 12),
                      ("picker.col.zone", 17), ("picker.col.groups", 0))
-PENDING_COLUMNS = (("picker.col.instance", 20), ("picker.col.name", 16), ("picker.col.port", 8),
+PENDING_COLUMNS = (("picker.col.instance", 20), ("picker.col.name", 0), ("picker.col.port", 6),
                    ("picker.col.zone", 17), ("picker.col.health", 0))
 # The instance list draws a checkbox before each row; headings above it start that much later.
 CHECKBOX_CELLS = 4
@@ -49,6 +50,13 @@ def padded(text: Text | str, width: int) -> Text:
     return cell
 
 
+def fitted(columns: tuple[tuple[str, int], ...], app: App[object]) -> tuple[tuple[str, int], ...]:
+    """`columns` with the name column as wide as the longest name: names are never cut."""
+    t, instances = app.t, app.cloud.ec2.describe_instances()  # type: ignore[attr-defined]
+    width = max([cell_len(t("picker.col.name"))] + [cell_len(i.name or DASH) for i in instances]) + 2
+    return tuple((key, width if key == "picker.col.name" else size) for key, size in columns)
+
+
 def row_text(cells: tuple[Text | str, ...], columns: tuple[tuple[str, int], ...]) -> Text:
     return Text.assemble(*(padded(cell, width) for cell, (_, width) in zip(cells, columns, strict=True)))
 
@@ -64,7 +72,7 @@ class PendingRow(Horizontal):
         i = self.instance
         row = row_text((self.target.instance_id, i.name if i and i.name else DASH, self.target.port or DASH,
                         i.availability_zone if i else DASH, state_text(self.app, "initial", t("picker.pending"))),
-                       PENDING_COLUMNS)
+                       fitted(PENDING_COLUMNS, self.app))
         yield Label(row, classes="pending-text")
         yield Button("✕", compact=True, classes="pending-remove", tooltip=t("picker.remove"))
 
@@ -84,7 +92,7 @@ class TargetPicker(Vertical):
         t = self.app.t  # type: ignore[attr-defined]
         instances = self._instances()
         yield Label(t("picker.available", count=len(instances)), classes="field-label")
-        yield Label(self._heading(AVAILABLE_COLUMNS, CHECKBOX_CELLS), classes="picker-head")
+        yield Label(self._heading(fitted(AVAILABLE_COLUMNS, self.app), CHECKBOX_CELLS), classes="picker-head")
         yield SelectionList[str](*(Selection(self._instance_row(i), i.instance_id) for i in instances),
                                  id="available", compact=True)
         with Horizontal(classes="inline-buttons"):
@@ -92,7 +100,7 @@ class TargetPicker(Vertical):
             yield Input(self.default_port, id="pick_port", type="integer", max_length=5, compact=True)
             yield Button(t("picker.include"), id="include", variant="primary", compact=True)
         yield Label(id="review-title", classes="field-label")
-        yield Label(self._heading(PENDING_COLUMNS), classes="picker-head")
+        yield Label(self._heading(fitted(PENDING_COLUMNS, self.app)), classes="picker-head")
         yield Vertical(*(PendingRow(p, self._instance(p.instance_id)) for p in self.pending), id="pending")
         yield Static(t("picker.none_pending"), id="none-pending", classes="field-hint", markup=False)
         yield Button(t("picker.remove_all"), id="remove-all", compact=True)
@@ -116,7 +124,7 @@ class TargetPicker(Vertical):
         groups = self.app.cloud.ec2.security_groups  # type: ignore[attr-defined]
         names = ", ".join(groups[g].group_name for g in i.security_group_ids if g in groups)
         return row_text((i.instance_id, i.name or DASH, state_text(self.app, i.state, t(f"state.{i.state}")),
-                         i.availability_zone, names or DASH), AVAILABLE_COLUMNS)
+                         i.availability_zone, names or DASH), fitted(AVAILABLE_COLUMNS, self.app))
 
     def _show_count(self) -> None:
         t = self.app.t  # type: ignore[attr-defined]

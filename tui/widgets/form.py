@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
@@ -29,6 +29,23 @@ def field(label: str, widget: Widget, hint: str = "") -> ComposeResult:
     if hint:
         yield Static(hint, classes="field-hint", markup=False)
     yield widget
+
+
+class NumberInput(Input):
+    """A whole-number field that says why it refused a key or a paste, where Textual only rings the bell
+    (a silent bell reads as a broken field). Blanks around a pasted number are dropped, as a browser does."""
+
+    def __init__(self, value: str, max_length: int, **kwargs: Any) -> None:
+        super().__init__(value, type="integer", max_length=max_length, compact=True, **kwargs)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        super()._on_paste(events.Paste(event.text.strip()))
+        event.stop()
+
+    def restricted(self) -> None:
+        super().restricted()
+        t = self.app.t  # type: ignore[attr-defined]
+        self.notify(t("form.whole_number", length=self.max_length), severity="warning", timeout=6)
 
 
 class ErrorLine(Static):

@@ -1,5 +1,5 @@
 """The lab panel beside the console: the open lab's current step, its checks as they happen, hints,
-"show me", resets and progress.
+"do it for me", resets and progress.
 
 It draws `OpenLab` (tui/widgets/lab_state.py) and nothing else: whenever the session reports an event
 the panel is drawn again from the session's state, so it never decides anything itself. The console and
@@ -9,6 +9,8 @@ a language switch composes it anew in the new language.
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -23,6 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Label, Markdown, ProgressBar, Static
+from textual.widgets._toast import ToastRack
 
 from labs import CheckReport, LabLoadError, LabSession, load_lab
 from tui.format import tone_style
@@ -43,6 +46,13 @@ REQUESTS = (
     ("labs", "lab-labs", "lab.key.labs"),
 )
 
+# The requests that change the learner's work or the cloud: (dialog title, question).
+CONFIRMED = {
+    "solve": ("lab.solve_title", "lab.confirm_solve"),
+    "reset_step": ("lab.reset_step_title", "lab.confirm_reset_step"),
+    "reset_lab": ("lab.reset_title", "lab.confirm_reset"),
+}
+
 
 def elapsed_text(seconds: float) -> str:
     minutes, second = divmod(int(seconds), 60)
@@ -59,6 +69,7 @@ class LabPanel(Localized, Vertical):
         Binding("r", "request('reset_step')", "lab.key.reset_step"),
         Binding("R", "request('reset_lab')", "lab.key.reset_lab"),
         Binding("o", "request('labs')", "lab.key.labs"),
+        Binding("y", "copy_code", "lab.key.copy"),
         Binding("escape", "console", "lab.key.console"),
     ]
 
@@ -69,6 +80,7 @@ class LabPanel(Localized, Vertical):
         self._shown: tuple[object, ...] = ()
         self._allowed_now: frozenset[str] = frozenset()
         self._return_to: Widget | None = None
+        self._copied = -1  # which of the step's commands and names `y` copied last
 
     @property
     def lab(self) -> OpenLab | None:
@@ -109,6 +121,7 @@ class LabPanel(Localized, Vertical):
     def refresh_lab(self) -> None:
         lab = self.lab
         self.display = lab is not None and lab.visible
+        self._keep_toasts_clear()
         if lab is None:
             return
         session, theme = lab.session, self.app.theme
@@ -124,6 +137,16 @@ class LabPanel(Localized, Vertical):
         self._set("#lab-solved", (lab.solved, theme), lambda: self._solved(lab))
         self._scroll(session, lab.solved)
         self._refresh_buttons(lab)
+
+    def on_resize(self) -> None:
+        self._keep_toasts_clear()
+
+    def _keep_toasts_clear(self) -> None:
+        """Notifications stack up in the work area, left of the panel, not over its checks."""
+        width = self.outer_size.width if self.display else 0
+        for rack in self.screen.query(ToastRack):
+            if rack.styles.padding.right != width:
+                rack.styles.padding = (0, width, 0, 0)
 
     def _set(self, selector: str, key: object, render: Callable[[], RenderableType] | None = None) -> None:
         """Update a widget only when what it shows has changed: each update lays the screen out again.
@@ -153,6 +176,7 @@ class LabPanel(Localized, Vertical):
         text = session.text(session.lab.finish if session.finished else session.step.instructions)
         if text != self._instructions:
             self._instructions = text
+            self._copied = -1
             self.query_one("#lab-instructions", Markdown).update(text)
 
     def _scroll(self, session: LabSession, solved: Solved | None) -> None:
@@ -224,12 +248,30 @@ class LabPanel(Localized, Vertical):
             return
         if request == "labs":
             pick_lab(self.app)
-        elif request == "reset_lab":
-            dialog = ConfirmScreen("lab.reset_title", "lab.confirm_reset", "lab.key.reset_lab",
-                                   name=lab.session.text(lab.session.lab.title))
-            self.app.push_screen(dialog, lambda yes: lab.reset_lab() if yes else None)
+            return
+        act: Callable[[], object] = getattr(lab, request)
+        if request in CONFIRMED:
+            # One key does it, and a Tab too many lands here: what the learner cannot take back is asked first.
+            title_key, question_key = CONFIRMED[request]
+            session = lab.session
+            dialog = ConfirmScreen(title_key, question_key, f"lab.key.{request}", name=session.text(session.lab.title),
+                                   number=session.step_index + 1, title=session.text(session.step.title))
+            self.app.push_screen(dialog, lambda yes: act() if yes else None)
         else:
-            getattr(lab, request)()
+            act()
+
+    def action_copy_code(self) -> None:
+        """Copy the step's next command or name (code blocks and `code` spans, in order) to the clipboard."""
+        items = code_items(self._instructions or "")
+        if not items:
+            self.app.bell()
+            return
+        self._copied = (self._copied + 1) % len(items)
+        copied = items[self._copied]
+        self.app.copy_to_clipboard(copied)
+        t = self.app.t  # type: ignore[attr-defined]
+        self.notify(t("lab.copied", number=self._copied + 1, count=len(items), text=copied),
+                    title=t("notify.success"), markup=False)
 
     def action_console(self) -> None:
         self.return_focus()
@@ -238,6 +280,12 @@ class LabPanel(Localized, Vertical):
     def _button(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_request(event.button.name or "")
+
+    @property
+    def _focus_sort_key(self) -> tuple[int, int]:
+        """Last in the Tab order, wherever it sits: Textual orders focus by position, and the panel's top is
+        above a wizard's Cancel/Next, which Tab must reach first."""
+        return sys.maxsize, sys.maxsize
 
     def focus_panel(self) -> None:
         self._return_to = self.screen.focused
@@ -250,6 +298,18 @@ class LabPanel(Localized, Vertical):
             back.focus()
         else:
             focus_console(self.screen)
+
+
+FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def code_items(markdown: str) -> list[str]:
+    """What a learner types or pastes from a step, in reading order: fenced blocks and `code` spans."""
+    found = [(m.start(), m.group(1).rstrip("\n")) for m in FENCE.finditer(markdown)]
+    outside = FENCE.sub(lambda m: " " * len(m.group(0)), markdown)
+    found += [(m.start(), m.group(1)) for m in CODE_SPAN.finditer(outside)]
+    return [text for _, text in sorted(found)]
 
 
 def _report_for_step(session: LabSession) -> CheckReport | None:

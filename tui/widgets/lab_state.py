@@ -27,6 +27,9 @@ BUSY_WITH = {"checking": "lab.checking", "solving": "lab.solving"}
 
 _open: WeakKeyDictionary[App[object], OpenLab] = WeakKeyDictionary()
 
+# Below this many columns the lab panel starts collapsed: beside it, forms and tables would be cut.
+PANEL_OPEN_WIDTH = 140
+
 
 @dataclass(frozen=True)
 class Solved:
@@ -41,7 +44,8 @@ class OpenLab:
     def __init__(self, app: App[object], session: LabSession, on_change: Callable[[], None]) -> None:
         self.app = app
         self.session = session
-        self.visible = True
+        # A narrow terminal gives the work the whole width; the Lab key brings the panel in.
+        self.visible = app.size.width >= PANEL_OPEN_WIDTH
         self.busy: str | None = "lab.starting"  # i18n key of the work under way
         self.solved: Solved | None = None
         self._learner_at_work = False  # a later step than the one solved failed a check: the learner's turn
