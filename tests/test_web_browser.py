@@ -64,6 +64,13 @@ async def test_the_console_in_a_browser_tab(browser: Browser, tmp_path) -> None:
         consoles = children_of(web.process.pid)
         assert len(consoles) == 1, f"one console for one tab, found {consoles}"
 
+        # A second tab on the same saved cloud does not start a second cloud: it says which console holds it.
+        second = await open_console(browser, web.url)
+        refused = await wait_for_text(second, EN("web.refused.title"))
+        assert str(next(iter(consoles))) in refused, refused
+        await second.close()
+        await poll(lambda: children_of(web.process.pid) == consoles, "the refused tab's console to end")
+
         await page.keyboard.press("2")
         await wait_for_text(page, EN("instances.empty"))
 
