@@ -20,14 +20,13 @@ from mock_cloud.elbv2.service import Elbv2Service
 from mock_cloud.events import EventBus
 from mock_cloud.ids import IdFactory
 from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
+from mock_cloud.ports import DEFAULT_EDGE_PORT
 from mock_cloud.store import StateStore
 
 if TYPE_CHECKING:
     import aiohttp
 
 DEFAULT_REGION = "ap-northeast-2"
-DEFAULT_EDGE_PORT = 4580
-DEFAULT_API_PORT = 4566
 
 
 @dataclass
