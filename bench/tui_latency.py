@@ -18,7 +18,10 @@ screen shows what the key should bring. Prints:
 Python's bytecode cache is on, in the scratch directory, as the second start of an installed lblab finds it
 (see bench/tui_first_frame.py, which splits a start into imports and app start, in-process).
 
-    python bench/tui_latency.py [--rounds 5] [--starts 5]
+    python bench/tui_latency.py [--rounds 5] [--starts 5] [--checkout DIR]
+
+`--checkout DIR` runs the lblab of another checkout (e.g. `git worktree add /tmp/before main`), so that
+a before and an after can be taken one right after the other, under the same load.
 """
 
 from __future__ import annotations
@@ -140,7 +143,9 @@ class Pane:
         raise TimeoutError(f"{pattern!r} not on screen after {timeout:g} s:\n{self.capture()}")
 
     def press(self, key: str, pattern: str) -> float:
-        """Send one key; seconds until `pattern` shows."""
+        """Send one key; seconds until `pattern` shows (it must not show before)."""
+        if re.search(pattern, self.capture()):
+            raise RuntimeError(f"{pattern!r} is on screen before {key} was pressed:\n{self.capture()}")
         sent = time.perf_counter()
         self.tmux("send-keys", "-t", "bench", key)
         return self.wait_for(pattern) - sent
@@ -157,8 +162,16 @@ class Pane:
             pid = None
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, env=self.env)
         until = time.perf_counter() + TIMEOUT
-        while pid is not None and Path(f"/proc/{pid}").exists() and time.perf_counter() < until:
+        while pid is not None and running(pid) and time.perf_counter() < until:
             time.sleep(0.05)
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is alive (a zombie waiting to be reaped is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -253,16 +266,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of keys 2/3/4/5 (default 5)")
     parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind (default 5)")
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose lblab runs (default: this)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         empty, seeded = Path(scratch) / "empty" / "state.json", Path(scratch) / "seed" / "state.json"
         asyncio.run(prepare(empty, seed_lab=False))
         dns_name = asyncio.run(prepare(seeded, seed_lab=True))
         assert dns_name is not None
-        env = {**bytecode_env(Path(scratch)), "PYTHONPATH": str(ROOT), "LANG": "en_US.UTF-8",
+        env = {**bytecode_env(Path(scratch)), "PYTHONPATH": str(args.checkout.resolve()), "LANG": "en_US.UTF-8",
                "TERM": "xterm-256color"}
         lab = ("lab", "alb-basics", "--state", str(seeded), "--time-scale", "30", "--lang", "en")
-        print(f"lblab {' '.join(lab[:2])} at {SIZE[0]}x{SIZE[1]}, tmux polled every {POLL * 1000:g} ms")
+        print(f"lblab of {args.checkout.resolve()}: {' '.join(lab[:2])} at {SIZE[0]}x{SIZE[1]}, "
+              f"tmux polled every {POLL * 1000:g} ms; {Path('/proc/loadavg').read_text().split()[0]} load before")
         print(f"  --version        {spread(command_time(env, '--version', runs=args.starts * 2))}")
         print(f"  labs             {spread(command_time(env, 'labs', runs=args.starts * 2))}")
         starts: dict[str, list[float]] = {"empty": [], "seed lab": []}
@@ -282,6 +297,7 @@ def main() -> None:
             with balancer_load(pane, dns_name) as served:
                 loaded = page_switches(pane, args.rounds)
             print(f"  page switch load {spread(loaded)}  ({served[0]} requests served meanwhile)")
+    print(f"  load average after: {Path('/proc/loadavg').read_text().split()[0]}")
 
 
 if __name__ == "__main__":

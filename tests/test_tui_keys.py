@@ -21,6 +21,8 @@ from tui.screens.launch_wizard import LaunchWizardScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 
 SIZE = (160, 45)
+# Real seconds a test waits for the console: a wizard takes seconds to compose on a loaded machine.
+PATIENCE = 60.0
 CHARACTERS = {"space": " "}
 KEYS = {" ": "space"}
 
@@ -36,7 +38,7 @@ async def burst(pilot: Pilot[int], *keys: str) -> None:
 async def settled(pilot: Pilot[int]) -> None:
     """Until no key is waiting and every screen pushed meanwhile has been composed."""
     app = pilot.app
-    await wait_for(pilot, lambda: app.screen.is_mounted and not app._message_queue.qsize())
+    await wait_for(pilot, lambda: app.screen.is_mounted and not app._message_queue.qsize(), PATIENCE)
     await pilot.pause()
 
 
@@ -53,7 +55,7 @@ async def test_keys_typed_right_after_l_reach_the_launch_wizard_name() -> None:
         await burst(pilot, "l", *typed("web-3"))
         await settled(pilot)
         assert isinstance(app.screen, LaunchWizardScreen)
-        await wait_for(pilot, lambda: app.screen.query_one("#name", Input).value == "web-3")
+        await wait_for(pilot, lambda: app.screen.query_one("#name", Input).value == "web-3", PATIENCE)
 
 
 async def test_a_page_key_then_l_opens_the_wizard_of_the_new_page() -> None:
@@ -63,7 +65,7 @@ async def test_a_page_key_then_l_opens_the_wizard_of_the_new_page() -> None:
         await burst(pilot, "2", "l", *typed("web"))
         await settled(pilot)
         assert isinstance(app.screen, LaunchWizardScreen)
-        await wait_for(pilot, lambda: app.screen.query_one("#name", Input).value == "web")
+        await wait_for(pilot, lambda: app.screen.query_one("#name", Input).value == "web", PATIENCE)
 
 
 async def test_enter_on_advanced_details_then_tab_reaches_user_data() -> None:
@@ -77,7 +79,7 @@ async def test_enter_on_advanced_details_then_tab_reaches_user_data() -> None:
         await burst(pilot, "enter", "tab", *typed("echo"))
         await settled(pilot)
         user_data = app.screen.query_one("#user_data", TextArea)
-        await wait_for(pilot, lambda: user_data.text == "echo")
+        await wait_for(pilot, lambda: user_data.text == "echo", PATIENCE)
 
 
 async def test_target_group_wizard_space_down_space_right_after_next() -> None:
@@ -96,7 +98,7 @@ async def test_target_group_wizard_space_down_space_right_after_next() -> None:
         await burst(pilot, "enter", "space", "down", "space")
         await settled(pilot)
         available = screen.query_one("#available", SelectionList)
-        await wait_for(pilot, lambda: len(available.selected) == 2)
+        await wait_for(pilot, lambda: len(available.selected) == 2, PATIENCE)
         assert screen.form.tg_name == "api-tg"
 
 
@@ -109,7 +111,7 @@ async def test_filter_keys_keep_their_order_after_end() -> None:
         await burst(pilot, *typed("abcdef"), "end", "backspace", "backspace", "backspace", *typed("XYZ"))
         await settled(pilot)
         filter_input = page(app).query_one("#filter", Input)
-        await wait_for(pilot, lambda: filter_input.value == "abcXYZ")
+        await wait_for(pilot, lambda: filter_input.value == "abcXYZ", PATIENCE)
         assert isinstance(app.screen, ConsoleScreen)
 
 
@@ -122,8 +124,8 @@ async def test_after_a_failed_submit_end_backspaces_and_typing_replace_the_descr
         description = screen.query_one("#description", Input)
         description.focus()
         await pilot.press(*typed("for ALB SG"), "ctrl+s")  # no name: the cloud refuses it
-        await wait_for(pilot, lambda: screen.form.error is not None)
+        await wait_for(pilot, lambda: screen.form.error is not None, PATIENCE)
         assert app.screen is screen and description.has_focus
         await burst(pilot, "end", *["backspace"] * 10, *typed("SG for ALB"))
         await settled(pilot)
-        await wait_for(pilot, lambda: description.value == "SG for ALB")
+        await wait_for(pilot, lambda: description.value == "SG for ALB", PATIENCE)

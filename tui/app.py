@@ -20,7 +20,7 @@ from tui.localize import Localized, localize_bindings
 from tui.ports import port_is_free
 from tui.screens.console import ConsoleScreen
 from tui.screens.lab_hooks import start_labs, stop_labs
-from tui.screens.page import Page, ViewState
+from tui.screens.page import Page
 from tui.typeahead import KeyRouter
 from tui.widgets.header import SCALES
 from tui.widgets.nav import NAV_ITEMS
@@ -181,7 +181,7 @@ class LblabApp(App[int]):
         """Open a page with `key`'s row selected (after a wizard created it)."""
         console = next((s for s in self.screen_stack if isinstance(s, ConsoleScreen)), None)
         if console is not None:
-            console.views.setdefault(page_id, ViewState()).selected = key
+            console.select(page_id, key)
             await self.go_to_page(page_id)
 
     # -- the command palette ------------------------------------------------------------------------

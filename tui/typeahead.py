@@ -23,9 +23,10 @@ from textual import events
 from textual.app import App
 from textual.message_pump import MessagePump
 
-# A key waits at most this long for the console to settle, then goes where focus is: a handler stuck
-# on something slow (or a bug) must not freeze the keyboard.
-PATIENCE = 5.0
+# A key waits at most this long for the console to settle (a wizard takes seconds to compose on a
+# loaded machine), then goes where focus is: a handler stuck on something slow (or a bug) must not
+# freeze the keyboard for good.
+PATIENCE = 30.0
 POLL = 0.002  # seconds between two looks at a busy console
 
 Dispatch = Callable[[events.Event], Awaitable[None]]
