@@ -8,6 +8,7 @@ keys, which hides exactly these races.
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, SelectionList, TextArea
@@ -47,25 +48,18 @@ def typed(text: str) -> list[str]:
     return [KEYS.get(char, char) for char in text]
 
 
-async def test_keys_typed_right_after_l_reach_the_launch_wizard_name() -> None:
+@pytest.mark.parametrize(("first", "ahead"), [(("2",), ()), ((), ("2",))], ids=["on Instances", "with the page key"])
+async def test_keys_typed_while_the_launch_wizard_opens_reach_its_name(first: tuple[str, ...],
+                                                                       ahead: tuple[str, ...]) -> None:
+    """`l` then the name at once; and `2` `l` at once (the `l` was lost: it reached the page being left)."""
     app = demo_app("en")
     async with app.run_test(size=SIZE) as pilot:
         await populate(app.cloud)
-        await pilot.press("2")
-        await burst(pilot, "l", *typed("web-3"))
+        await pilot.press(*first)
+        await burst(pilot, *ahead, "l", *typed("web-3"))
         await settled(pilot)
         assert isinstance(app.screen, LaunchWizardScreen)
         await wait_for(pilot, lambda: app.screen.query_one("#name", Input).value == "web-3", PATIENCE)
-
-
-async def test_a_page_key_then_l_opens_the_wizard_of_the_new_page() -> None:
-    app = demo_app("en")
-    async with app.run_test(size=SIZE) as pilot:
-        await populate(app.cloud)
-        await burst(pilot, "2", "l", *typed("web"))
-        await settled(pilot)
-        assert isinstance(app.screen, LaunchWizardScreen)
-        await wait_for(pilot, lambda: app.screen.query_one("#name", Input).value == "web", PATIENCE)
 
 
 async def test_enter_on_advanced_details_then_tab_reaches_user_data() -> None:

@@ -26,7 +26,7 @@ class ConsoleFooter(Footer):
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
         if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self.call_next(self._update_keys)
+            self.call_after_refresh(self._update_keys)  # after the frame that shows what changed
 
     async def _update_keys(self) -> None:
         wanted = list(self.compose())  # key widgets, not mounted: cheap to make
