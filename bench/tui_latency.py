@@ -20,6 +20,10 @@ Python's bytecode cache is on, in the scratch directory, as the second start of 
 
     python bench/tui_latency.py [--rounds 5] [--starts 5] [--checkout DIR]
 
+`--in-process` instead runs the console headless in this process (Pilot, the demo cloud with the seed lab's
+balancer, alb-basics open) and prints, for keys 2/3/4/5, the time to the first frame Textual renders and the
+CPU time per switch: the console's own work, which a loaded machine only stretches.
+
 `--checkout DIR` runs the lblab of another checkout (e.g. `git worktree add /tmp/before main`), so that
 a before and an after can be taken one right after the other, under the same load.
 """
@@ -264,12 +268,54 @@ def spread(values: list[float], seconds: bool = False) -> str:
             f"({len(values)})")
 
 
+async def in_process(rounds: int) -> None:
+    from textual import events
+
+    from tests.test_tui_elb_support import populate_elb
+    from tui.demo import demo_app, populate
+    from tui.widgets.lab_panel import open_lab
+
+    app = demo_app("en")
+    frames: list[float] = []
+    firsts: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        display = app._display
+
+        def timed(screen: object, renderable: object) -> None:
+            if renderable is not None:
+                frames.append(time.perf_counter())
+            display(screen, renderable)  # type: ignore[arg-type]
+
+        app._display = timed  # type: ignore[method-assign]
+        await populate(app.cloud)
+        await populate_elb(app.cloud)
+        await open_lab(app, "alb-basics")
+        await pilot.press(*PAGES)  # every page mounted once
+        await pilot.pause(0.5)
+        cpu = time.process_time()
+        for _ in range(rounds):
+            for key in PAGES:
+                frames.clear()
+                sent = time.perf_counter()
+                app.post_message(events.Key(key, key))
+                await asyncio.sleep(SETTLE * 2)
+                firsts.append(frames[0] - sent)
+        cpu = (time.process_time() - cpu) / len(firsts)
+    print(f"in-process, headless {SIZE[0]}x{SIZE[1]}, {Path('/proc/loadavg').read_text().split()[0]} load")
+    print(f"  page switch, first frame {spread(firsts)}")
+    print(f"  CPU per switch (and {SETTLE * 2:g} s of idle console) {cpu * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of keys 2/3/4/5 (default 5)")
     parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind (default 5)")
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose lblab runs (default: this)")
+    parser.add_argument("--in-process", action="store_true", help="only the in-process figures (see above)")
     args = parser.parse_args()
+    if args.in_process:
+        asyncio.run(in_process(args.rounds))
+        return
     with tempfile.TemporaryDirectory() as scratch:
         empty, seeded = Path(scratch) / "empty" / "state.json", Path(scratch) / "seed" / "state.json"
         asyncio.run(prepare(empty, seed_lab=False))
