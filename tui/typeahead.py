@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.message_pump import MessagePump
 
 # A key waits at most this long for the console to settle (a wizard takes seconds to compose on a
@@ -60,13 +60,15 @@ class KeyRouter:
         """Whether every widget of the screen on top, and the app, has handled what it was sent;
         `in_app`: asked from the app's own handler, which is busy with this very key."""
         app = self.app
-        if not (waiting(app) if in_app else idle(app)):
-            return False
         try:
+            if not (waiting(app) if in_app else idle(app)):
+                return False
             screen = app.screen
-        except Exception:  # no screen yet: nothing to wait for
+            return all(idle(node) for node in screen.walk_children(with_self=True))
+        except ScreenStackError:  # no screen yet: nothing to wait for
             return True
-        return all(idle(node) for node in screen.walk_children(with_self=True))
+        except AttributeError:  # a Textual whose message pumps look otherwise: route keys as it does
+            return True
 
     async def route(self, event: events.Event) -> None:
         """Called by the app (in its own message handler) for each key or paste read from the terminal."""
