@@ -29,6 +29,8 @@ class ConsoleFooter(Footer):
             self.call_after_refresh(self._update_keys)  # after the frame that shows what changed
 
     async def _update_keys(self) -> None:
+        if not self.is_attached:  # its screen closed meanwhile
+            return
         wanted = list(self.compose())  # key widgets, not mounted: cheap to make
         if not all(isinstance(widget, FooterKey) for widget in wanted):
             await self.recompose()  # key groups (none in the console): Textual's own way
