@@ -69,10 +69,19 @@ print(json.dumps({"imports": imported - started, "app": marks["frame"] - run_sta
 """
 
 
-def one_run(state: Path, env: dict[str, str] | None) -> dict[str, float]:
+def one_run(state: Path, env: dict[str, str]) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-c", ONE_RUN, str(ROOT), str(state)], check=True,
                          capture_output=True, text=True, timeout=60, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def bytecode_env(scratch: Path, use_cache: bool = True) -> dict[str, str]:
+    """The environment for a timed lblab: Python's bytecode cache on, in `scratch` (see above)."""
+    env = dict(os.environ)
+    if use_cache:
+        env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def main() -> None:
@@ -83,10 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         state = Path(scratch) / "state.json"
-        env = None
-        if not args.no_bytecode_cache:
-            env = {**os.environ, "PYTHONPYCACHEPREFIX": str(Path(scratch) / "pycache")}
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = bytecode_env(Path(scratch), not args.no_bytecode_cache)
         # Warms the file system cache (and the bytecode cache) and writes a state file, as a second start would find.
         one_run(state, env)
         runs = [one_run(state, env) for _ in range(args.runs)]

@@ -12,16 +12,15 @@ from typing import Any
 import yaml
 
 from labs.actions import ACTIONS
+from labs.catalog import LABS_DIR, MAX_FILE_BYTES, format_catalog
 from labs.criteria import CRITERIA
 from labs.model import Action, Criterion, Lab, LabInfo, Step
 from labs.placeholders import problem as placeholder_problem
 from labs.schema import Field, Int, ListOf, Record, SchemaError, Str, Tagged, TextKind, Variant
 from labs.text import Text
 
-LABS_DIR = Path(__file__).parent
-# Far beyond any real lab (at most 25 KB, 800 values, nested a dozen levels), far below harm: the
-# pure-Python YAML parser takes about a second per 30 000 values.
-MAX_FILE_BYTES = 512 * 1024
+# MAX_FILE_BYTES: far beyond any real lab (at most 25 KB, 800 values, nested a dozen levels), far
+# below harm: the pure-Python YAML parser takes about a second per 30 000 values.
 MAX_NODES = 20_000
 MAX_DEPTH = 64
 _ID = Str(pattern=r"[a-z0-9][a-z0-9-]*", pattern_text="an id (lower-case letters, digits and hyphens)")
@@ -72,11 +71,12 @@ def load_lab(lab_id: str, directory: Path | None = None) -> Lab:
 
 def list_labs(directory: Path | None = None) -> list[LabInfo]:
     """Every lab file, in the intended order; broken ones last, each with its error."""
-    infos = [_info(path, directory) for path in sorted((directory or LABS_DIR).glob("*.yaml"))]
+    infos = [lab_info(path, directory) for path in sorted((directory or LABS_DIR).glob("*.yaml"))]
     return sorted(infos, key=lambda info: (info.broken, info.order, info.id))
 
 
-def _info(path: Path, directory: Path | None) -> LabInfo:
+def lab_info(path: Path, directory: Path | None = None) -> LabInfo:
+    """The lab file at `path` as the list shows it, checked in full."""
     try:
         lab = _load(path, directory, ())
     except LabLoadError as exc:
@@ -212,20 +212,5 @@ def _check_references(lab: Lab, directory: Path | None, loading: tuple[str, ...]
 
 
 def format_lab_list(lang: str = "ko", directory: Path | None = None) -> str:
-    """The plain-text list `lblab labs` prints."""
-    infos = list_labs(directory)
-    if not infos:
-        return Text("설치된 실습이 없습니다.", "No guided labs are installed.").get(lang)
-    width = max(len(info.id) for info in infos)
-    lines = []
-    for number, info in enumerate(infos, 1):
-        if info.broken:
-            broken = Text("오류: {error}", "BROKEN: {error}").format(error=info.error)
-            lines.append(f" !  {info.id:<{width}}  {broken.get(lang)}")
-            continue
-        size = Text("{steps}단계 · 약 {minutes}분", "{steps} steps · ~{minutes} min").format(
-            steps=info.step_count, minutes=info.estimated_minutes)
-        lines.append(f"{number:>2}. {info.id:<{width}}  {info.title.get(lang)}  ({size.get(lang)})")
-    lines.append("")
-    lines.append(Text("실습 열기: lblab lab ID", "Open one with: lblab lab ID").get(lang))
-    return "\n".join(lines)
+    """The plain-text list of the labs, each checked (`lblab labs` reads them quicker: labs/catalog.py)."""
+    return format_catalog(list_labs(directory), lang)

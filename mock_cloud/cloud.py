@@ -23,6 +23,7 @@ from mock_cloud.elbv2.service import Elbv2Service
 from mock_cloud.events import EventBus
 from mock_cloud.ids import IdFactory
 from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
+from mock_cloud.ports import DEFAULT_EDGE_PORT
 from mock_cloud.state_model import StateEncoder, check_loaded
 from mock_cloud.state_validation import check_finite
 from mock_cloud.store import StateLock, StateStore
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_REGION = "ap-northeast-2"
-DEFAULT_EDGE_PORT = 4580
-DEFAULT_API_PORT = 4566
 
 
 @dataclass

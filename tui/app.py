@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
@@ -20,7 +21,8 @@ from tui.localize import Localized, localize_bindings
 from tui.ports import port_is_free
 from tui.screens.console import ConsoleScreen
 from tui.screens.lab_hooks import start_labs, stop_labs
-from tui.screens.page import Page, ViewState
+from tui.screens.page import Page
+from tui.typeahead import KeyRouter
 from tui.widgets.header import SCALES
 from tui.widgets.nav import NAV_ITEMS
 
@@ -62,6 +64,15 @@ class LblabApp(App[int]):
         self.first_page = first_page
         self.api_port = api_port
         self.api: ApiServer | None = None
+        self.keys = KeyRouter(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys and pastes from the terminal go through the type-ahead router (tui/typeahead.py); the
+        # keys it forwards come back here, bubbling up from the widgets, and take Textual's way.
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            await self.keys.route(event)
+        else:
+            await super().on_event(event)
 
     async def on_mount(self) -> None:
         localize_bindings(self, self.t)
@@ -78,6 +89,7 @@ class LblabApp(App[int]):
             self.call_after_refresh(self._serve_api, self.api_port)
 
     async def on_unmount(self) -> None:
+        await self.keys.close()
         await stop_labs(self)
         if self.api is not None:
             await self.api.stop()
@@ -172,7 +184,7 @@ class LblabApp(App[int]):
         """Open a page with `key`'s row selected (after a wizard created it)."""
         console = next((s for s in self.screen_stack if isinstance(s, ConsoleScreen)), None)
         if console is not None:
-            console.views.setdefault(page_id, ViewState()).selected = key
+            console.select(page_id, key)
             await self.go_to_page(page_id)
 
     # -- the command palette ------------------------------------------------------------------------

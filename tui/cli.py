@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import locale
 import os
-import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mock_cloud import __version__
-from mock_cloud.cloud import DEFAULT_API_PORT, DEFAULT_EDGE_PORT, Cloud, CloudConfig
+from mock_cloud.ports import DEFAULT_API_PORT, DEFAULT_EDGE_PORT
 from mock_cloud.store import STATE_ENV, StateInUse, StateLock, StateStore, default_state_path
+
+if TYPE_CHECKING:
+    from mock_cloud.cloud import CloudConfig
+
+# `lblab --version` and `lblab labs` answer at once: the cloud, asyncio and Textual are imported by
+# the commands that use them.
 
 LOOPBACK = "127.0.0.1"
 
@@ -98,6 +103,8 @@ def state_path(args: argparse.Namespace) -> Path:
 
 
 def cloud_config(args: argparse.Namespace, edge_port: int | None = DEFAULT_EDGE_PORT) -> CloudConfig:
+    from mock_cloud.cloud import CloudConfig
+
     return CloudConfig(
         seed=args.seed,
         time_scale=args.time_scale,
@@ -128,6 +135,8 @@ def take_lock(state_path: Path, holder: str) -> StateLock | None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
+        import asyncio
+
         return asyncio.run(serve(args))
     if args.command == "reset":
         return reset(args)
@@ -157,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def list_labs(lang: str) -> int:
-    from labs import format_lab_list
+    from labs.catalog import format_catalog, lab_catalog
 
-    print(format_lab_list(lang))
+    print(format_catalog(lab_catalog(), lang))
     return 0
 
 
@@ -205,6 +214,11 @@ def _wipe(args: argparse.Namespace, store: StateStore) -> bool:
 
 
 async def serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from mock_cloud.cloud import Cloud
+
     if args.bind != LOOPBACK:
         print(f"WARNING: listening on {args.bind}: anyone who can reach this address can drive your cloud.",
               file=sys.stderr)

@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.widgets import ContentSwitcher, Footer, OptionList
+from textual.widgets import ContentSwitcher, OptionList
 
 from mock_cloud.events import Event
 from tui.screens.lab_hooks import WorkScreen
 from tui.screens.page import BasePage, Page, ViewState
 from tui.tasks import follow_events
+from tui.widgets.footer import ConsoleFooter
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.lab_panel import LabPanel
 from tui.widgets.nav import NAV_ITEMS, Navigation
@@ -58,7 +59,7 @@ class ConsoleScreen(WorkScreen[None]):
             yield Navigation()
             yield ContentSwitcher(id="main")
             yield LabPanel()
-        yield Footer(compact=True)
+        yield ConsoleFooter(compact=True)
 
     def on_mount(self) -> None:
         follow_events(self, (), self._cloud_changed)
@@ -69,8 +70,20 @@ class ConsoleScreen(WorkScreen[None]):
         await self.show_page(self.page_id, remember=False)
 
     def _theme_changed(self) -> None:
+        for page in self._pages():
+            page.stale = True
         if self.current_page is not None:
             self.current_page.refresh_page()
+
+    def _pages(self) -> list[BasePage]:
+        return list(self.query_one("#main", ContentSwitcher).query_children(BasePage))
+
+    def select(self, page_id: str, key: str) -> None:
+        """Have `page_id` select the resource `key` when it is shown next."""
+        self.views.setdefault(page_id, ViewState()).selected = key
+        for page in self._pages():
+            if page.id == f"page-{page_id}":
+                page.stale = True
 
     @property
     def current_page(self) -> BasePage | None:
@@ -95,9 +108,10 @@ class ConsoleScreen(WorkScreen[None]):
             page.id = widget_id
             await switcher.add_content(page, set_current=True)
         else:
-            # Hidden pages ignore events; a page catches up when it is shown again.
             switcher.current = widget_id
-            page.refresh_page()
+            if page.stale:  # hidden, it only noted the events that concern it: it catches up now
+                page.stale = False
+                page.refresh_page()
         self._arrived(page_id, page)
 
     def _arrived(self, page_id: str, page: BasePage) -> None:
@@ -127,6 +141,10 @@ class ConsoleScreen(WorkScreen[None]):
         await self.show_page(event.page_id)
 
     def _cloud_changed(self, batch: list[Event]) -> None:
-        page = self.current_page
-        if page is not None and page.wants({event.kind for event in batch}):
-            page.refresh_page()
+        kinds = {event.kind for event in batch}
+        current = self.current_page
+        for page in self._pages():
+            if page is current and page.wants(kinds):
+                page.refresh_page()
+            elif page.wants(kinds):
+                page.stale = True

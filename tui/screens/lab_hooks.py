@@ -13,10 +13,10 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ActiveBinding, Screen, ScreenResultType
-from textual.widgets import Footer
 
 from labs import ProgressStore
 from tui.localize import Localized
+from tui.widgets.footer import ConsoleFooter
 from tui.widgets.lab_panel import LabPanel, open_lab, pick_lab
 from tui.widgets.lab_state import open_lab_of, set_open_lab
 
@@ -79,7 +79,7 @@ class WorkScreen(Localized, Screen[ScreenResultType]):
 
     def footer(self) -> ComposeResult:
         """The end of the screen's compose: the footer, and the lab panel beside the screen's work."""
-        yield Footer(compact=True)
+        yield ConsoleFooter(compact=True)
         yield LabPanel()
 
     def action_toggle_lab(self) -> None:

@@ -16,7 +16,8 @@ Two kinds:
     refresh_page() -> None                re-read the cloud (`self.cloud`) and update widgets.
                                           Called once composed (also after a language switch),
                                           on every burst of matching events while shown, and
-                                          each time it is shown again. Must be cheap and never
+                                          when shown again if such events came while it was
+                                          hidden (pages stay mounted). Must be cheap and never
                                           await the cloud: mutations go through
                                           `self.call_cloud(...)` (a worker).
     Screens a page opens (wizards, editors) subclass `Localized, Screen` (tui/localize.py): BINDINGS
@@ -133,6 +134,8 @@ class BasePage(Localized, Vertical):
     def __init__(self, view: ViewState | None = None) -> None:
         super().__init__(classes="page")
         self.view = view or ViewState()
+        # Whether cloud events that concern the page came while it was hidden (the console keeps this).
+        self.stale = False
 
     @property
     def title_key(self) -> str:
@@ -245,10 +248,11 @@ class Page(BasePage):
         table = self.table
         table.show(self.rows())
         total = len(table._rows)
-        self.query_one("#page-title", Label).update(f"{self.t(self.title_key)} ({total})")
+        # Each update lays the screen out again: only what changed is updated.
+        _show(self.query_one("#page-title", Label), f"{self.t(self.title_key)} ({total})")
         empty = self.query_one("#empty", Static)
         empty.display = table.row_count == 0
-        empty.update(self.t("page.no_match" if total else self.EMPTY_KEY))
+        _show(empty, self.t("page.no_match" if total else self.EMPTY_KEY))
         self._refresh_selection()
 
     def _refresh_selection(self) -> None:
@@ -347,6 +351,11 @@ class Page(BasePage):
     def _tab(self, event: TabbedContent.TabActivated) -> None:
         self.view.tab = event.pane.id
         self._refresh_detail(self.selected_key)
+
+
+def _show(widget: Static, text: str) -> None:
+    if str(widget.content) != text:
+        widget.update(text)
 
 
 def _tab_id(tab_key: str) -> str:

@@ -46,7 +46,9 @@ class ConsoleHeader(Vertical):
         for _, scale in SCALES:
             self.query_one(f"#scale-{scale:g}", Button).variant = "primary" if clock.scale == scale else "default"
         self.query_one("#step", Button).disabled = not clock.manual
-        self.query_one("#endpoints", Label).update(self._endpoints())
+        endpoints = self.query_one("#endpoints", Label)
+        if str(endpoints.content) != (text := self._endpoints()):  # each update lays the screen out again
+            endpoints.update(text)
 
     def _endpoints(self) -> str:
         t = self.app.t  # type: ignore[attr-defined]

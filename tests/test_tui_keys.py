@@ -1,0 +1,125 @@
+"""Type-ahead and key order: keys typed faster than the console draws reach the screen they were typed
+for, in the order they were typed.
+
+`burst` queues keys the way a terminal delivers a fast typist's keys (or keys sent by tmux): all at
+once, before the console has handled the first. `pilot.press` waits for the app to go idle between two
+keys, which hides exactly these races.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Input, SelectionList, TextArea
+
+from tests.test_tui_elb_support import populate_elb
+from tests.test_tui_flows import page, wait_for
+from tui.demo import demo_app, populate
+from tui.screens.console import ConsoleScreen
+from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
+from tui.screens.launch_wizard import LaunchWizardScreen
+from tui.screens.sg_editor import SecurityGroupEditorScreen
+
+SIZE = (160, 45)
+# Real seconds a test waits for the console: a wizard takes seconds to compose on a loaded machine.
+PATIENCE = 60.0
+CHARACTERS = {"space": " "}
+KEYS = {" ": "space"}
+
+
+async def burst(pilot: Pilot[int], *keys: str) -> None:
+    """Send `keys` to the app all at once, as a terminal does when they arrive together, then let it settle."""
+    for key in keys:
+        character = CHARACTERS.get(key, key if len(key) == 1 else None)
+        pilot.app.post_message(events.Key(key, character))
+    await pilot.pause()
+
+
+async def settled(pilot: Pilot[int]) -> None:
+    """Until no key is waiting and every screen pushed meanwhile has been composed."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.screen.is_mounted and not app._message_queue.qsize(), PATIENCE)
+    await pilot.pause()
+
+
+def typed(text: str) -> list[str]:
+    """The keys that type `text`."""
+    return [KEYS.get(char, char) for char in text]
+
+
+@pytest.mark.parametrize(("first", "ahead"), [(("2",), ()), ((), ("2",))], ids=["on Instances", "with the page key"])
+async def test_keys_typed_while_the_launch_wizard_opens_reach_its_name(first: tuple[str, ...],
+                                                                       ahead: tuple[str, ...]) -> None:
+    """`l` then the name at once; and `2` `l` at once (the `l` was lost: it reached the page being left)."""
+    app = demo_app("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press(*first)
+        await burst(pilot, *ahead, "l", *typed("web-3"))
+        await settled(pilot)
+        assert isinstance(app.screen, LaunchWizardScreen)
+        await wait_for(pilot, lambda: app.screen.query_one("#name", Input).value == "web-3", PATIENCE)
+
+
+async def test_enter_on_advanced_details_then_tab_reaches_user_data() -> None:
+    app = demo_app("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2", "l")
+        assert isinstance(app.screen, LaunchWizardScreen)
+        app.screen.query_one("#advanced CollapsibleTitle").focus()
+        await pilot.pause()
+        await burst(pilot, "enter", "tab", *typed("echo"))
+        await settled(pilot)
+        user_data = app.screen.query_one("#user_data", TextArea)
+        await wait_for(pilot, lambda: user_data.text == "echo", PATIENCE)
+
+
+async def test_target_group_wizard_space_down_space_right_after_next() -> None:
+    app = demo_app("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("5", "c")
+        screen = app.screen
+        assert isinstance(screen, CreateTargetGroupScreen)
+        screen.query_one("#tg_name", Input).focus()
+        await pilot.pause()
+        await burst(pilot, *typed("api-tg"), "tab")
+        await settled(pilot)
+        screen.query_one("#next").focus()
+        await pilot.pause()
+        await burst(pilot, "enter", "space", "down", "space")
+        await settled(pilot)
+        available = screen.query_one("#available", SelectionList)
+        await wait_for(pilot, lambda: len(available.selected) == 2, PATIENCE)
+        assert screen.form.tg_name == "api-tg"
+
+
+async def test_filter_keys_keep_their_order_after_end() -> None:
+    app = demo_app("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await populate_elb(app.cloud)
+        await pilot.press("5", "slash")
+        await burst(pilot, *typed("abcdef"), "end", "backspace", "backspace", "backspace", *typed("XYZ"))
+        await settled(pilot)
+        filter_input = page(app).query_one("#filter", Input)
+        await wait_for(pilot, lambda: filter_input.value == "abcXYZ", PATIENCE)
+        assert isinstance(app.screen, ConsoleScreen)
+
+
+async def test_after_a_failed_submit_end_backspaces_and_typing_replace_the_description() -> None:
+    app = demo_app("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "c")
+        screen = app.screen
+        assert isinstance(screen, SecurityGroupEditorScreen)
+        description = screen.query_one("#description", Input)
+        description.focus()
+        await pilot.press(*typed("for ALB SG"), "ctrl+s")  # no name: the cloud refuses it
+        await wait_for(pilot, lambda: screen.form.error is not None, PATIENCE)
+        assert app.screen is screen and description.has_focus
+        await burst(pilot, "end", *["backspace"] * 10, *typed("SG for ALB"))
+        await settled(pilot)
+        await wait_for(pilot, lambda: description.value == "SG for ALB", PATIENCE)

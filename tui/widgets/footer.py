@@ -1,0 +1,59 @@
+"""The footer of every console screen: Textual's Footer, redrawn only where its keys changed."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+# What a footer key shows and does; two keys with the same tuple look and act the same.
+KeyLook = tuple[str, str, str, str, bool, str, str]
+STATE_CLASSES = ("-disabled", "-grouped", "-command-palette")
+
+
+def look(key: FooterKey) -> KeyLook:
+    classes = " ".join(name for name in STATE_CLASSES if name in key.classes)
+    return key.key, key.key_display, key.description, key.action, key._disabled, str(key.tooltip or ""), classes
+
+
+class ConsoleFooter(Footer):
+    """Textual's footer composes all its keys anew whenever the screen's bindings are refreshed: on every
+    focus change and every `refresh_bindings` (the clock's tick, a row highlighted), twenty-odd widgets are
+    mounted and the whole screen laid out again, half the work of a page switch and most of an idle
+    console's. This one compares the keys first and, when they differ, gives the key widgets it has the
+    new keys, hiding the ones left over and mounting only those missing."""
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._update_keys)  # after the frame that shows what changed
+
+    async def _update_keys(self) -> None:
+        if not self.is_attached:  # its screen closed meanwhile
+            return
+        wanted = list(self.compose())  # key widgets, not mounted: cheap to make
+        if not all(isinstance(widget, FooterKey) for widget in wanted):
+            await self.recompose()  # key groups (none in the console): Textual's own way
+            return
+        shown = list(self.query_children(FooterKey))
+        if len(shown) != len(list(self.children)):
+            await self.recompose()
+            return
+        for old, new in zip(shown, wanted, strict=False):
+            old.display = True
+            if look(old) != look(new):
+                _take(old, new)
+        for spare in shown[len(wanted):]:
+            spare.display = False  # kept for the next screen of keys: hiding costs no mount, no prune
+        if len(wanted) > len(shown):
+            await self.mount_all(wanted[len(shown):])
+
+
+def _take(old: FooterKey, new: FooterKey) -> None:
+    """Make the mounted key `old` show and do what `new` does."""
+    old.key, old.key_display, old.description, old.action = new.key, new.key_display, new.description, new.action
+    old._disabled = new._disabled
+    old.tooltip = new.tooltip
+    for name in STATE_CLASSES:
+        old.set_class(name in new.classes, name)
+    old.refresh(layout=True)
