@@ -23,6 +23,8 @@ from mock_cloud.ec2.catalogue import (
     IMAGES,
     INSTANCE_TYPES,
     VCPU_LIMIT,
+    Image,
+    InstanceType,
 )
 from mock_cloud.ec2.filters import filtered, instance_filters
 from mock_cloud.ec2.instance import Instance, reservation_id_for
@@ -333,6 +335,7 @@ class Ec2Service:
     ) -> list[Instance]:
         image = self._image(image_id)
         itype = self._instance_type(instance_type)
+        _check_architecture(image, itype)
         count = self._count(count, max_count)
         subnet = self.subnet(subnet_id) if subnet_id else self._default_subnet()
         groups = self._launch_groups(security_group_ids, subnet)
@@ -656,6 +659,17 @@ class Ec2Service:
 def _check_id(kind: str, value: str, code: str) -> None:
     if not ID_PATTERNS[kind].match(value or ""):
         raise CloudError(code, f'Invalid id: "{value}" (expecting "{kind}-...")')
+
+
+def _check_architecture(image: Image, itype: InstanceType) -> None:
+    if image.architecture != itype.architecture:
+        raise CloudError(
+            "InvalidParameterValue",
+            f"The architecture '{itype.architecture}' of the specified instance type does not match the architecture "
+            f"'{image.architecture}' of the specified AMI. Specify an instance type and an AMI that have matching "
+            "architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover "
+            "the architecture of the instance type or AMI.",
+        )
 
 
 def _user_data_text(user_data: str | bytes) -> str:
