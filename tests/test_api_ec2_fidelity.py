@@ -4,6 +4,8 @@ today"): instance types, root volumes, instance attributes, security group rules
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +72,128 @@ def test_run_instances_takes_the_new_types_and_checks_the_architecture(live: Liv
     assert error_of(ec2.run_instances, ImageId=IMAGE, InstanceType="m5.24xlarge", MinCount=1, MaxCount=1)[0] == \
         "VcpuLimitExceeded"
     ec2.terminate_instances(InstanceIds=[launched["InstanceId"]])
+
+
+# -- EBS root volumes ----------------------------------------------------------------------------------
+
+
+def _root_volume(live: LiveCloud, instance_id: str) -> dict[str, Any]:
+    [reservation] = live.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"]
+    [mapping] = reservation["Instances"][0]["BlockDeviceMappings"]
+    assert mapping["DeviceName"] == "/dev/xvda" and mapping["Ebs"]["Status"] == "attached"
+    return mapping["Ebs"]
+
+
+def test_each_instance_has_its_root_volume(live: LiveCloud) -> None:
+    ec2 = live.client("ec2")
+    [instance] = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1)["Instances"]
+    ebs = _root_volume(live, instance["InstanceId"])
+    assert ebs["VolumeId"].startswith("vol-") and len(ebs["VolumeId"]) == 21 and ebs["DeleteOnTermination"] is True
+    [volume] = ec2.describe_volumes(VolumeIds=[ebs["VolumeId"]])["Volumes"]
+    assert (volume["Size"], volume["VolumeType"], volume["State"], volume["Iops"], volume["Throughput"]) == (
+        8, "gp3", "in-use", 3000, 125)
+    assert volume["AvailabilityZone"] == instance["Placement"]["AvailabilityZone"]
+    assert volume["Attachments"][0]["InstanceId"] == instance["InstanceId"]
+    [image] = ec2.describe_images(ImageIds=[IMAGE])["Images"]
+    assert image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"] == volume["SnapshotId"]
+    found = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]}])
+    assert [v["VolumeId"] for v in found["Volumes"]] == [ebs["VolumeId"]]
+    ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    live.run(live.cloud.clock.advance(60))
+    [gone] = ec2.describe_volumes(VolumeIds=[ebs["VolumeId"]])["Volumes"]
+    assert (gone["State"], gone["Attachments"]) == ("deleted", [])
+    [terminated] = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0]["Instances"]
+    assert terminated["State"]["Name"] == "terminated" and terminated["BlockDeviceMappings"] == []
+    live.run(live.cloud.clock.advance(2 * 3600))  # the terminated instance is no longer listed
+    assert error_of(ec2.describe_volumes, VolumeIds=[ebs["VolumeId"]]) == (
+        "InvalidVolume.NotFound", 400, f"The volume '{ebs['VolumeId']}' does not exist.")
+
+
+def test_a_kept_root_volume_is_available_after_termination(live: LiveCloud) -> None:
+    ec2 = live.client("ec2")
+    [instance] = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, BlockDeviceMappings=[
+        {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 20, "DeleteOnTermination": False}}])["Instances"]
+    ebs = _root_volume(live, instance["InstanceId"])
+    assert ebs["DeleteOnTermination"] is False
+    ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    live.run(live.cloud.clock.advance(60))
+    [kept] = ec2.describe_volumes(VolumeIds=[ebs["VolumeId"]])["Volumes"]
+    assert (kept["State"], kept["Size"], kept["Attachments"]) == ("available", 20, [])
+    assert error_of(ec2.run_instances, ImageId=IMAGE, MinCount=1, MaxCount=1, BlockDeviceMappings=[
+        {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 4}}]) == (
+        "InvalidBlockDeviceMapping", 400,
+        f"Volume of size 4GB is smaller than  snapshot 'snap-{IMAGE[4:]}', expect size >= 8GB")
+
+
+def test_volumes_survive_a_restart(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    with LiveCloud(config) as first:
+        [instance] = first.client("ec2").run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1)["Instances"]
+        volume_id = _root_volume(first, instance["InstanceId"])["VolumeId"]
+    with LiveCloud(config) as second:
+        [volume] = second.client("ec2").describe_volumes()["Volumes"]
+        assert (volume["VolumeId"], volume["State"]) == (volume_id, "in-use")
+
+
+# -- instance attributes -------------------------------------------------------------------------------
+
+
+def _attribute(live: LiveCloud, instance_id: str, name: str) -> Any:
+    answer = live.client("ec2").describe_instance_attribute(InstanceId=instance_id, Attribute=name)
+    assert answer["InstanceId"] == instance_id
+    return answer[name[0].upper() + name[1:] if name != "groupSet" else "Groups"]
+
+
+def test_groups_change_on_a_running_instance(live: LiveCloud) -> None:
+    ec2 = live.client("ec2")
+    [instance] = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1)["Instances"]
+    web = ec2.create_security_group(GroupName="attr-web", Description="web")["GroupId"]
+    live.run(live.cloud.clock.advance(60))
+    ec2.modify_instance_attribute(InstanceId=instance["InstanceId"], Groups=[web])
+    assert _attribute(live, instance["InstanceId"], "groupSet") == [{"GroupId": web, "GroupName": "attr-web"}]
+    [now] = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0]["Instances"]
+    assert [g["GroupId"] for g in now["SecurityGroups"]] == [web] and now["State"]["Name"] == "running"
+    assert error_of(ec2.modify_instance_attribute, InstanceId=instance["InstanceId"],
+                    Groups=["sg-0123456789abcdef0"]) == (
+        "InvalidGroup.NotFound", 400, "The security group 'sg-0123456789abcdef0' does not exist")
+
+
+def test_type_and_user_data_change_only_when_stopped(live: LiveCloud) -> None:
+    ec2 = live.client("ec2")
+    [instance] = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, UserData="#!/bin/bash\necho hi\n")[
+        "Instances"]
+    instance_id = instance["InstanceId"]
+    live.run(live.cloud.clock.advance(60))
+    for change in ({"InstanceType": {"Value": "t3.small"}}, {"UserData": {"Value": b"#!/bin/bash\n"}}):
+        assert error_of(ec2.modify_instance_attribute, InstanceId=instance_id, **change) == (
+            "IncorrectInstanceState", 400, f"The instance '{instance_id}' is not in the 'stopped' state.")
+    import base64
+    assert base64.b64decode(_attribute(live, instance_id, "userData")["Value"]) == b"#!/bin/bash\necho hi\n"
+    ec2.stop_instances(InstanceIds=[instance_id])
+    live.run(live.cloud.clock.advance(120))
+    ec2.modify_instance_attribute(InstanceId=instance_id, InstanceType={"Value": "t3.small"})
+    ec2.modify_instance_attribute(InstanceId=instance_id, UserData={"Value": b"#!/bin/bash\necho bye\n"})
+    assert _attribute(live, instance_id, "instanceType") == {"Value": "t3.small"}
+    assert base64.b64decode(_attribute(live, instance_id, "userData")["Value"]) == b"#!/bin/bash\necho bye\n"
+    assert error_of(ec2.modify_instance_attribute, InstanceId=instance_id, InstanceType={"Value": "t4g.small"})[0] \
+        == "InvalidParameterValue"
+
+
+def test_termination_protection_and_source_dest_check(live: LiveCloud) -> None:
+    ec2 = live.client("ec2")
+    [instance] = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1)["Instances"]
+    instance_id = instance["InstanceId"]
+    assert _attribute(live, instance_id, "disableApiTermination") == {"Value": False}
+    ec2.modify_instance_attribute(InstanceId=instance_id, DisableApiTermination={"Value": True})
+    assert error_of(ec2.terminate_instances, InstanceIds=[instance_id]) == (
+        "OperationNotPermitted", 400, f"The instance '{instance_id}' may not be terminated. Modify its "
+                                      "'disableApiTermination' instance attribute and try again.")
+    ec2.modify_instance_attribute(InstanceId=instance_id, Attribute="disableApiTermination", Value="false")
+    ec2.modify_instance_attribute(InstanceId=instance_id, SourceDestCheck={"Value": False})
+    assert _attribute(live, instance_id, "sourceDestCheck") == {"Value": False}
+    [described] = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"]
+    assert described["SourceDestCheck"] is False
+    assert ec2.terminate_instances(InstanceIds=[instance_id])["TerminatingInstances"][0]["CurrentState"][
+        "Name"] == "shutting-down"
+    assert error_of(ec2.describe_instance_attribute, InstanceId=instance_id, Attribute="colour") == (
+        "InvalidParameterValue", 400, "Value (colour) for parameter attribute is invalid. Unknown attribute.")

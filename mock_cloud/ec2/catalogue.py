@@ -22,6 +22,13 @@ class Image:
     architecture: str = "x86_64"
     root_device_name: str = "/dev/xvda"
     creation_date: str = "2026-10-30T00:00:00.000Z"
+    root_volume_size: int = 8  # GiB, the AMI's root snapshot
+    root_volume_type: str = "gp3"
+
+    @property
+    def root_snapshot_id(self) -> str:
+        # Fictional like the AMI IDs, and stable: derived from the AMI's own ID.
+        return "snap-" + self.image_id.removeprefix("ami-")
 
 
 IMAGES: dict[str, Image] = {
@@ -44,6 +51,7 @@ IMAGES: dict[str, Image] = {
             "137112412989",
             "amazon",
             "ec2-user",
+            root_volume_type="gp2",
         ),
         Image(
             "ami-042e76978adeb8c48",
