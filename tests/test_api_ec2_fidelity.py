@@ -197,3 +197,85 @@ def test_termination_protection_and_source_dest_check(live: LiveCloud) -> None:
         "Name"] == "shutting-down"
     assert error_of(ec2.describe_instance_attribute, InstanceId=instance_id, Attribute="colour") == (
         "InvalidParameterValue", 400, "Value (colour) for parameter attribute is invalid. Unknown attribute.")
+
+
+# -- security group rules as resources -------------------------------------------------------------------
+
+
+def test_rules_are_resources_with_ids(live: LiveCloud) -> None:
+    ec2 = live.client("ec2")
+    group = ec2.create_security_group(GroupName="rules-web", Description="web")["GroupId"]
+    added = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    http, ssh = added["SecurityGroupRules"]
+    assert http["SecurityGroupRuleId"].startswith("sgr-") and len(http["SecurityGroupRuleId"]) == 21
+    assert (http["GroupId"], http["IsEgress"], http["FromPort"], http["CidrIpv4"]) == (group, False, 80, "0.0.0.0/0")
+    listed = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+    assert {r["SecurityGroupRuleId"] for r in listed["SecurityGroupRules"]} >= {
+        http["SecurityGroupRuleId"], ssh["SecurityGroupRuleId"]}
+    assert len(listed["SecurityGroupRules"]) == 3  # and the default outbound rule
+    [one] = ec2.describe_security_group_rules(SecurityGroupRuleIds=[ssh["SecurityGroupRuleId"]])[
+        "SecurityGroupRules"]
+    assert one["CidrIpv4"] == "10.0.0.0/8"
+    pages = ec2.get_paginator("describe_security_group_rules").paginate(PaginationConfig={"PageSize": 5})
+    every = [r["SecurityGroupRuleId"] for page in pages for r in page["SecurityGroupRules"]]
+    assert len(every) == len(set(every)) and ssh["SecurityGroupRuleId"] in every
+    assert error_of(ec2.describe_security_group_rules, SecurityGroupRuleIds=["sgr-0123456789abcdef0"]) == (
+        "InvalidSecurityGroupRuleId.NotFound", 400,
+        "The security group rule ID 'sgr-0123456789abcdef0' does not exist")
+
+
+def test_rules_are_edited_in_place(live: LiveCloud) -> None:
+    ec2 = live.client("ec2")
+    group = ec2.create_security_group(GroupName="rules-edit", Description="edit")["GroupId"]
+    [rule] = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])[
+        "SecurityGroupRules"]
+    rule_id = rule["SecurityGroupRuleId"]
+    ec2.modify_security_group_rules(GroupId=group, SecurityGroupRules=[{"SecurityGroupRuleId": rule_id,
+        "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "CidrIpv4": "10.0.0.0/16",
+                              "Description": "app port"}}])
+    [edited] = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule_id])["SecurityGroupRules"]
+    assert (edited["FromPort"], edited["CidrIpv4"], edited["Description"]) == (8080, "10.0.0.0/16", "app port")
+    ec2.update_security_group_rule_descriptions_ingress(GroupId=group, SecurityGroupRuleDescriptions=[
+        {"SecurityGroupRuleId": rule_id, "Description": "from the VPC"}])
+    [described] = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    assert described["IpPermissions"][0]["IpRanges"] == [{"CidrIp": "10.0.0.0/16", "Description": "from the VPC"}]
+    ec2.update_security_group_rule_descriptions_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+         "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "by permission"}]}])
+    [egress] = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])[
+        "SecurityGroupRules"][:1]
+    assert egress["IsEgress"] is True
+    ec2.update_security_group_rule_descriptions_egress(GroupId=group, SecurityGroupRuleDescriptions=[
+        {"SecurityGroupRuleId": egress["SecurityGroupRuleId"], "Description": "anywhere"}])
+    rules = {r["SecurityGroupRuleId"]: r.get("Description") for r in ec2.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]}
+    assert rules == {rule_id: "by permission", egress["SecurityGroupRuleId"]: "anywhere"}
+    assert error_of(ec2.modify_security_group_rules, GroupId=group, SecurityGroupRules=[
+        {"SecurityGroupRuleId": "sgr-0123456789abcdef0", "SecurityGroupRule": {"IpProtocol": "-1",
+                                                                               "CidrIpv4": "0.0.0.0/0"}}])[0] == \
+        "InvalidSecurityGroupRuleId.NotFound"
+
+
+def test_rule_ids_are_stable_across_restarts_and_given_to_old_states(tmp_path: Path) -> None:
+    import json
+    config = make_config(tmp_path)
+    with LiveCloud(config) as first:
+        before = {r["SecurityGroupRuleId"] for r in first.client("ec2").describe_security_group_rules()[
+            "SecurityGroupRules"]}
+    with LiveCloud(config) as second:
+        assert {r["SecurityGroupRuleId"] for r in second.client("ec2").describe_security_group_rules()[
+            "SecurityGroupRules"]} == before
+    state = json.loads(config.state_path.read_text())
+    for group in state["state"]["ec2"]["security_groups"]:
+        for rule in group["rules"]:
+            del rule["rule_id"]  # a state saved before rules had IDs
+    config.state_path.write_text(json.dumps(state))
+    seen = []
+    for _ in range(2):
+        with LiveCloud(config) as again:
+            seen.append(sorted(r["SecurityGroupRuleId"] for r in again.client("ec2").describe_security_group_rules()[
+                "SecurityGroupRules"]))
+    assert seen[0] == seen[1] and all(i.startswith("sgr-") for i in seen[0])

@@ -52,6 +52,7 @@ ID_PATTERNS = {
     "vpc": re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"),
     "ami": re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$"),
     "vol": re.compile(r"^vol-([0-9a-f]{8}|[0-9a-f]{17})$"),
+    "sgr": re.compile(r"^sgr-([0-9a-f]{8}|[0-9a-f]{17})$"),
 }
 
 
@@ -266,9 +267,7 @@ class Ec2Service:
         for index, rule in enumerate(new_rules):
             existing = group.rules + new_rules[:index]
             if any(rule.same_permission(other) for other in existing):
-                raise CloudError(
-                    "InvalidPermission.Duplicate", f'the specified rule "{rule.describe()}" already exists'
-                )
+                raise _duplicate_rule(rule)
         if sum(r.egress == egress for r in group.rules) + len(new_rules) > RULES_PER_DIRECTION:
             raise CloudError("RulesPerSecurityGroupLimitExceeded",
                              "The maximum number of rules per security group has been reached.")
@@ -288,9 +287,7 @@ class Ec2Service:
         for rule_id in rule_ids or []:
             match = next((r for r in group.rules if r.rule_id == rule_id and r.egress == egress), None)
             if match is None:
-                raise CloudError(
-                    "InvalidSecurityGroupRuleId.NotFound", f"The security group rule ID '{rule_id}' does not exist"
-                )
+                raise _rule_not_found(rule_id)
             doomed.append(match)
         for spec in specs or []:
             probe = self._rule_from_spec(group, spec, egress)
@@ -317,12 +314,7 @@ class Ec2Service:
                 raise CloudError(
                     "InvalidGroup.NotFound", "You have specified two resources that belong to different networks."
                 )
-        if len(spec.description) > 255 or not re.fullmatch(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*", spec.description):
-            raise CloudError(
-                "InvalidParameterValue",
-                "Invalid rule description. Valid descriptions are strings less than 256 characters from the "
-                "following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*",
-            )
+        _check_rule_description(spec.description)
         return SgRule(
             self._rule_id(),
             egress,
@@ -336,6 +328,58 @@ class Ec2Service:
 
     def _rule_id(self) -> str:
         return self.ctx.ids.resource_id("sgr")
+
+    # -- rules as resources (the console's model: each rule has its sgr- ID) ----------------------
+    def security_group_rules(self, rule_ids: list[str] | None = None) -> list[tuple[SecurityGroup, SgRule]]:
+        every = [(g, r) for g in self.security_groups.values() for r in g.rules]
+        if not rule_ids:
+            return every
+        by_id = {r.rule_id: (g, r) for g, r in every}
+        for rule_id in rule_ids:
+            _check_id("sgr", rule_id, "InvalidSecurityGroupRuleId.Malformed")
+            if rule_id not in by_id:
+                raise _rule_not_found(rule_id)
+        return [by_id[r] for r in dict.fromkeys(rule_ids)]
+
+    async def modify_security_group_rules(self, group_id: str, changes: dict[str, RuleSpec]) -> None:
+        """Rewrite rules in place: each keeps its ID and direction and takes the new permission."""
+        group = self.security_group(group_id)
+        rules = {r.rule_id: r for r in group.rules}
+        replaced: dict[str, SgRule] = {}
+        for rule_id, spec in changes.items():
+            if rule_id not in rules:
+                raise _rule_not_found(rule_id)
+            new = self._rule_from_spec(group, spec, rules[rule_id].egress)
+            new.rule_id = rule_id
+            replaced[rule_id] = new
+        result = [replaced.get(r.rule_id, r) for r in group.rules]
+        for index, rule in enumerate(result):
+            if any(rule.same_permission(other) for other in result[:index]):
+                raise _duplicate_rule(rule)
+        group.rules = result
+        self.ctx.changed("security_group.rules", group_id)
+
+    async def update_rule_descriptions(self, group_id: str, egress: bool, by_id: dict[str, str],
+                                       specs: list[RuleSpec]) -> None:
+        """UpdateSecurityGroupRuleDescriptions*: by rule ID, or by the permission (whose description is new)."""
+        group = self.security_group(group_id)
+        updates: list[tuple[SgRule, str]] = []
+        for rule_id, description in by_id.items():
+            match = next((r for r in group.rules if r.rule_id == rule_id and r.egress == egress), None)
+            if match is None:
+                raise _rule_not_found(rule_id)
+            _check_rule_description(description)
+            updates.append((match, description))
+        for spec in specs:
+            probe = self._rule_from_spec(group, spec, egress)
+            match = next((r for r in group.rules if r.same_permission(probe)), None)
+            if match is None:
+                raise CloudError("InvalidPermission.NotFound",
+                                 "The specified rule does not exist in this security group.")
+            updates.append((match, spec.description))
+        for rule, description in updates:
+            rule.description = description
+        self.ctx.changed("security_group.rules", group_id)
 
     # == instances ==================================================================
     async def run_instances(
@@ -744,6 +788,23 @@ class Ec2Service:
 def _check_id(kind: str, value: str, code: str) -> None:
     if not ID_PATTERNS[kind].match(value or ""):
         raise CloudError(code, f'Invalid id: "{value}" (expecting "{kind}-...")')
+
+
+def _duplicate_rule(rule: SgRule) -> CloudError:
+    return CloudError("InvalidPermission.Duplicate", f'the specified rule "{rule.describe()}" already exists')
+
+
+def _rule_not_found(rule_id: str) -> CloudError:
+    return CloudError("InvalidSecurityGroupRuleId.NotFound", f"The security group rule ID '{rule_id}' does not exist")
+
+
+def _check_rule_description(description: str) -> None:
+    if len(description) > 255 or not re.fullmatch(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*", description):
+        raise CloudError(
+            "InvalidParameterValue",
+            "Invalid rule description. Valid descriptions are strings less than 256 characters from the "
+            "following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*",
+        )
 
 
 def _check_termination_allowed(instances: list[Instance]) -> None:
