@@ -144,7 +144,7 @@ class ListenerRouter:
     def _dispatch(self, group: TargetGroup, target: RegisteredTarget, candidates: list[RegisteredTarget],
                   decision: RouteDecision, cookies: list[tuple[str, str]]) -> Forward | Respond:
         plane = self.plane
-        instance = plane.instances.get(target.id)
+        instance = plane.instance_of(target.id)
         decision.target, decision.health = target, target.health.state
         if instance is None:
             return self._refused(group, target, candidates, decision, cookies, f"{target.id} no longer exists")
@@ -198,7 +198,7 @@ class ListenerRouter:
                 decision.in_flight = False
             usable = {}
             for target in candidates:
-                instance = plane.instances.get(target.id)
+                instance = plane.instance_of(target.id)
                 if target.key == failed.key or instance is None:
                     continue
                 local = instance.local_port(target.port)

@@ -200,8 +200,9 @@ def validate_identity(name: str, protocol: str, port: int, target_type: str, pro
     if "--" in name:
         raise validation(f"Target group name '{name}' cannot contain '--'")
     check_enum(target_type, "targetType", TARGET_TYPES)
-    if target_type != "instance":
-        raise not_emulated(f"Target type '{target_type}'", "use target type 'instance' (register EC2 instances)")
+    if target_type not in ("instance", "ip"):
+        raise not_emulated(f"Target type '{target_type}'",
+                           "use target type 'instance' (EC2 instances) or 'ip' (instances' private IPv4 addresses)")
     check_enum(protocol, "protocol", PROTOCOLS)
     check_range(port, "port", 1, 65535)
     check_enum(protocol_version, "protocolVersion", PROTOCOL_VERSIONS)
