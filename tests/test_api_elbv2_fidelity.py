@@ -123,3 +123,25 @@ def test_listener_protocols_of_other_balancer_types_are_named_for_an_alb(
     assert error_of(elbv2.create_listener, LoadBalancerArn=listener["LoadBalancerArn"], Protocol=protocol,
                     Port=6081, DefaultActions=[{"Type": "forward", "TargetGroupArn": balanced["group"]}]) == (
         "ValidationError", 400, message)
+
+
+def test_app_cookie_stickiness_is_accepted_with_the_applications_cookie_name(
+        live: LiveCloud, balanced: dict[str, Any]) -> None:
+    elbv2 = live.client("elbv2")
+    group = balanced["group"]
+    assert error_of(elbv2.modify_target_group_attributes, TargetGroupArn=group, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "app_cookie"}]) == (
+        "ValidationError", 400, "An application cookie name ('stickiness.app_cookie.cookie_name') must be specified "
+                                "for stickiness type 'app_cookie'")
+    assert error_of(elbv2.modify_target_group_attributes, TargetGroupArn=group, Attributes=[
+        {"Key": "stickiness.app_cookie.cookie_name", "Value": "AWSALBAPP-0"}])[0] == "ValidationError"
+    elbv2.modify_target_group_attributes(TargetGroupArn=group, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "app_cookie"},
+        {"Key": "stickiness.app_cookie.cookie_name", "Value": "JSESSIONID"},
+        {"Key": "stickiness.app_cookie.duration_seconds", "Value": "3600"}])
+    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(TargetGroupArn=group)[
+        "Attributes"]}
+    assert (attributes["stickiness.type"], attributes["stickiness.app_cookie.cookie_name"],
+            attributes["stickiness.app_cookie.duration_seconds"]) == ("app_cookie", "JSESSIONID", "3600")
+    elbv2.modify_target_group_attributes(TargetGroupArn=group, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "false"}])
