@@ -181,6 +181,8 @@ def test_type_and_user_data_change_only_when_stopped(live: LiveCloud) -> None:
 
 def test_termination_protection_and_source_dest_check(live: LiveCloud) -> None:
     ec2 = live.client("ec2")
+    [protected] = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, DisableApiTermination=True)["Instances"]
+    assert _attribute(live, protected["InstanceId"], "disableApiTermination") == {"Value": True}
     [instance] = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1)["Instances"]
     instance_id = instance["InstanceId"]
     assert _attribute(live, instance_id, "disableApiTermination") == {"Value": False}

@@ -335,7 +335,7 @@ RUN_INSTANCES = {
     "TagSpecification": TAG_SPECIFICATIONS, "Placement": {"AvailabilityZone": str},
     "NetworkInterface": [{"DeviceIndex": int, "SubnetId": str, "AssociatePublicIpAddress": bool,
                           "SecurityGroupId": [str], "PrivateIpAddress": str}],
-    "BlockDeviceMapping": BLOCK_DEVICE_MAPPINGS,
+    "BlockDeviceMapping": BLOCK_DEVICE_MAPPINGS, "DisableApiTermination": bool,
 }
 
 
@@ -367,6 +367,7 @@ async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
         private_ip=args.get("PrivateIpAddress") or interface.get("PrivateIpAddress"),
         # An unknown AMI is refused by run_instances, in AWS's words.
         root=root_device_of(IMAGES[image_id], mappings) if mappings and image_id in IMAGES else None,
+        disable_api_termination=args.get("DisableApiTermination", False),
     )
     return _reservation(cloud, instances)
 

@@ -398,6 +398,7 @@ class Ec2Service:
         max_count: int | None = None,
         private_ip: str | None = None,
         root: RootDevice | None = None,
+        disable_api_termination: bool = False,
     ) -> list[Instance]:
         image = self._image(image_id)
         root = root or root_device(image)
@@ -417,6 +418,7 @@ class Ec2Service:
             instance = self._new_instance(image.image_id, itype.name, image.distro, subnet, groups, script, public,
                                           private_ip)
             instance.key_name, instance.tags, instance.ami_launch_index = key_name, dict(all_tags), index
+            instance.disable_api_termination = disable_api_termination
             self.instances[instance.instance_id] = instance
             self._attach_root_volume(instance, root)
             launched.append(instance)
