@@ -36,7 +36,8 @@ ALGORITHMS = ("round_robin", "least_outstanding_requests", "weighted_random")
 TRAFFIC_PORT = "traffic-port"
 
 TARGET_TYPE_NOTE = (
-    "lblab emulates target type 'instance' only: 'ip', 'lambda' and 'alb' target groups are not emulated."
+    "lblab emulates target types 'instance' and 'ip' (the private IPv4 addresses of instances in the VPC: "
+    "the instances you pick are registered by their addresses); 'lambda' and 'alb' are not emulated."
 )
 PROTOCOL_VERSION_NOTE = (
     "lblab accepts the HTTP2 and GRPC protocol versions but always speaks HTTP/1.1 to targets (HTTP1), and "
