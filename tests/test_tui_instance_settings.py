@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import RadioButton
+from textual.pilot import Pilot
+from textual.widgets import RadioButton, Select, SelectionList
+from textual.widgets.select import InvalidSelectValueError
 
 from tests.test_tui_elb_flows import SIZE as ELB_SIZE
 from tests.test_tui_elb_flows import elb_app, tick
@@ -17,6 +19,7 @@ from tests.test_tui_snapshots import SIZE as SNAPSHOT_SIZE
 from tests.test_tui_snapshots import click_tab, scenario
 from tui.demo import demo_app, populate
 from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
+from tui.screens.instance_settings import ChangeInstanceTypeScreen, ChangeSecurityGroupsScreen
 
 
 async def test_termination_protection_toggles_and_stops_a_terminate() -> None:
@@ -79,3 +82,43 @@ async def test_target_group_wizard_registers_ip_addresses(tmp_path: Path) -> Non
         [group] = cloud.elbv2.describe_target_groups()
         assert (group.name, group.target_type) == ("ip-tg", "ip")
         assert [(t.id, t.port) for t in group.targets.values()] == [(servers["server-1"].private_ip, 80)]
+
+
+async def test_change_security_groups_on_a_running_instance_and_type_when_stopped() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        cloud = app.cloud
+        await populate(cloud)
+        await pilot.press("2")
+        running_id = await select_row(pilot, "server-1")
+        running = cloud.ec2.instance(running_id)
+        await pilot.press("T")  # the type changes only when stopped: nothing opens
+        assert not isinstance(app.screen, ChangeInstanceTypeScreen)
+        await pilot.press("G")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChangeSecurityGroupsScreen))
+        choices = app.screen.query_one("#setting", SelectionList)
+        default = cloud.ec2.security_group_by_name("default").group_id
+        choices.select(default)
+        await click(pilot, "#save")
+        await wait_for(pilot, lambda: default in running.security_group_ids)
+        assert running.state == "running" and len(running.security_group_ids) == 2
+
+        spare_id = await select_row(pilot, "spare")
+        spare = cloud.ec2.instance(spare_id)
+        assert spare.state == "stopped"
+        await pilot.press("T")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChangeInstanceTypeScreen))
+        types = app.screen.query_one("#setting", Select)
+        with pytest.raises(InvalidSelectValueError):
+            types.value = "t4g.micro"  # an x86_64 AMI: no Graviton types are offered
+        types.value = "m7i.large"
+        await click(pilot, "#save")
+        await wait_for(pilot, lambda: spare.instance_type == "m7i.large")
+
+
+def test_change_security_groups_dialog_ko(snap_compare) -> None:
+    async def open_dialog(pilot: Pilot[int]) -> None:
+        await pilot.press("G")
+        await pilot.pause()
+
+    assert snap_compare(demo_app("ko"), terminal_size=SNAPSHOT_SIZE, run_before=scenario(["2"], open_dialog))

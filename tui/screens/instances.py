@@ -3,11 +3,13 @@ User data tabs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.screen import Screen
 
 from mock_cloud.ec2.catalogue import IMAGES
 from mock_cloud.ec2.instance import Instance
@@ -45,6 +47,10 @@ class InstancesPage(Page):
                    short_key="short.terminate"),
         # The footer is full at 140 columns: this one keeps to its button and the command palette.
         PageAction("protection", "p", "action.termination_protection", short_key="short.termination_protection",
+                   in_footer=False),
+        PageAction("change_type", "T", "action.change_instance_type", short_key="short.change_instance_type",
+                   in_footer=False),
+        PageAction("change_groups", "G", "action.change_security_groups", short_key="short.change_security_groups",
                    in_footer=False),
     )
     DETAIL_TABS = ("tab.details", "tab.security", "tab.networking", "tab.storage", "tab.user_data")
@@ -84,6 +90,8 @@ class InstancesPage(Page):
             "reboot": state == RUNNING,
             "terminate": state not in ("shutting-down", "terminated"),
             "protection": state != "terminated",
+            "change_type": state == "stopped",  # the type changes only while the instance is stopped
+            "change_groups": state not in ("shutting-down", "terminated"),
         }.get(action, True)
 
     # -- actions ------------------------------------------------------------------------
@@ -130,6 +138,32 @@ class InstancesPage(Page):
         change = AttributeChange(disable_api_termination=protect)
         self.call_cloud(lambda: self.cloud.ec2.modify_instance_attribute(instance.instance_id, change),
                         "done.protection_on" if protect else "done.protection_off", id=instance.instance_id)
+
+    def perform_change_type(self, key: str | None) -> None:
+        from tui.screens.instance_settings import ChangeInstanceTypeScreen
+
+        self._setting(key, ChangeInstanceTypeScreen, lambda value: AttributeChange(instance_type=value),
+                      "done.type_changed")
+
+    def perform_change_groups(self, key: str | None) -> None:
+        from tui.screens.instance_settings import ChangeSecurityGroupsScreen
+
+        self._setting(key, ChangeSecurityGroupsScreen, lambda value: AttributeChange(group_ids=value),
+                      "done.groups_changed")
+
+    def _setting(self, key: str | None, dialog: Callable[[Instance], Screen[Any]],
+                 change: Callable[[Any], AttributeChange], done_key: str) -> None:
+        """Ask in `dialog`, then ModifyInstanceAttribute with what was chosen (a CloudError is shown)."""
+        instance = self.instance(key or "")
+        if instance is None:
+            return
+
+        def chosen(value: Any) -> None:
+            if value is not None:
+                self.call_cloud(lambda: self.cloud.ec2.modify_instance_attribute(instance.instance_id, change(value)),
+                                done_key, id=instance.instance_id)
+
+        self.app.push_screen(dialog(instance), chosen)
 
     def _change_state(self, key: str | None, method: str, done_key: str) -> None:
         assert key is not None
