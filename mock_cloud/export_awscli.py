@@ -20,7 +20,7 @@ from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
 from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.target_group import TargetGroup
+from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
 from mock_cloud.export_model import (
     LOG_NOTE,
     Setup,
@@ -211,6 +211,13 @@ class ScriptWriter:
             args += ["--user-data", f'"fileb://{path}"']
         if not instance.associate_public_ip:
             args.append("--no-associate-public-ip-address")
+        if instance.disable_api_termination:
+            args.append("--disable-api-termination")
+        volume = self.setup.changed_root_volume(instance)
+        if volume is not None:
+            args += ["--block-device-mappings", json_word([{"DeviceName": volume.device, "Ebs": {
+                "VolumeSize": volume.size, "VolumeType": volume.volume_type,
+                "DeleteOnTermination": volume.delete_on_termination}}])]
         if instance.key_name:
             self.lines.append(f"# {instance.name or instance.instance_id} used key pair {instance.key_name!r}: "
                               "add --key-name once that key pair exists in your account")
@@ -259,9 +266,23 @@ class ScriptWriter:
         if attributes:
             self.call("elbv2", "modify-target-group-attributes",
                       ["--target-group-arn", word(var), "--attributes", json_word(_key_values(attributes))])
-        targets = [{"Id": self.ref(t.id), "Port": t.port} for t in self.setup.targets_of(group)]
+        targets = [{"Id": self.target_id(t), "Port": t.port} for t in self.setup.targets_of(group)]
         if targets:
             self.call("elbv2", "register-targets", ["--target-group-arn", word(var), "--targets", json_word(targets)])
+
+    def target_id(self, target: RegisteredTarget) -> Var:
+        """An instance target by its variable; an ip target as the address of the instance that holds it,
+        asked of EC2 (the rebuilt instance has an address of its own)."""
+        instance = self.setup.instance_behind(target)
+        assert instance is not None  # targets_of exports only these
+        if target.id.startswith("i-"):
+            return self.ref(instance.instance_id)
+        key = f"ip:{instance.instance_id}"
+        if key not in self.refs:
+            address = self.var(key, "IP", instance.name or instance.instance_id)
+            self.call("ec2", "describe-instances", ["--instance-ids", word(self.ref(instance.instance_id))],
+                      address.name, "Reservations[0].Instances[0].PrivateIpAddress")
+        return self.ref(key)
 
     def load_balancers(self) -> None:
         if not self.setup.load_balancers:

@@ -19,7 +19,7 @@ from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
 from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.target_group import TargetGroup
+from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
 from mock_cloud.export_model import (
     LOG_NOTE,
     Setup,
@@ -163,6 +163,8 @@ class TemplateWriter:
             "InstanceType": instance.instance_type,
             **network,
             "UserData": {"Fn::Base64": instance.user_data} if instance.user_data else None,
+            "DisableApiTermination": True if instance.disable_api_termination else None,
+            "BlockDeviceMappings": self.block_devices(instance),
             "Tags": _tags(instance.tags),
         })
         if instance.state in ("stopping", "stopped"):
@@ -170,13 +172,27 @@ class TemplateWriter:
         if instance.key_name:
             self.notes.append(f"Instance {label} used key pair '{instance.key_name}': add KeyName once it exists.")
 
+    def target_id(self, target: RegisteredTarget) -> dict[str, Any]:
+        """An instance target by reference; an ip target as the address of the instance that holds it."""
+        instance = self.setup.instance_behind(target)
+        assert instance is not None  # targets_of exports only these
+        logical = self.logical[instance.instance_id]
+        return _ref(logical) if target.id.startswith("i-") else {"Fn::GetAtt": [logical, "PrivateIp"]}
+
+    def block_devices(self, instance: Instance) -> list[dict[str, Any]] | None:
+        volume = self.setup.changed_root_volume(instance)
+        if volume is None:
+            return None
+        return [{"DeviceName": volume.device, "Ebs": {"VolumeSize": volume.size, "VolumeType": volume.volume_type,
+                                                      "DeleteOnTermination": volume.delete_on_termination}}]
+
     def target_groups(self) -> None:
         for group in self.setup.target_groups:
             self.target_group(group)
 
     def target_group(self, group: TargetGroup) -> None:
         hc = group.health_check
-        targets = [{"Id": _ref(self.logical[t.id]), "Port": t.port} for t in self.setup.targets_of(group)]
+        targets = [{"Id": self.target_id(t), "Port": t.port} for t in self.setup.targets_of(group)]
         logical = self.resource(group.arn, self.names("TargetGroup", group.name),
                                 "AWS::ElasticLoadBalancingV2::TargetGroup", {
             "Name": group.name,

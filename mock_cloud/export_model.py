@@ -7,10 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mock_cloud.ec2.catalogue import IMAGES
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
+from mock_cloud.ec2.volume import Volume
 from mock_cloud.ec2.vpc import Subnet
 from mock_cloud.elbv2 import load_balancer, target_group
+from mock_cloud.elbv2.ip_targets import target_instance
 from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.load_balancer import LoadBalancer
 from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
@@ -31,6 +34,7 @@ class Setup:
     target_groups: list[TargetGroup]
     load_balancers: list[LoadBalancer]
     listeners: list[Listener]
+    volumes: list[Volume]
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Setup:
@@ -45,6 +49,7 @@ class Setup:
             target_groups=[TargetGroup.from_dict(g) for g in elbv2.get("target_groups", [])],
             load_balancers=[LoadBalancer.from_dict(lb) for lb in elbv2.get("load_balancers", [])],
             listeners=[Listener.from_dict(x) for x in elbv2.get("listeners", [])],
+            volumes=[Volume.from_dict(v) for v in ec2.get("volumes", [])],
         )
 
     @property
@@ -79,9 +84,22 @@ class Setup:
         return [x for x in self.listeners if x.load_balancer_arn == lb.arn]
 
     def targets_of(self, group: TargetGroup) -> list[RegisteredTarget]:
-        """Registered targets that are exported too (not draining, instance not terminated)."""
-        exported = {i.instance_id for i in self.instances}
-        return [t for t in group.targets.values() if t.id in exported and t.draining_until is None]
+        """Registered targets that are exported too (not draining; an instance, or an instance's address,
+        that is exported)."""
+        return [t for t in group.targets.values() if self.instance_behind(t) is not None and t.draining_until is None]
+
+    def instance_behind(self, target: RegisteredTarget) -> Instance | None:
+        """The exported instance a target names: by ID, or (an ip target) by its private address."""
+        return target_instance({i.instance_id: i for i in self.instances}, target.id)
+
+    def changed_root_volume(self, instance: Instance) -> Volume | None:
+        """The instance's root volume when it differs from its AMI's default (size, type, deletion)."""
+        image = IMAGES.get(instance.image_id)
+        volume = next((v for v in self.volumes if v.instance_id == instance.instance_id), None)
+        if image is None or volume is None:
+            return None
+        default = (image.root_volume_size, image.root_volume_type, True)
+        return None if (volume.size, volume.volume_type, volume.delete_on_termination) == default else volume
 
 
 def is_default_egress(rule: SgRule) -> bool:

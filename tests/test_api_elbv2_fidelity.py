@@ -108,3 +108,40 @@ def test_forward_config_echoes_stickiness_and_the_stickiness_error_names_the_pro
                     Attributes=[{"Key": "stickiness.type", "Value": "source_ip"}]) == (
         "InvalidConfigurationRequest", 400,
         "Stickiness type 'source_ip' is not supported for target groups with the HTTPS protocol")
+
+
+@pytest.mark.parametrize("protocol, message", [
+    ("GENEVE", "Listener protocol 'GENEVE' must be one of 'HTTP, HTTPS'"),
+    ("TCP_QUIC", "Listener protocol 'TCP_QUIC' must be one of 'HTTP, HTTPS'"),
+    ("SCTP", "1 validation error detected: Value 'SCTP' at 'protocol' failed to satisfy constraint: Member must "
+             "satisfy enum value set: [HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC]"),
+])
+def test_listener_protocols_of_other_balancer_types_are_named_for_an_alb(
+        live: LiveCloud, balanced: dict[str, Any], protocol: str, message: str) -> None:
+    elbv2 = live.client("elbv2")
+    [listener] = elbv2.describe_listeners(ListenerArns=[balanced["listener"]])["Listeners"]
+    assert error_of(elbv2.create_listener, LoadBalancerArn=listener["LoadBalancerArn"], Protocol=protocol,
+                    Port=6081, DefaultActions=[{"Type": "forward", "TargetGroupArn": balanced["group"]}]) == (
+        "ValidationError", 400, message)
+
+
+def test_app_cookie_stickiness_is_accepted_with_the_applications_cookie_name(
+        live: LiveCloud, balanced: dict[str, Any]) -> None:
+    elbv2 = live.client("elbv2")
+    group = balanced["group"]
+    assert error_of(elbv2.modify_target_group_attributes, TargetGroupArn=group, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "app_cookie"}]) == (
+        "ValidationError", 400, "An application cookie name ('stickiness.app_cookie.cookie_name') must be specified "
+                                "for stickiness type 'app_cookie'")
+    assert error_of(elbv2.modify_target_group_attributes, TargetGroupArn=group, Attributes=[
+        {"Key": "stickiness.app_cookie.cookie_name", "Value": "AWSALBAPP-0"}])[0] == "ValidationError"
+    elbv2.modify_target_group_attributes(TargetGroupArn=group, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "app_cookie"},
+        {"Key": "stickiness.app_cookie.cookie_name", "Value": "JSESSIONID"},
+        {"Key": "stickiness.app_cookie.duration_seconds", "Value": "3600"}])
+    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(TargetGroupArn=group)[
+        "Attributes"]}
+    assert (attributes["stickiness.type"], attributes["stickiness.app_cookie.cookie_name"],
+            attributes["stickiness.app_cookie.duration_seconds"]) == ("app_cookie", "JSESSIONID", "3600")
+    elbv2.modify_target_group_attributes(TargetGroupArn=group, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "false"}])

@@ -84,7 +84,7 @@ async def test_target_group_inputs(cloud: Cloud) -> None:
                 f"Target group name '{'t' * 33}' cannot be longer than '32' characters")
     await fails(elbv2.create_target_group("tg-"), "ValidationError", "Target group name 'tg-' cannot begin or end "
                                                                      "with '-'")
-    error = await fails(elbv2.create_target_group("ips", target_type="ip"), "ValidationError")
+    error = await fails(elbv2.create_target_group("lambdas", target_type="lambda"), "ValidationError")
     assert "not emulated in lblab" in error.message
     await fails(elbv2.create_target_group("udp", protocol="UDP"), "ValidationError")
     await fails(elbv2.create_target_group("port", port=0), "ValidationError")

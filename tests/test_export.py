@@ -16,7 +16,9 @@ import yaml
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.service import RuleSpec
+from mock_cloud.ec2.volume import RootDevice
 from mock_cloud.elbv2.listener_rules import RuleCondition
+from mock_cloud.elbv2.target_group import TargetSpec
 from mock_cloud.export import export_command
 from mock_cloud.export_awscli import Var, json_word
 from mock_cloud.export_model import Setup
@@ -43,13 +45,17 @@ async def build(cloud: Cloud) -> Lab:
     subnet_c = ec2.subnets_of(ec2.default_vpc.vpc_id)[2].subnet_id
     worker = (await ec2.run_instances(instance_type="t3.micro", name="worker", subnet_id=subnet_c,
                                       security_group_ids=[worker_sg.group_id, default.group_id],
-                                      user_data=WORKER_USER_DATA, tags={"team": "blue"}))[0]
+                                      user_data=WORKER_USER_DATA, tags={"team": "blue"},
+                                      root=RootDevice(20, "gp3", delete_on_termination=False),
+                                      disable_api_termination=True))[0]
     await boot(cloud)
     await ec2.stop_instances([worker.instance_id])
     await elbv2.modify_target_group(lab.group.arn, path="/index.html", matcher="200-299", interval_seconds=10)
     await elbv2.modify_target_group_attributes(lab.group.arn, {"stickiness.enabled": "true",
                                                                "deregistration_delay.timeout_seconds": "30"})
     api = await elbv2.create_target_group("api-tg", "HTTP", 8080, tags={"tier": "api"})
+    by_address = await elbv2.create_target_group("ip-tg", "HTTP", 80, target_type="ip")
+    await elbv2.register_targets(by_address.arn, [TargetSpec(lab.instances[0].private_ip, 80)])
     await elbv2.create_rule(lab.listener.arn, 10, [RuleCondition("path-pattern", path_pattern_config=["/api/*"])],
                             [forward(api.arn, lab.group.arn, weights=[3, 1])])
     await elbv2.create_rule(lab.listener.arn, 20, [RuleCondition("host-header", host_header_config=["*.example.com"])],
@@ -61,7 +67,6 @@ async def build(cloud: Cloud) -> Lab:
 def summary(setup: Setup) -> dict[str, Any]:
     """A setup with its IDs and ARNs replaced by names, so two clouds can be compared."""
     group_names = {g.group_id: g.group_name for g in setup.groups}
-    instance_names = {i.instance_id: i.name for i in setup.instances}
     tg_names = {g.arn: g.name for g in setup.target_groups}
 
     def rules(group: Any) -> list[tuple[Any, ...]]:
@@ -79,11 +84,13 @@ def summary(setup: Setup) -> dict[str, Any]:
         "groups": {g.group_name: (g.description, g.tags, rules(g)) for g in setup.groups},
         "instances": {i.name: (i.instance_type, i.image_id, i.user_data, i.availability_zone, i.tags,
                                sorted(group_names[g] for g in i.security_group_ids),
-                               "stopped" if i.state in ("stopping", "stopped") else i.state)
+                               "stopped" if i.state in ("stopping", "stopped") else i.state,
+                               i.disable_api_termination, root_volume(setup, i.instance_id))
                       for i in setup.instances},
         "target_groups": {g.name: (g.protocol, g.port, g.protocol_version, dataclasses.asdict(g.health_check),
                                    g.attributes, g.tags,
-                                   sorted((instance_names[t.id], t.port) for t in setup.targets_of(g)))
+                                   sorted((_behind(setup, t), t.id.startswith("i-"), t.port)
+                                          for t in setup.targets_of(g)))
                           for g in setup.target_groups},
         "load_balancers": {lb.name: (lb.scheme, lb.type, [z for z, _ in lb.availability_zones],
                                      sorted(group_names[g] for g in lb.security_groups), lb.attributes,
@@ -91,6 +98,17 @@ def summary(setup: Setup) -> dict[str, Any]:
                                       for x in setup.listeners_of(lb)])
                            for lb in setup.load_balancers},
     }
+
+
+def root_volume(setup: Setup, instance_id: str) -> tuple[str, int, str, bool]:
+    [volume] = [v for v in setup.volumes if v.instance_id == instance_id]
+    return volume.device, volume.size, volume.volume_type, volume.delete_on_termination
+
+
+def _behind(setup: Setup, target: Any) -> str:
+    instance = setup.instance_behind(target)
+    assert instance is not None
+    return instance.name
 
 
 def aws_env(endpoint: str) -> dict[str, str]:

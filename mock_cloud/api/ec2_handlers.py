@@ -11,6 +11,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from mock_cloud.api.actions import ActionTable
+from mock_cloud.api.ec2_ebs import (
+    BLOCK_DEVICE_MAPPINGS,
+    VOLUME_FILTERS,
+    block_device_mappings,
+    image_block_device_mappings,
+    root_device_of,
+    volume_shape,
+)
 from mock_cloud.api.images import resolve_image_id
 from mock_cloud.api.paging import ec2_page
 from mock_cloud.api.query import Req
@@ -85,14 +93,14 @@ def _instance(cloud: Cloud, i: Instance) -> dict[str, Any]:
         "vpcId": i.vpc_id,
         "privateIpAddress": i.private_ip,
         "ipAddress": i.public_ip,
-        "sourceDestCheck": True,
+        "sourceDestCheck": i.source_dest_check,
         "groupSet": _group_refs(cloud, i.security_group_ids),
         "stateReason": {"code": i.state_reason["Code"], "message": i.state_reason["Message"]}
         if i.state_reason else None,
         "architecture": image.architecture if image else "x86_64",
         "rootDeviceType": "ebs",
         "rootDeviceName": image.root_device_name if image else "/dev/xvda",
-        "blockDeviceMapping": [],
+        "blockDeviceMapping": block_device_mappings(cloud.ec2.volumes_of(i.instance_id)),
         "virtualizationType": "hvm",
         "tagSet": _tag_set(i.tags),
         "hypervisor": "xen",
@@ -235,7 +243,7 @@ def _image(image: Image) -> dict[str, Any]:
         "description": image.description,
         "rootDeviceType": "ebs",
         "rootDeviceName": image.root_device_name,
-        "blockDeviceMapping": [],
+        "blockDeviceMapping": image_block_device_mappings(image),
         "virtualizationType": "hvm",
         "hypervisor": "xen",
         "enaSupport": True,
@@ -327,6 +335,7 @@ RUN_INSTANCES = {
     "TagSpecification": TAG_SPECIFICATIONS, "Placement": {"AvailabilityZone": str},
     "NetworkInterface": [{"DeviceIndex": int, "SubnetId": str, "AssociatePublicIpAddress": bool,
                           "SecurityGroupId": [str], "PrivateIpAddress": str}],
+    "BlockDeviceMapping": BLOCK_DEVICE_MAPPINGS, "DisableApiTermination": bool,
 }
 
 
@@ -342,8 +351,10 @@ async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     subnet_id = args.get("SubnetId") or interface.get("SubnetId") or _subnet_in_zone(cloud, args)
     group_ids = [*args.get("SecurityGroupId", []), *interface.get("SecurityGroupId", []),
                  *(ec2.security_group_by_name(name).group_id for name in args.get("SecurityGroup", []))]
+    image_id = resolve_image_id(args["ImageId"])
+    mappings = args.get("BlockDeviceMapping")
     instances = await ec2.run_instances(
-        resolve_image_id(args["ImageId"]),
+        image_id,
         args.get("InstanceType", DEFAULT_INSTANCE_TYPE),
         args["MinCount"],
         subnet_id=subnet_id,
@@ -354,6 +365,9 @@ async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
         tags=_tag_specification(args, "instance"),
         max_count=args["MaxCount"],
         private_ip=args.get("PrivateIpAddress") or interface.get("PrivateIpAddress"),
+        # An unknown AMI is refused by run_instances, in AWS's words.
+        root=root_device_of(IMAGES[image_id], mappings) if mappings and image_id in IMAGES else None,
+        disable_api_termination=args.get("DisableApiTermination", False),
     )
     return _reservation(cloud, instances)
 
@@ -543,6 +557,16 @@ async def revoke_ingress(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
 @ACTIONS.action("RevokeSecurityGroupEgress", {**GROUP_RULES, "GroupId": Req(str)})
 async def revoke_egress(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     return await _revoke(cloud, args, egress=True)
+
+
+# == volumes =========================================================================================
+
+
+@ACTIONS.action("DescribeVolumes", {"VolumeId": [str], "Filter": FILTERS, "MaxResults": int, "NextToken": str})
+async def describe_volumes(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
+    volumes = filtered(cloud.ec2.describe_volumes(args.get("VolumeId") or None), _filters(args), VOLUME_FILTERS)
+    page, token = ec2_page(volumes, args, ids=("VolumeId", "volumeIds"), limits=(5, 500))
+    return {"volumeSet": [volume_shape(v) for v in page], "nextToken": token}
 
 
 # == network and images =================================================================================

@@ -251,8 +251,8 @@ async def modify_load_balancer_attributes(cloud: Cloud, args: dict[str, Any]) ->
 })
 async def create_target_group(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     target_type = args.get("TargetType", "instance")
-    if target_type == "instance":
-        # AWS requires these for instance targets, though lblab could default them.
+    if target_type in ("instance", "ip"):
+        # AWS requires these for instance and ip targets, though lblab could default them.
         for param, what in (("Protocol", "protocol"), ("Port", "port"), ("VpcId", "VPC ID")):
             if param not in args:
                 raise validation(f"A {what} must be specified")

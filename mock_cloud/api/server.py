@@ -20,7 +20,15 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from mock_cloud import __version__
-from mock_cloud.api import ec2_handlers, elbv2_handlers, query, xml
+from mock_cloud.api import (  # ec2_attributes, _instance_types, _sg_rules register actions on ec2_handlers.ACTIONS
+    ec2_attributes,  # noqa: F401
+    ec2_handlers,
+    ec2_instance_types,  # noqa: F401
+    ec2_sg_rules,  # noqa: F401
+    elbv2_handlers,
+    query,
+    xml,
+)
 from mock_cloud.api.actions import ActionTable
 from mock_cloud.edge import check_bind_host, local_host
 from mock_cloud.errors import CloudError

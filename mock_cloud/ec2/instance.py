@@ -57,6 +57,8 @@ class Instance:
     ami_launch_index: int = 0
     reservation_id: str = ""  # shared by the instances of one RunInstances
     ended_at: float | None = None  # when it became terminated: it stays listed for an hour
+    disable_api_termination: bool = False  # termination protection
+    source_dest_check: bool = True
     # Runtime only: the real servers behind the instance's ports (port -> server).
     servers: dict[int, WebServer] = field(default_factory=dict, repr=False)
 
@@ -99,6 +101,8 @@ class Instance:
             "ami_launch_index": self.ami_launch_index,
             "reservation_id": self.reservation_id,
             "ended_at": self.ended_at,
+            "disable_api_termination": self.disable_api_termination,
+            "source_dest_check": self.source_dest_check,
         }
 
     @classmethod

@@ -6,6 +6,7 @@ console lists them; the AWS API groups them back into IpPermissions.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -102,8 +103,16 @@ class SecurityGroup:
 
     @classmethod
     def from_dict(cls, data: dict) -> SecurityGroup:
-        rules = [SgRule(**r) for r in data.get("rules", [])]
+        rules = [SgRule(**{"rule_id": legacy_rule_id(data["group_id"], r), **r}) for r in data.get("rules", [])]
         return cls(**{**data, "rules": rules})
+
+
+def legacy_rule_id(group_id: str, rule: dict) -> str:
+    """An ID for a rule saved before rules had IDs: derived from the group and the permission, so it is the
+    same at every load (and draws nothing from the cloud's seeded ID stream)."""
+    key = "|".join(str(rule.get(k)) for k in ("egress", "protocol", "from_port", "to_port", "cidr_ipv4",
+                                               "referenced_group_id"))
+    return "sgr-" + hashlib.sha256(f"{group_id}|{key}".encode()).hexdigest()[:17]
 
 
 # -- validation ---------------------------------------------------------------

@@ -23,6 +23,8 @@ from mock_cloud.ec2.catalogue import (
     IMAGES,
     INSTANCE_TYPES,
     VCPU_LIMIT,
+    Image,
+    InstanceType,
 )
 from mock_cloud.ec2.filters import filtered, instance_filters
 from mock_cloud.ec2.instance import Instance, reservation_id_for
@@ -35,6 +37,7 @@ from mock_cloud.ec2.security_group import (
     normalize_protocol,
     validate_group_text,
 )
+from mock_cloud.ec2.volume import RootDevice, Volume, root_device, root_volume, settle
 from mock_cloud.ec2.vpc import Subnet, Vpc, default_network
 from mock_cloud.errors import CloudError
 from mock_cloud.ids import private_dns_name, public_dns_name
@@ -48,7 +51,25 @@ ID_PATTERNS = {
     "subnet": re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"),
     "vpc": re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"),
     "ami": re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$"),
+    "vol": re.compile(r"^vol-([0-9a-f]{8}|[0-9a-f]{17})$"),
+    "sgr": re.compile(r"^sgr-([0-9a-f]{8}|[0-9a-f]{17})$"),
 }
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    """One ModifyInstanceAttribute change: exactly one field is set."""
+
+    group_ids: list[str] | None = None
+    instance_type: str | None = None
+    user_data: bytes | None = None
+    disable_api_termination: bool | None = None
+    source_dest_check: bool | None = None
+
+    @property
+    def needs_stopped(self) -> bool:
+        # The type and the user data change only while the instance is stopped.
+        return self.instance_type is not None or self.user_data is not None
 
 
 @dataclass
@@ -70,6 +91,7 @@ class Ec2Service:
         self.subnets: dict[str, Subnet] = {}
         self.security_groups: dict[str, SecurityGroup] = {}
         self.instances: dict[str, Instance] = {}
+        self.volumes: dict[str, Volume] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Other services (ELBv2) register a check so that a group their resources use can't be deleted.
         self.group_in_use_checks: list[Callable[[str], bool]] = []
@@ -91,6 +113,7 @@ class Ec2Service:
             "subnets": [s.to_dict() for s in self.subnets.values()],
             "security_groups": [g.to_dict() for g in self.security_groups.values()],
             "instances": [i.to_dict() for i in self.instances.values()],
+            "volumes": [v.to_dict() for v in self.volumes.values()],
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -100,6 +123,7 @@ class Ec2Service:
         self.instances = {i["instance_id"]: Instance.from_dict(i) for i in data["instances"]}
         for instance in self.instances.values():
             instance.os.clock = self.ctx.clock.now
+        self._load_volumes(data.get("volumes"))
 
     async def resume(self) -> None:
         """After a restart: bring every instance back to where it was heading."""
@@ -249,9 +273,7 @@ class Ec2Service:
         for index, rule in enumerate(new_rules):
             existing = group.rules + new_rules[:index]
             if any(rule.same_permission(other) for other in existing):
-                raise CloudError(
-                    "InvalidPermission.Duplicate", f'the specified rule "{rule.describe()}" already exists'
-                )
+                raise _duplicate_rule(rule)
         if sum(r.egress == egress for r in group.rules) + len(new_rules) > RULES_PER_DIRECTION:
             raise CloudError("RulesPerSecurityGroupLimitExceeded",
                              "The maximum number of rules per security group has been reached.")
@@ -271,9 +293,7 @@ class Ec2Service:
         for rule_id in rule_ids or []:
             match = next((r for r in group.rules if r.rule_id == rule_id and r.egress == egress), None)
             if match is None:
-                raise CloudError(
-                    "InvalidSecurityGroupRuleId.NotFound", f"The security group rule ID '{rule_id}' does not exist"
-                )
+                raise _rule_not_found(rule_id)
             doomed.append(match)
         for spec in specs or []:
             probe = self._rule_from_spec(group, spec, egress)
@@ -300,12 +320,7 @@ class Ec2Service:
                 raise CloudError(
                     "InvalidGroup.NotFound", "You have specified two resources that belong to different networks."
                 )
-        if len(spec.description) > 255 or not re.fullmatch(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*", spec.description):
-            raise CloudError(
-                "InvalidParameterValue",
-                "Invalid rule description. Valid descriptions are strings less than 256 characters from the "
-                "following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*",
-            )
+        _check_rule_description(spec.description)
         return SgRule(
             self._rule_id(),
             egress,
@@ -319,6 +334,58 @@ class Ec2Service:
 
     def _rule_id(self) -> str:
         return self.ctx.ids.resource_id("sgr")
+
+    # -- rules as resources (the console's model: each rule has its sgr- ID) ----------------------
+    def security_group_rules(self, rule_ids: list[str] | None = None) -> list[tuple[SecurityGroup, SgRule]]:
+        every = [(g, r) for g in self.security_groups.values() for r in g.rules]
+        if not rule_ids:
+            return every
+        by_id = {r.rule_id: (g, r) for g, r in every}
+        for rule_id in rule_ids:
+            _check_id("sgr", rule_id, "InvalidSecurityGroupRuleId.Malformed")
+            if rule_id not in by_id:
+                raise _rule_not_found(rule_id)
+        return [by_id[r] for r in dict.fromkeys(rule_ids)]
+
+    async def modify_security_group_rules(self, group_id: str, changes: dict[str, RuleSpec]) -> None:
+        """Rewrite rules in place: each keeps its ID and direction and takes the new permission."""
+        group = self.security_group(group_id)
+        rules = {r.rule_id: r for r in group.rules}
+        replaced: dict[str, SgRule] = {}
+        for rule_id, spec in changes.items():
+            if rule_id not in rules:
+                raise _rule_not_found(rule_id)
+            new = self._rule_from_spec(group, spec, rules[rule_id].egress)
+            new.rule_id = rule_id
+            replaced[rule_id] = new
+        result = [replaced.get(r.rule_id, r) for r in group.rules]
+        for index, rule in enumerate(result):
+            if any(rule.same_permission(other) for other in result[:index]):
+                raise _duplicate_rule(rule)
+        group.rules = result
+        self.ctx.changed("security_group.rules", group_id)
+
+    async def update_rule_descriptions(self, group_id: str, egress: bool, by_id: dict[str, str],
+                                       specs: list[RuleSpec]) -> None:
+        """UpdateSecurityGroupRuleDescriptions*: by rule ID, or by the permission (whose description is new)."""
+        group = self.security_group(group_id)
+        updates: list[tuple[SgRule, str]] = []
+        for rule_id, description in by_id.items():
+            match = next((r for r in group.rules if r.rule_id == rule_id and r.egress == egress), None)
+            if match is None:
+                raise _rule_not_found(rule_id)
+            _check_rule_description(description)
+            updates.append((match, description))
+        for spec in specs:
+            probe = self._rule_from_spec(group, spec, egress)
+            match = next((r for r in group.rules if r.same_permission(probe)), None)
+            if match is None:
+                raise CloudError("InvalidPermission.NotFound",
+                                 "The specified rule does not exist in this security group.")
+            updates.append((match, spec.description))
+        for rule, description in updates:
+            rule.description = description
+        self.ctx.changed("security_group.rules", group_id)
 
     # == instances ==================================================================
     async def run_instances(
@@ -336,9 +403,13 @@ class Ec2Service:
         tags: dict[str, str] | None = None,
         max_count: int | None = None,
         private_ip: str | None = None,
+        root: RootDevice | None = None,
+        disable_api_termination: bool = False,
     ) -> list[Instance]:
         image = self._image(image_id)
+        root = root or root_device(image)
         itype = self._instance_type(instance_type)
+        _check_architecture(image, itype)
         count = self._count(count, max_count)
         subnet = self.subnet(subnet_id) if subnet_id else self._default_subnet()
         groups = self._launch_groups(security_group_ids, subnet)
@@ -353,7 +424,9 @@ class Ec2Service:
             instance = self._new_instance(image.image_id, itype.name, image.distro, subnet, groups, script, public,
                                           private_ip)
             instance.key_name, instance.tags, instance.ami_launch_index = key_name, dict(all_tags), index
+            instance.disable_api_termination = disable_api_termination
             self.instances[instance.instance_id] = instance
+            self._attach_root_volume(instance, root)
             launched.append(instance)
         for instance in launched:
             instance.reservation_id = reservation_id_for(launched[0].instance_id)
@@ -410,6 +483,7 @@ class Ec2Service:
 
     async def terminate_instances(self, instance_ids: list[str]) -> list[tuple[Instance, str]]:
         instances = self._instances(instance_ids)
+        _check_termination_allowed(instances)
         return self._shut_down(instances, "shutting-down", ("shutting-down", "terminated"), self._terminate)
 
     def _shut_down(
@@ -459,6 +533,66 @@ class Ec2Service:
         if instance.state == "running":
             await lifecycle.start_services(instance)
         self.ctx.changed("instance.os", instance.instance_id)
+
+    # == instance attributes ===========================================================
+    async def modify_instance_attribute(self, instance_id: str, change: AttributeChange) -> Instance:
+        """ModifyInstanceAttribute: one attribute per call, as on AWS."""
+        instance = self.instance(instance_id)
+        if change.needs_stopped and instance.state != "stopped":
+            raise CloudError("IncorrectInstanceState", f"The instance '{instance_id}' is not in the 'stopped' state.")
+        if change.group_ids is not None:
+            instance.security_group_ids = self._instance_groups(instance, change.group_ids)
+        if change.instance_type is not None:
+            itype = self._instance_type(change.instance_type)
+            _check_architecture(IMAGES[instance.image_id], itype)
+            instance.instance_type = itype.name
+        if change.user_data is not None:
+            instance.user_data = _user_data_text(change.user_data)
+        if change.disable_api_termination is not None:
+            instance.disable_api_termination = change.disable_api_termination
+        if change.source_dest_check is not None:
+            instance.source_dest_check = change.source_dest_check
+        self._refresh_metadata(instance)
+        self.ctx.changed("instance.attribute", instance_id)
+        return instance
+
+    def _instance_groups(self, instance: Instance, group_ids: list[str]) -> list[str]:
+        if not group_ids:
+            raise CloudError("MissingParameter", "The request must contain the parameter groupId")
+        for group_id in group_ids:
+            if self.security_group(group_id).vpc_id != instance.vpc_id:
+                raise CloudError("InvalidGroup.NotFound",
+                                 f"The security group '{group_id}' does not exist in VPC '{instance.vpc_id}'")
+        return list(dict.fromkeys(group_ids))
+
+    # == volumes =====================================================================
+    def describe_volumes(self, volume_ids: list[str] | None = None) -> list[Volume]:
+        settle(self.volumes, self.instances)
+        for volume_id in volume_ids or []:
+            _check_id("vol", volume_id, "InvalidVolumeID.Malformed")
+            if volume_id not in self.volumes:
+                raise CloudError("InvalidVolume.NotFound", f"The volume '{volume_id}' does not exist.")
+        if volume_ids:
+            return [self.volumes[v] for v in dict.fromkeys(volume_ids)]
+        return list(self.volumes.values())
+
+    def volumes_of(self, instance_id: str) -> list[Volume]:
+        """The volumes attached to an instance (its block device mappings)."""
+        settle(self.volumes, self.instances)
+        return [v for v in self.volumes.values() if v.instance_id == instance_id and v.state != "deleted"]
+
+    def _attach_root_volume(self, instance: Instance, root: RootDevice) -> None:
+        volume = root_volume(instance, IMAGES[instance.image_id], root)
+        self.volumes[volume.volume_id] = volume
+
+    def _load_volumes(self, saved: list[dict[str, Any]] | None) -> None:
+        """Saved volumes; a state saved before volumes existed gets each instance's default root volume."""
+        self.volumes = {v["volume_id"]: Volume.from_dict(v) for v in saved or []}
+        attached = {v.instance_id for v in self.volumes.values()}
+        for instance in self.instances.values():
+            if instance.instance_id not in attached and instance.image_id in IMAGES:
+                self._attach_root_volume(instance, root_device(IMAGES[instance.image_id]))
+        settle(self.volumes, self.instances)
 
     # -- validation helpers ------------------------------------------------------------
     def _image(self, image_id: str) -> Any:
@@ -666,6 +800,42 @@ class Ec2Service:
 def _check_id(kind: str, value: str, code: str) -> None:
     if not ID_PATTERNS[kind].match(value or ""):
         raise CloudError(code, f'Invalid id: "{value}" (expecting "{kind}-...")')
+
+
+def _duplicate_rule(rule: SgRule) -> CloudError:
+    return CloudError("InvalidPermission.Duplicate", f'the specified rule "{rule.describe()}" already exists')
+
+
+def _rule_not_found(rule_id: str) -> CloudError:
+    return CloudError("InvalidSecurityGroupRuleId.NotFound", f"The security group rule ID '{rule_id}' does not exist")
+
+
+def _check_rule_description(description: str) -> None:
+    if len(description) > 255 or not re.fullmatch(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*", description):
+        raise CloudError(
+            "InvalidParameterValue",
+            "Invalid rule description. Valid descriptions are strings less than 256 characters from the "
+            "following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*",
+        )
+
+
+def _check_termination_allowed(instances: list[Instance]) -> None:
+    for instance in instances:
+        if instance.disable_api_termination:
+            raise CloudError("OperationNotPermitted", f"The instance '{instance.instance_id}' may not be terminated. "
+                                                      "Modify its 'disableApiTermination' instance attribute and try "
+                                                      "again.")
+
+
+def _check_architecture(image: Image, itype: InstanceType) -> None:
+    if image.architecture != itype.architecture:
+        raise CloudError(
+            "InvalidParameterValue",
+            f"The architecture '{itype.architecture}' of the specified instance type does not match the architecture "
+            f"'{image.architecture}' of the specified AMI. Specify an instance type and an AMI that have matching "
+            "architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover "
+            "the architecture of the instance type or AMI.",
+        )
 
 
 def _user_data_text(user_data: str | bytes) -> str:

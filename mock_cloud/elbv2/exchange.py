@@ -48,6 +48,7 @@ class RouteDecision:
     fail_open: bool = False
     eligible: int = 0  # how many targets the choice was made among
     sticky: bool = False
+    sticky_until: float | None = None  # application-based stickiness: when the stuck session's duration ends
     reach: str = ""  # why the security groups let the balancer reach the target (or not)
     redirect_url: str = ""
     error_reason: str = ""  # the access log's error_reason, e.g. AWSALBTGCookieInvalid

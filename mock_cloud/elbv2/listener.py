@@ -12,6 +12,9 @@ from mock_cloud.errors import CloudError, validation
 from mock_cloud.state_validation import PORT, Check, arn, one_of
 
 PROTOCOLS = ("HTTP", "HTTPS")
+# ProtocolEnum of the ELBv2 API: every balancer type's listener protocols. Values outside it are refused by
+# the API's enum check; values inside it that an ALB does not speak get the ALB's own message.
+PROTOCOL_ENUM = ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC")
 # Default service quotas, adjustable on AWS. Older guides (and this lab's notes) say 10 listeners per
 # balancer; the quota has been 50 for years.
 MAX_LISTENERS_PER_ALB = 50
@@ -80,7 +83,7 @@ class Listener:
 def validate_protocol_port(protocol: str, port: int) -> None:
     if not protocol:
         raise validation("A listener protocol must be specified")
-    check_enum(protocol, "protocol", ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP"))
+    check_enum(protocol, "protocol", PROTOCOL_ENUM)
     if protocol not in PROTOCOLS:
         raise validation(f"Listener protocol '{protocol}' must be one of '{', '.join(PROTOCOLS)}'")
     check_range(port, "port", 1, 65535)

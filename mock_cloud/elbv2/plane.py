@@ -21,6 +21,7 @@ from mock_cloud.elbv2.access_log import LogFileWriter, format_line, log_file_pat
 from mock_cloud.elbv2.balancing import TargetPicker
 from mock_cloud.elbv2.certificates import CertificateStore, select_certificate
 from mock_cloud.elbv2.exchange import Exchange
+from mock_cloud.elbv2.ip_targets import target_instance
 from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.load_balancer import LoadBalancer
 from mock_cloud.elbv2.metrics import Metrics
@@ -95,6 +96,9 @@ class DataPlane:
     def instances(self) -> dict[str, Instance]:
         return self.ec2.instances  # EC2 replaces its dict when state is restored
 
+    def instance_of(self, target_id: str) -> Instance | None:
+        return target_instance(self.ec2.instances, target_id)
+
     def refresh(self, group: TargetGroup) -> None:
         self.eligible[group.arn] = eligible_targets(group)
         self.pickers.setdefault(group.arn, TargetPicker(self.rng))
@@ -126,7 +130,7 @@ class DataPlane:
     def write_access_log(self, lb: LoadBalancer, listener: Listener, exchange: Exchange) -> None:
         """Append to the balancer's log file ("S3"), as the node that served the target's zone."""
         target = exchange.decision.target if exchange.decision is not None else None
-        instance = self.instances.get(target.id) if target is not None else None
+        instance = self.instance_of(target.id) if target is not None else None
         node = lb.node_ip(instance.availability_zone if instance is not None else "")
         path = log_file_path(self.ctx.data_dir, lb.attributes, lb.dimension, self.ctx.region, node,
                              exchange.at)

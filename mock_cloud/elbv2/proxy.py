@@ -115,6 +115,8 @@ class Forward:
     target_label: str  # e.g. "172.31.5.10:80", for logs and traces
     add_request_headers: list[tuple[str, str]] = field(default_factory=list)
     add_response_headers: list[tuple[str, str]] = field(default_factory=list)  # e.g. Set-Cookie: AWSALB=...
+    # Headers that depend on the target's answer (given its head), e.g. AWSALBAPP after the app's cookie.
+    response_headers: Callable[[bytes], list[tuple[str, str]]] | None = None
     # Asked once for another target when this one refuses or resets before answering an
     # idempotent request whose bytes are all still replayable.
     retry: Callable[[], Forward | None] | None = None
@@ -925,8 +927,11 @@ class _Client(asyncio.Protocol):
                 ex.keep_alive = False
         if not ex.body_done:
             ex.keep_alive = False
-        if forward.add_response_headers:
-            head += "".join(f"{n}: {v}\r\n" for n, v in forward.add_response_headers).encode("latin-1", "replace")
+        added = forward.add_response_headers
+        if forward.response_headers is not None:
+            added = added + forward.response_headers(response.head)
+        if added:
+            head += "".join(f"{n}: {v}\r\n" for n, v in added).encode("latin-1", "replace")
         head += b"Connection: keep-alive\r\n\r\n" if ex.keep_alive else b"Connection: close\r\n\r\n"
         if mode == _R_LENGTH and len(rest) == ex.resp_left and len(rest) < COALESCE_LIMIT:
             # The common case: all of a small body came with the head. One write, one syscall.

@@ -39,11 +39,15 @@ from mock_cloud.elbv2.plane import DataPlane, Eligible
 from mock_cloud.elbv2.proxy import ExchangeRecord, Forward, ListenerServer, RequestHead, Respond
 from mock_cloud.elbv2.proxy_http import error_page
 from mock_cloud.elbv2.stickiness import (
+    APP_COOKIE,
+    APP_COOKIE_REMOVED,
     GROUP_COOKIE,
     GROUP_CORS_COOKIE,
     TARGET_COOKIE,
     TARGET_CORS_COOKIE,
+    app_cookie_headers,
     request_cookie,
+    response_sets_cookie,
     set_cookie_headers,
 )
 from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
@@ -120,7 +124,7 @@ class ListenerRouter:
             return _alb_page(503, "NoRegisteredTargets", decision.stop(
                 HOP_TARGET_GROUP, eligible.empty_code, f"HTTP 503: {eligible.empty_detail}"))
         decision.fail_open, decision.eligible = eligible.fail_open, len(eligible.targets)
-        target = self._sticky_target(head, group, eligible.targets) if group.sticky_seconds is not None else None
+        target = self._sticky_target(head, group, eligible.targets, decision)
         decision.sticky = target is not None
         if target is None:
             target = self.plane.pickers[group.arn].pick(group, eligible.targets, self.plane.ctx.clock.now())
@@ -144,7 +148,7 @@ class ListenerRouter:
     def _dispatch(self, group: TargetGroup, target: RegisteredTarget, candidates: list[RegisteredTarget],
                   decision: RouteDecision, cookies: list[tuple[str, str]]) -> Forward | Respond:
         plane = self.plane
-        instance = plane.instances.get(target.id)
+        instance = plane.instance_of(target.id)
         decision.target, decision.health = target, target.health.state
         if instance is None:
             return self._refused(group, target, candidates, decision, cookies, f"{target.id} no longer exists")
@@ -175,7 +179,28 @@ class ListenerRouter:
         plane.pickers[group.arn].started(target.key)
         decision.in_flight = True
         return Forward("127.0.0.1", local, f"{instance.private_ip}:{target.port}", add_response_headers=headers,
-                       retry=retry, context=decision)
+                       response_headers=self._app_cookie(group, target, decision), retry=retry, context=decision)
+
+    def _app_cookie(self, group: TargetGroup, target: RegisteredTarget,
+                    decision: RouteDecision) -> Callable[[bytes], list[tuple[str, str]]] | None:
+        """Application-based stickiness: AWSALBAPP follows the target's answer. A new application cookie starts
+        a stickiness period; a stuck session keeps its period; otherwise the AWSALBAPP parts are removed."""
+        app = group.app_cookie
+        if app is None:
+            return None
+        name, duration = app
+        until = decision.sticky_until if decision.sticky else None
+        plane = self.plane
+
+        def headers(response_head: bytes) -> list[tuple[str, str]]:
+            now = plane.ctx.clock.now()
+            stuck_until = now + duration if response_sets_cookie(response_head, name) else until
+            if stuck_until is None:
+                return app_cookie_headers(None, now)
+            value = plane.codec.encode(group.arn, target.id, str(target.port), f"{stuck_until:.0f}")
+            return app_cookie_headers(value, now)
+
+        return headers
 
     def _refused(self, group: TargetGroup, target: RegisteredTarget, candidates: list[RegisteredTarget],
                  decision: RouteDecision, cookies: list[tuple[str, str]], detail: str) -> Forward | Respond:
@@ -198,7 +223,7 @@ class ListenerRouter:
                 decision.in_flight = False
             usable = {}
             for target in candidates:
-                instance = plane.instances.get(target.id)
+                instance = plane.instance_of(target.id)
                 if target.key == failed.key or instance is None:
                     continue
                 local = instance.local_port(target.port)
@@ -222,15 +247,31 @@ class ListenerRouter:
             return None
         return fields[1] if any(g.arn == fields[1] and g.weight != 0 for g in groups) else None
 
-    def _sticky_target(self, head: RequestHead, group: TargetGroup,
-                       candidates: list[RegisteredTarget]) -> RegisteredTarget | None:
-        value = request_cookie(head.header("cookie"), TARGET_COOKIE)
-        fields = self.plane.codec.decode(value) if value else None
-        if fields is None or len(fields) != 3 or fields[0] != group.arn:
+    def _sticky_target(self, head: RequestHead, group: TargetGroup, candidates: list[RegisteredTarget],
+                       decision: RouteDecision) -> RegisteredTarget | None:
+        fields = self._sticky_fields(head, group)
+        if fields is None or fields[0] != group.arn:
             return None
+        if len(fields) == 4:
+            decision.sticky_until = float(fields[3])
         # Honoured only while that target can still be chosen (healthy, or in the fail-open set).
         key = (fields[1], int(fields[2]) if fields[2].isascii() and fields[2].isdigit() else -1)
         return next((t for t in candidates if t.key == key), None)
+
+    def _sticky_fields(self, head: RequestHead, group: TargetGroup) -> list[str] | None:
+        """The stickiness cookie's fields (group, target, port[, stuck until]) when the group is sticky."""
+        cookies = head.header("cookie")
+        if group.sticky_seconds is not None:
+            value = request_cookie(cookies, TARGET_COOKIE)
+            fields = self.plane.codec.decode(value) if value else None
+            return fields if fields is not None and len(fields) == 3 else None
+        if group.app_cookie is None or request_cookie(cookies, group.app_cookie[0]) is None:
+            return None  # application-based stickiness needs the application's own cookie as well
+        value = request_cookie(cookies, f"{APP_COOKIE}-0")
+        fields = self.plane.codec.decode(value) if value and value != APP_COOKIE_REMOVED else None
+        if fields is None or len(fields) != 4 or not fields[3].isdigit():
+            return None
+        return fields if float(fields[3]) > self.plane.ctx.clock.now() else None
 
     # -- on_complete ------------------------------------------------------------------------------
     def on_complete(self, record: ExchangeRecord) -> None:

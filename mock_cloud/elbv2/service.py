@@ -23,6 +23,7 @@ from mock_cloud.elbv2.access_log import format_line
 from mock_cloud.elbv2.certificates import CertificateStore, sni_context
 from mock_cloud.elbv2.exchange import HOP_EDGE, HOP_LB_SG, HOP_LISTENER, Exchange, History
 from mock_cloud.elbv2.health import TargetHealth
+from mock_cloud.elbv2.ip_targets import ip_target_zone, target_instance
 from mock_cloud.elbv2.listener import (
     MAX_LISTENERS_PER_ALB,
     MAX_RULES_PER_ALB,
@@ -489,14 +490,10 @@ class Elbv2Service:
         now = self.ctx.clock.now()
         new: list[RegisteredTarget] = []
         for spec in targets:
-            instance = self.ec2.instances.get(spec.id)
-            if instance is None or instance.state == "terminated" or instance.vpc_id != group.vpc_id:
-                raise _invalid_target()
-            if instance.state != "running":
-                raise CloudError("InvalidTarget", "The following targets are not in a running state and cannot be "
-                                                  f"registered: '{spec.id}'")
+            zone = (ip_target_zone(self.ec2, group.vpc_id, spec.id) if group.target_type == "ip"
+                    else self._instance_target_zone(group, spec.id))
             port = group.port if spec.port is None else check_range(as_int(spec.port, "port"), "port", 1, 65535)
-            new.append(RegisteredTarget(spec.id, port, instance.availability_zone, now))
+            new.append(RegisteredTarget(spec.id, port, zone, now))
         if len({*group.targets, *(t.key for t in new)}) > MAX_TARGETS_PER_GROUP:
             raise CloudError("TooManyTargets", "You've reached the limit on the number of targets.")
         for target in new:
@@ -509,6 +506,15 @@ class Elbv2Service:
             group.targets[target.key] = target
         self.targets.sync(group)
         self.ctx.changed("target_group.targets", group.arn)
+
+    def _instance_target_zone(self, group: TargetGroup, instance_id: str) -> str:
+        instance = self.ec2.instances.get(instance_id)
+        if instance is None or instance.state == "terminated" or instance.vpc_id != group.vpc_id:
+            raise _invalid_target()
+        if instance.state != "running":
+            raise CloudError("InvalidTarget", "The following targets are not in a running state and cannot be "
+                                              f"registered: '{instance_id}'")
+        return instance.availability_zone
 
     async def deregister_targets(self, target_group_arn: str, targets: Sequence[TargetSpec]) -> None:
         group = self._tg(target_group_arn)
@@ -540,7 +546,7 @@ class Elbv2Service:
                 rows.append(self.targets.describe(group, target))
                 continue
             # Named but not registered (or no such instance): AWS answers unused, not an error.
-            instance = self.ec2.instances.get(spec.id)
+            instance = target_instance(self.ec2.instances, spec.id)
             absent = RegisteredTarget(spec.id, key[1], instance.availability_zone if instance is not None else "", 0.0)
             rows.append(self.targets.describe(group, absent, TargetHealth.of(health.UNUSED, health.NOT_REGISTERED,
                                                                              0.0)))

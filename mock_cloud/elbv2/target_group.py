@@ -21,6 +21,7 @@ from mock_cloud.elbv2.validation import (
     attr_bool,
     attr_int,
     attr_one_of,
+    attr_text,
     check_enum,
     check_range,
     check_resource_name,
@@ -36,7 +37,8 @@ ALGORITHMS = ("round_robin", "least_outstanding_requests", "weighted_random")
 TRAFFIC_PORT = "traffic-port"
 
 TARGET_TYPE_NOTE = (
-    "lblab emulates target type 'instance' only: 'ip', 'lambda' and 'alb' target groups are not emulated."
+    "lblab emulates target types 'instance' and 'ip' (the private IPv4 addresses of instances in the VPC: "
+    "the instances you pick are registered by their addresses); 'lambda' and 'alb' are not emulated."
 )
 PROTOCOL_VERSION_NOTE = (
     "lblab accepts the HTTP2 and GRPC protocol versions but always speaks HTTP/1.1 to targets (HTTP1), and "
@@ -181,10 +183,18 @@ class TargetGroup:
 
     @property
     def sticky_seconds(self) -> int | None:
-        """The lb_cookie duration when stickiness is on, else None."""
-        if self.attributes["stickiness.enabled"] != "true":
+        """The lb_cookie duration when duration-based stickiness is on, else None."""
+        if self.attributes["stickiness.enabled"] != "true" or self.attributes["stickiness.type"] != "lb_cookie":
             return None
         return int(self.attributes["stickiness.lb_cookie.duration_seconds"])
+
+    @property
+    def app_cookie(self) -> tuple[str, int] | None:
+        """The application's cookie name and the stickiness duration when application-based stickiness is on."""
+        if self.attributes["stickiness.enabled"] != "true" or self.attributes["stickiness.type"] != "app_cookie":
+            return None
+        return (self.attributes["stickiness.app_cookie.cookie_name"],
+                int(self.attributes["stickiness.app_cookie.duration_seconds"]))
 
     def same_settings(self, other: TargetGroup) -> bool:
         """CreateTargetGroup is idempotent: the same name with the same settings returns the group."""
@@ -220,8 +230,9 @@ def validate_identity(name: str, protocol: str, port: int, target_type: str, pro
     if "--" in name:
         raise validation(f"Target group name '{name}' cannot contain '--'")
     check_enum(target_type, "targetType", TARGET_TYPES)
-    if target_type != "instance":
-        raise not_emulated(f"Target type '{target_type}'", "use target type 'instance' (register EC2 instances)")
+    if target_type not in ("instance", "ip"):
+        raise not_emulated(f"Target type '{target_type}'",
+                           "use target type 'instance' (EC2 instances) or 'ip' (instances' private IPv4 addresses)")
     check_enum(protocol, "protocol", PROTOCOLS)
     check_range(port, "port", 1, 65535)
     check_enum(protocol_version, "protocolVersion", PROTOCOL_VERSIONS)
@@ -292,12 +303,6 @@ def matcher_accepts(matcher: str, status: int) -> bool:
 # -- attributes -------------------------------------------------------------------------------------
 
 
-def _stickiness_type(key: str, value: str) -> str:
-    if value == "app_cookie":
-        raise not_emulated("Stickiness type 'app_cookie'", "use 'lb_cookie' (duration-based stickiness)")
-    return value  # any other type is refused in apply_attributes, which knows the group's protocol
-
-
 def _slow_start(key: str, value: str) -> str:
     seconds = as_int(value, key)
     if seconds != 0 and not 30 <= seconds <= 900:
@@ -322,7 +327,7 @@ def _app_cookie_name(key: str, value: str) -> str:
 _ATTRIBUTE_CHECKS: dict[str, AttributeCheck] = {
     "deregistration_delay.timeout_seconds": attr_int(0, 3600),
     "stickiness.enabled": attr_bool,
-    "stickiness.type": _stickiness_type,
+    "stickiness.type": attr_text,  # checked in apply_attributes, which knows the group's protocol
     "stickiness.lb_cookie.duration_seconds": attr_int(1, 604800),
     "stickiness.app_cookie.cookie_name": _app_cookie_name,
     "stickiness.app_cookie.duration_seconds": attr_int(1, 604800),
@@ -340,7 +345,10 @@ _ATTRIBUTE_CHECKS: dict[str, AttributeCheck] = {
 def apply_attributes(current: Mapping[str, str], changes: Mapping[str, Any], protocol: str) -> dict[str, str]:
     """ModifyTargetGroupAttributes on a group of `protocol`: the validated new attribute map."""
     new = apply_attribute_changes(current, changes, _ATTRIBUTE_CHECKS, "target groups")
-    if new["stickiness.type"] != "lb_cookie":
+    if new["stickiness.type"] == "app_cookie" and not new["stickiness.app_cookie.cookie_name"]:
+        raise validation("An application cookie name ('stickiness.app_cookie.cookie_name') must be specified for "
+                         "stickiness type 'app_cookie'")
+    if new["stickiness.type"] not in ("lb_cookie", "app_cookie"):
         raise CloudError("InvalidConfigurationRequest", f"Stickiness type '{new['stickiness.type']}' is not "
                                                         f"supported for target groups with the {protocol} protocol")
     algorithm = new["load_balancing.algorithm.type"]

@@ -73,8 +73,10 @@ class TargetKeeper:
         self._checker(group).restart()
 
     def sync_instance(self, groups: list[TargetGroup], instance_id: str) -> None:
+        instance = self.ec2.instances.get(instance_id)
+        names = {instance_id, instance.private_ip if instance is not None else instance_id}  # as ip targets too
         for group in groups:
-            if any(t.id == instance_id for t in group.targets.values()):
+            if any(t.id in names for t in group.targets.values()):
                 self.sync(group)
 
     def describe(self, group: TargetGroup, target: RegisteredTarget,
@@ -157,10 +159,11 @@ class TargetKeeper:
             return _keep(current, TargetHealth.of(health.DRAINING, health.DEREGISTRATION_IN_PROGRESS, now))
         if lb is None:
             return _keep(current, TargetHealth.of(health.UNUSED, health.NOT_IN_USE, now))
-        instance = self.ec2.instances.get(target.id)
-        if instance is None or instance.state != "running":
+        instance = self.plane.instance_of(target.id)
+        # An instance target follows its instance's state; an ip target is only as good as its checks.
+        if target.id.startswith("i-") and (instance is None or instance.state != "running"):
             return _keep(current, health.invalid_state(instance.state if instance else None, now))
-        if instance.availability_zone not in lb.zone_names:
+        if target.availability_zone not in lb.zone_names:
             return _keep(current, TargetHealth.of(health.UNUSED, health.NOT_IN_USE, now, health.ZONE_NOT_ENABLED))
         if lb.state != ACTIVE:
             return _keep(current, TargetHealth.registering(now))
@@ -170,7 +173,7 @@ class TargetKeeper:
         """One health check from the balancer's node in the target's zone, subject to security groups."""
         clock = self.ctx.clock
         settings = group.health_check
-        instance = self.ec2.instances.get(target.id)
+        instance = self.plane.instance_of(target.id)
         lb = self._balancer_of(group)
         if instance is None or lb is None:
             return health.failed("the target or its load balancer is gone")

@@ -22,6 +22,7 @@ from mock_cloud.elbv2.target_group import (
     PROTOCOLS,
     TARGET_TYPE_NOTE,
     HealthCheckSettings,
+    TargetSpec,
     apply_health_check,
 )
 from mock_cloud.elbv2.target_group import validate_identity as validate_group
@@ -104,7 +105,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
         form = self.form
         form.vpc_id = form.vpc_id or ec2.default_vpc.vpc_id
         types = RadioSet(*(RadioButton(t(f"tg.type.{kind}"), value=kind == form.target_type, name=kind,
-                                       disabled=kind != "instance") for kind in TARGET_TYPES),
+                                       disabled=kind not in ("instance", "ip")) for kind in TARGET_TYPES),
                          id="target_type", compact=True)
         versions = RadioSet(*(RadioButton(label, value=value == form.protocol_version, name=value)
                               for value, label in PROTOCOL_VERSIONS), id="protocol_version", compact=True)
@@ -185,8 +186,16 @@ class CreateTargetGroupScreen(ElbEditorScreen):
             form.tg_name.strip(), form.protocol, form.port, form.vpc_id, form.target_type, form.protocol_version,
             health_check=form.health.fields())
         if form.pending:
-            await elbv2.register_targets(group.arn, [p.spec() for p in form.pending])
+            await elbv2.register_targets(group.arn, [self._target(p) for p in form.pending])
         return group.arn  # type: ignore[no-any-return]
+
+    def _target(self, pending: PendingTarget) -> TargetSpec:
+        """An IP-address group registers the picked instance by its private IPv4 address."""
+        spec = pending.spec()
+        if self.form.target_type != "ip":
+            return spec
+        instance = self.app.cloud.ec2.instance(spec.id)  # type: ignore[attr-defined]
+        return TargetSpec(instance.private_ip, spec.port)
 
     def done_name(self, result: Any) -> str:
         return self.form.tg_name.strip()

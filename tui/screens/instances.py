@@ -1,15 +1,19 @@
-"""EC2 › Instances: the table, the instance actions and the Details / Security / Networking / User data tabs."""
+"""EC2 › Instances: the table, the instance actions and the Details / Security / Networking / Storage /
+User data tabs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
+from textual.screen import Screen
 
 from mock_cloud.ec2.catalogue import IMAGES
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import USER_DATA_LIMIT
+from mock_cloud.ec2.service import USER_DATA_LIMIT, AttributeChange
 from tui.format import cloud_time, plain, state_text
 from tui.screens.page import Column, Page, PageAction, Row
 from tui.widgets.details import field_grid, note, rules_table, script_text, section
@@ -41,8 +45,15 @@ class InstancesPage(Page):
         PageAction("reboot", "R", "action.reboot", confirm_key="confirm.reboot", short_key="short.reboot"),
         PageAction("terminate", "delete", "action.terminate", confirm_key="confirm.terminate",
                    short_key="short.terminate"),
+        # The footer is full at 140 columns: this one keeps to its button and the command palette.
+        PageAction("protection", "p", "action.termination_protection", short_key="short.termination_protection",
+                   in_footer=False),
+        PageAction("change_type", "T", "action.change_instance_type", short_key="short.change_instance_type",
+                   in_footer=False),
+        PageAction("change_groups", "G", "action.change_security_groups", short_key="short.change_security_groups",
+                   in_footer=False),
     )
-    DETAIL_TABS = ("tab.details", "tab.security", "tab.networking", "tab.user_data")
+    DETAIL_TABS = ("tab.details", "tab.security", "tab.networking", "tab.storage", "tab.user_data")
 
     def instances(self) -> list[Instance]:
         return self.cloud.ec2.describe_instances()
@@ -78,6 +89,9 @@ class InstancesPage(Page):
             "stop": state in (RUNNING, "pending"),
             "reboot": state == RUNNING,
             "terminate": state not in ("shutting-down", "terminated"),
+            "protection": state != "terminated",
+            "change_type": state == "stopped",  # the type changes only while the instance is stopped
+            "change_groups": state not in ("shutting-down", "terminated"),
         }.get(action, True)
 
     # -- actions ------------------------------------------------------------------------
@@ -115,6 +129,42 @@ class InstancesPage(Page):
     def perform_terminate(self, key: str | None) -> None:
         self._change_state(key, "terminate_instances", "done.terminate")
 
+    def perform_protection(self, key: str | None) -> None:
+        """Actions › Instance settings › Change termination protection: on if it was off, and back."""
+        instance = self.instance(key or "")
+        if instance is None:
+            return
+        protect = not instance.disable_api_termination
+        change = AttributeChange(disable_api_termination=protect)
+        self.call_cloud(lambda: self.cloud.ec2.modify_instance_attribute(instance.instance_id, change),
+                        "done.protection_on" if protect else "done.protection_off", id=instance.instance_id)
+
+    def perform_change_type(self, key: str | None) -> None:
+        from tui.screens.instance_settings import ChangeInstanceTypeScreen
+
+        self._setting(key, ChangeInstanceTypeScreen, lambda value: AttributeChange(instance_type=value),
+                      "done.type_changed")
+
+    def perform_change_groups(self, key: str | None) -> None:
+        from tui.screens.instance_settings import ChangeSecurityGroupsScreen
+
+        self._setting(key, ChangeSecurityGroupsScreen, lambda value: AttributeChange(group_ids=value),
+                      "done.groups_changed")
+
+    def _setting(self, key: str | None, dialog: Callable[[Instance], Screen[Any]],
+                 change: Callable[[Any], AttributeChange], done_key: str) -> None:
+        """Ask in `dialog`, then ModifyInstanceAttribute with what was chosen (a CloudError is shown)."""
+        instance = self.instance(key or "")
+        if instance is None:
+            return
+
+        def chosen(value: Any) -> None:
+            if value is not None:
+                self.call_cloud(lambda: self.cloud.ec2.modify_instance_attribute(instance.instance_id, change(value)),
+                                done_key, id=instance.instance_id)
+
+        self.app.push_screen(dialog(instance), chosen)
+
     def _change_state(self, key: str | None, method: str, done_key: str) -> None:
         assert key is not None
         call = getattr(self.cloud.ec2, method)
@@ -129,6 +179,7 @@ class InstancesPage(Page):
             "tab.details": self._details,
             "tab.security": self._security,
             "tab.networking": self._networking,
+            "tab.storage": self._storage,
             "tab.user_data": self._user_data,
         }[tab]
         return render(instance)
@@ -150,6 +201,7 @@ class InstancesPage(Page):
             (t("field.key_pair"), i.key_name),
             (t("field.launch_time"), cloud_time(i.launch_time)),
             (t("field.state_reason"), reason),
+            (t("field.termination_protection"), t("enabled" if i.disable_api_termination else "disabled")),
         ], columns=2)
 
     def _security(self, i: Instance) -> RenderableType:
@@ -179,6 +231,26 @@ class InstancesPage(Page):
         ], columns=2)
         hint = note(t("instances.browse_hint", ip=i.public_ip)) if i.public_ip else note(t("instances.no_public_ip"))
         return Group(fields, hint)
+
+    def _storage(self, i: Instance) -> RenderableType:
+        t = self.t
+        image = IMAGES.get(i.image_id)
+        root = field_grid([
+            (t("field.root_device_name"), image.root_device_name if image else ""),
+            (t("field.root_device_type"), "EBS"),
+        ], columns=2)
+        volumes = self.cloud.ec2.volumes_of(i.instance_id)
+        if not volumes:
+            return Group(section(t("storage.root_device"), root), Text(t("storage.no_volumes"), style="dim"))
+        table = Table(expand=True, box=None, header_style="bold", pad_edge=False)
+        for key in ("col.volume_id", "col.device_name", "col.volume_size", "col.attachment_status",
+                    "col.attachment_time", "col.encrypted", "col.delete_on_termination"):
+            table.add_column(t(key), no_wrap=key in ("col.volume_id", "col.device_name"))
+        for v in volumes:
+            table.add_row(v.volume_id, v.device, f"{v.size} ({v.volume_type})", t("storage.attached"),
+                          cloud_time(v.attach_time or v.create_time), t("storage.not_encrypted"),
+                          t("storage.yes" if v.delete_on_termination else "storage.no"))
+        return Group(section(t("storage.root_device"), root), section(t("storage.block_devices"), table))
 
     def _user_data(self, i: Instance) -> RenderableType:
         t = self.t

@@ -114,6 +114,7 @@ class PageAction:
     confirm_key: str | None = None  # destructive: the confirmation question's i18n key
     variant: str = "default"  # the button's look: "primary" for a page's main action
     short_key: str | None = None  # i18n key of the button and footer label, if shorter than label_key
+    in_footer: bool = True  # False keeps a less common action to its button and the command palette
 
     @property
     def button_key(self) -> str:
@@ -200,7 +201,8 @@ class Page(BasePage):
         # Each declared action becomes a key binding (footer, help screen) that runs it.
         if "ACTIONS" in cls.__dict__:
             own = list(cls.__dict__.get("BINDINGS", []))
-            cls.BINDINGS = own + [Binding(a.key, f"run('{a.name}')", a.button_key) for a in cls.ACTIONS]
+            cls.BINDINGS = own + [Binding(a.key, f"run('{a.name}')", a.button_key, show=a.in_footer)
+                                  for a in cls.ACTIONS]
         super().__init_subclass__(**kwargs)
 
     # -- what a subclass provides --------------------------------------------------
