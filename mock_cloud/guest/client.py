@@ -134,13 +134,16 @@ class Guest:
         assert self._proc is not None and self._proc.stdout is not None
         try:
             async for line in self._proc.stdout:
-                self._received(json.loads(line))
-        finally:
-            self.returncode = await self._proc.wait()
-            self.ports.clear()
-            self._fail_pending(f"guest {self.name} ended (exit code {self.returncode})")
-            if not self._stopping:
-                self.on_exit(self)
+                with contextlib.suppress(ValueError):  # a torn line from a dying guest
+                    self._received(json.loads(line))
+        except asyncio.CancelledError:
+            self.kill()  # the cloud's loop is going away without a shutdown: the guest goes too
+            raise
+        self.returncode = await self._proc.wait()
+        self.ports.clear()
+        self._fail_pending(f"guest {self.name} ended (exit code {self.returncode})")
+        if not self._stopping:
+            self.on_exit(self)
 
     def _fail_pending(self, why: str) -> None:
         for future in self._pending.values():
