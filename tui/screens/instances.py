@@ -26,6 +26,7 @@ class InstancesPage(Page):
         Column("name", "col.name"),
         Column("instance_id", "col.instance_id"),
         Column("state", "col.instance_state"),
+        Column("status_check", "col.status_check"),
         Column("type", "col.instance_type"),
         Column("az", "col.availability_zone"),
         Column("public_ip", "col.public_ipv4_short"),
@@ -41,6 +42,9 @@ class InstancesPage(Page):
         PageAction("reboot", "R", "action.reboot", confirm_key="confirm.reboot", short_key="short.reboot"),
         PageAction("terminate", "delete", "action.terminate", confirm_key="confirm.terminate",
                    short_key="short.terminate"),
+        # lblab-only (no such EC2 action): the instance's guest process is killed, for failure labs.
+        PageAction("simulate_failure", "F", "action.simulate_failure", confirm_key="confirm.simulate_failure",
+                   short_key="short.simulate_failure"),
     )
     DETAIL_TABS = ("tab.details", "tab.security", "tab.networking", "tab.user_data")
 
@@ -56,6 +60,7 @@ class InstancesPage(Page):
                 plain(i.name),
                 plain(i.instance_id),
                 state_text(self.app, i.state, self.t(f"state.{i.state}")),
+                self._status_check(i),
                 plain(i.instance_type),
                 plain(i.availability_zone),
                 plain(i.public_ip),
@@ -77,6 +82,7 @@ class InstancesPage(Page):
             "start": state == "stopped",
             "stop": state in (RUNNING, "pending"),
             "reboot": state == RUNNING,
+            "simulate_failure": state == RUNNING and instance.impaired_since is None,
             "terminate": state not in ("shutting-down", "terminated"),
         }.get(action, True)
 
@@ -114,6 +120,18 @@ class InstancesPage(Page):
 
     def perform_terminate(self, key: str | None) -> None:
         self._change_state(key, "terminate_instances", "done.terminate")
+
+    def perform_simulate_failure(self, key: str | None) -> None:
+        assert key is not None
+        self.call_cloud(lambda: self.cloud.ec2.simulate_instance_failure(key, "kill"), "done.simulate_failure", id=key)
+
+    def _status_check(self, i: Instance) -> Text:
+        """The console's Status check column: two checks (system, instance); a dead or hung guest fails one."""
+        if i.state != RUNNING:
+            return plain("–")
+        if i.impaired_since is not None:
+            return state_text(self.app, "unhealthy", self.t("status_check.one_failed"))
+        return state_text(self.app, "healthy", self.t("status_check.passed"))
 
     def _change_state(self, key: str | None, method: str, done_key: str) -> None:
         assert key is not None
