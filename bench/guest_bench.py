@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mock_cloud.cloud import Cloud, CloudConfig
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.service import RuleSpec
+from tests.test_guest_process import DEEP_YAML, alias_bomb  # the tests' own hostile inputs
 
 SEED = """#!/bin/bash
 yum install -y httpd
@@ -37,15 +38,6 @@ echo "<h1>Hello World from $(hostname -f)</h1>" > /var/www/html/index.html
 """
 
 
-def alias_bomb(levels: int = 7) -> str:
-    """The issue's 432-byte `#cloud-config` bomb: each level lists the previous one nine times."""
-    lines = ["#cloud-config", "l0: &l0 [" + ", ".join(["x"] * 9) + "]"]
-    lines += [f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, levels)]
-    lines.append(f"write_files:\n  - path: /tmp/bomb\n    content: *l{levels - 1}")
-    return "\n".join(lines) + "\n"
-
-
-DEEP_YAML = "#cloud-config\nruncmd: " + "[" * 5000 + "\n"
 SHELL_CORPUS = (
     "while true; do :; done",
     "yes | head -c 50000000 | wc -c",

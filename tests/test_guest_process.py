@@ -29,6 +29,15 @@ from tests.test_elbv2_support import INTERVAL, healthy_lab, hostnames, open_grou
 
 ROOT = Path(__file__).resolve().parent.parent
 POSIX = sys.platform != "win32"
+DEEP_YAML = "#cloud-config\nruncmd: " + "[" * 5000 + "\n"  # the issue's: it killed the boot task silently
+
+
+def alias_bomb(levels: int = 7) -> str:
+    """The issue's 432-byte `#cloud-config` bomb: each level lists the previous one nine times."""
+    lines = ["#cloud-config", "l0: &l0 [" + ", ".join(["x"] * 9) + "]"]
+    lines += [f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, levels)]
+    lines.append(f"write_files:\n  - path: /tmp/bomb\n    content: *l{levels - 1}")
+    return "\n".join(lines) + "\n"
 
 
 def running(pid: int) -> bool:
@@ -230,3 +239,14 @@ def test_kill_9_of_lblab_serve_ends_every_guest_within_a_second(tmp_path: Path) 
     while any(running(pid) for pid in pids):
         assert time.monotonic() < deadline, f"guests {pids} outlived the cloud"
         time.sleep(0.01)
+
+
+async def test_hostile_user_data_costs_its_guest_only_and_ends_as_log_lines(cloud: Cloud) -> None:
+    deep, bomb = [(await cloud.ec2.run_instances(user_data=text))[0] for text in (DEEP_YAML, alias_bomb())]
+    await boot(cloud)
+    assert "lblab: cloud-init stopped: RecursionError while reading the user data" in deep.console_output
+    assert "cc_write_files.py[WARNING]: Failed to write /tmp/bomb" in bomb.console_output
+    for instance in (deep, bomb):  # the guests took it: running, reachable, logged
+        assert instance.state == "running" and instance.impaired_since is None and instance.os.user_data_ran
+        assert instance.console_output.rstrip().splitlines()[-1] in instance.os.fs.read_text(
+            "/var/log/cloud-init-output.log")
