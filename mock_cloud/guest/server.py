@@ -70,7 +70,7 @@ class Guest:
         if request["op"] == "status":
             asyncio.get_running_loop().create_task(self.answer(request))
         elif request["op"] == "hang":
-            time.sleep(1e9)  # lblab's failure drill: the whole guest stops answering, as a hung kernel
+            threading.Event().wait()  # lblab's failure drill: the whole guest stops answering, as a hung kernel
         else:
             self.queue.put_nowait(request)
 
