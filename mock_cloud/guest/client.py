@@ -110,18 +110,20 @@ class Guest:
         proc = self._proc
         if proc is None:
             return
-        if self.alive and not self.unreachable:
-            with contextlib.suppress(GuestGone, GuestError, ConnectionError):
-                await self.call("shutdown", timeout=grace)
-        with contextlib.suppress(ProcessLookupError):
+        try:
+            if self.alive and not self.unreachable:
+                with contextlib.suppress(GuestGone, GuestError, ConnectionError):
+                    await self.call("shutdown", timeout=grace)
             if proc.stdin is not None:
                 proc.stdin.close()
-            try:
-                await asyncio.wait_for(proc.wait(), grace)
-            except TimeoutError:
-                proc.kill()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.ports.clear()
+            await asyncio.wait_for(proc.wait(), grace)
+        except TimeoutError:
+            pass
+        finally:  # also when the stop itself is cancelled: a guest never outlives its stop
+            self.kill()
+            self.ports.clear()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace)
 
     def kill(self) -> None:
         """SIGKILL (TerminateProcess on Windows): the guest gets no say."""
@@ -139,7 +141,11 @@ class Guest:
         except asyncio.CancelledError:
             self.kill()  # the cloud's loop is going away without a shutdown: the guest goes too
             raise
-        self.returncode = await self._proc.wait()
+        try:
+            self.returncode = await asyncio.wait_for(self._proc.wait(), GRACE_SECONDS)
+        except TimeoutError:  # stdout closed but the process lingers: it is gone for the cloud
+            self.kill()
+            self.returncode = await self._proc.wait()
         self.ports.clear()
         self._fail_pending(f"guest {self.name} ended (exit code {self.returncode})")
         if not self._stopping:
