@@ -141,8 +141,8 @@ def snapshot(cloud: Cloud) -> dict[str, Any]:
         "edge_connections": len(cloud.edge._tasks) if cloud.edge else 0,
         "listener_connections": sum(s.active_connections for s in servers),  # type: ignore[attr-defined]
         "pooled_target_connections": sum(len(idle) for s in servers for idle in s._pool._idle.values()),  # type: ignore
-        "web_server_connections": sum(len(getattr(w, "_connections", ()) or ()) for i in cloud.ec2.instances.values()
-                                      for w in i.servers.values()),
+        # The web servers live in the guests' processes now: count the guests instead.
+        "live_guests": sum(1 for i in cloud.ec2.instances.values() if i.guest is not None and i.guest.alive),
         "event_subscriptions": len(cloud.events._subscriptions),
         "rss_mb": round(rss_kb / 1024, 1),
         "python_blocks": sys.getallocatedblocks(),

@@ -173,18 +173,16 @@ async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
                              "Connect to {instances} and run: {commands}"),
         instances=Field(_NAMES, required=True), commands=Field(ListOf(Str(), min_items=1, single=True), required=True))
 async def _run_commands(ctx: ActionContext, p: dict[str, Any]) -> None:
-    from mock_cloud.ec2.shell import Shell  # local: the interpreter is slow to import, and few labs run commands
-
     for name in p["instances"]:
         instance = _instance(ctx.cloud, name)
         await _wait(ctx.cloud, lambda i=instance: i.state == "running" and (i.os.user_data_ran or not i.user_data),
                     f"instance {name}")
-        shell = Shell(instance.os, user=instance.os.login_user)
+        shell = await ctx.cloud.ec2.open_shell(instance.instance_id)  # runs in the instance's guest
         for command in p["commands"]:
-            result = shell.run(command)
+            result = await shell.run(command)
             if result.exit_code != 0:
                 raise CloudError("CommandFailed", f"{name}: `{command}` exited {result.exit_code}: {result.output}")
-        await ctx.cloud.ec2.after_shell(instance)
+        await shell.close()
 
 
 # == target groups ==========================================================================================

@@ -9,7 +9,7 @@ import pytest
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.service import RuleSpec
 from mock_cloud.elbv2.target_group import TargetSpec
-from tests.test_elbv2_support import INTERVAL, PROVISION, healthy_lab, hostnames, seed_lab, states
+from tests.test_elbv2_support import INTERVAL, PROVISION, healthy_lab, hostnames, run_in, seed_lab, states
 
 
 async def test_thresholds_are_counted_exactly(cloud: Cloud) -> None:
@@ -34,9 +34,8 @@ async def test_thresholds_are_counted_exactly(cloud: Cloud) -> None:
 async def test_broken_web_servers_fail_with_aws_reasons(cloud: Cloud) -> None:
     lab = await healthy_lab(cloud, count=2)
     no_index, stopped = lab.instances
-    no_index.os.fs.remove("/var/www/html/index.html")
-    stopped.os.stop_service("httpd")
-    await cloud.ec2.after_shell(stopped)
+    await run_in(cloud, no_index, "rm /var/www/html/index.html")
+    await run_in(cloud, stopped, "systemctl stop httpd")
     assert stopped.local_port(80) is None
     await cloud.clock.advance(2 * INTERVAL)
     rows = {d.target_id: d for d in cloud.elbv2.describe_target_health(lab.group.arn)}

@@ -103,10 +103,7 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 
 class RawServer:
-    """A loopback server to stand in for an instance's web server (`instance.servers[80] = RawServer`)."""
-
-    flavor = "raw"
-    docroot = ""
+    """A loopback server to stand in for an instance's web server (see `plug`)."""
 
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
@@ -164,10 +161,18 @@ async def silent_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWri
 
 
 async def plug(instance: Instance, handler: Handler, port: int = 80) -> RawServer:
-    """Replace what serves `port` of the instance with a raw server."""
-    old = instance.servers.pop(port, None)
-    if old is not None:
-        await old.stop()
+    """Route `port` of the instance to a raw server instead of its guest's web server (until the
+    guest next reports its listeners)."""
+    assert instance.guest is not None
     server = await RawServer(handler).start()
-    instance.servers[port] = server  # type: ignore[assignment]
+    instance.guest.ports[port] = server.port  # type: ignore[assignment]
     return server
+
+
+async def run_in(cloud: Cloud, instance: Instance, line: str) -> str:
+    """One Connect-shell line, as root, in the instance's guest; its output."""
+    shell = await cloud.ec2.open_shell(instance.instance_id, user="root")
+    result = await shell.run(line)
+    await shell.close()
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -226,7 +226,7 @@ async def test_system_log_then_connect_and_stop_httpd_takes_the_site_down() -> N
         assert isinstance(app.screen, ConnectScreen)
         prompt = app.screen.query_one("#prompt", Label)
         short = "ip-" + instance.private_ip.replace(".", "-")
-        assert shown(prompt).strip() == f"[ec2-user@{short} ~]$"
+        await wait_for(pilot, lambda: shown(prompt).strip() == f"[ec2-user@{short} ~]$")  # the guest's session
         await paste(pilot, "sudo systemctl stop httpd")
         await pilot.press("enter")
         await wait_for(pilot, lambda: instance.local_port(80) is None)

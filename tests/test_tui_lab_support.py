@@ -227,6 +227,7 @@ class Learner:
             await self.paste(command)
             await self.press("enter")
             await self.wait(lambda: screen.query_one("#command", Input).value == "")
+        await self.wait(lambda: not screen.busy)  # the lines ran in the instance's guest
         await self.press("escape")
 
     async def security_group_rules(self, *rules: tuple[str, str, str]) -> None:

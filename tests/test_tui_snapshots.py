@@ -155,6 +155,8 @@ def test_connect(snap_compare) -> None:
         for line in ("hostname -f", "cat /var/www/html/index.html", "sudo systemctl is-active httpd"):
             command.value = line
             await pilot.press("enter")
+        screen = pilot.app.screen
+        await until(pilot, lambda: not screen.busy)  # type: ignore[attr-defined]  # the guest ran them
 
     assert snap_compare(demo_app("en"), terminal_size=SIZE, run_before=scenario(["2", "c"], commands))
 

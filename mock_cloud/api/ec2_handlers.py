@@ -323,6 +323,8 @@ STATUS_FILTERS: dict[str, Matcher] = {
     "availability-zone": lambda s: [s["availabilityZone"]],
     "instance-status.status": lambda s: [s["instanceStatus"]["status"]],
     "system-status.status": lambda s: [s["systemStatus"]["status"]],
+    "instance-status.reachability": lambda s: [d["status"] for d in s["instanceStatus"]["details"]],
+    "system-status.reachability": lambda s: [d["status"] for d in s["systemStatus"]["details"]],
 }
 
 
@@ -414,6 +416,13 @@ async def reboot_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]
     return {"return": True}
 
 
+@ACTIONS.action("LblabSimulateInstanceFailure", {"InstanceId": Req(str), "Mode": str})
+async def simulate_instance_failure(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
+    """lblab-only extension, not an EC2 action: the instance's guest dies (Mode=kill) or hangs (Mode=hang)."""
+    await cloud.ec2.simulate_instance_failure(args["InstanceId"], args.get("Mode") or "kill")
+    return {"return": True}
+
+
 @ACTIONS.action("GetConsoleOutput", {"InstanceId": Req(str), "Latest": bool})
 async def get_console_output(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     output = cloud.ec2.get_console_output(args["InstanceId"])
@@ -436,13 +445,17 @@ def _status(cloud: Cloud, i: Instance) -> dict[str, Any]:
     subnet = cloud.ec2.subnets.get(i.subnet_id)
     check = "ok" if i.state == "running" else "not-applicable"
     details = [{"name": "reachability", "status": "passed"}] if i.state == "running" else []
+    own, own_details = check, details
+    if i.state == "running" and i.impaired_since is not None:  # the guest died or stopped answering
+        own = "impaired"
+        own_details = [{"name": "reachability", "status": "failed", "impairedSince": timestamp(i.impaired_since)}]
     return {
         "instanceId": i.instance_id,
         "availabilityZone": i.availability_zone,
         "availabilityZoneId": subnet.availability_zone_id if subnet else None,
         "instanceState": _state(i.state),
         "systemStatus": {"status": check, "details": details},
-        "instanceStatus": {"status": check, "details": details},
+        "instanceStatus": {"status": own, "details": own_details},
         "eventsSet": [],
     }
 

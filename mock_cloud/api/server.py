@@ -200,7 +200,8 @@ def health_document(cloud: Cloud, api_url: str) -> dict[str, Any]:
             "name": i.name,
             "private_ip": i.private_ip,
             "public_ip": i.public_ip,
-            "httpd": {str(port): f"127.0.0.1:{i.local_port(port)}" for port in sorted(i.servers) if i.local_port(port)},
+            "httpd": {str(port): f"127.0.0.1:{i.local_port(port)}" for port in i.served_ports},
+            "guest_pid": i.guest.pid if i.guest is not None and i.guest.alive else None,  # its own OS process
         }
         for i in cloud.ec2.describe_instances()
         if i.state == "running"

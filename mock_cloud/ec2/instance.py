@@ -1,7 +1,8 @@
-"""An EC2 instance: its description (what DescribeInstances shows) and its running web servers."""
+"""An EC2 instance: its description (what DescribeInstances shows) and its running guest process."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -11,7 +12,7 @@ from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.state_validation import Check, aws_id, each, ipv4_address, one_of, optional
 
 if TYPE_CHECKING:
-    from mock_cloud.ec2.httpd import WebServer
+    from mock_cloud.guest.client import Guest
 
 # AWS's instance state codes (the low byte of InstanceState.Code).
 STATE_CODES = {
@@ -59,8 +60,11 @@ class Instance:
     ended_at: float | None = None  # when it became terminated: it stays listed for an hour
     disable_api_termination: bool = False  # termination protection
     source_dest_check: bool = True
-    # Runtime only: the real servers behind the instance's ports (port -> server).
-    servers: dict[int, WebServer] = field(default_factory=dict, repr=False)
+    # Runtime only: the guest process (its web servers serve the instance's ports), its reachability
+    # probe, and since when (cloud time) the instance status check has failed.
+    guest: Guest | None = field(default=None, repr=False)
+    probe: asyncio.Task[None] | None = field(default=None, repr=False)
+    impaired_since: float | None = None
 
     @property
     def name(self) -> str:
@@ -72,8 +76,13 @@ class Instance:
 
     def local_port(self, port: int) -> int | None:
         """The loopback port where this instance's `port` is really served, if anything listens."""
-        server = self.servers.get(port)
-        return server.port if server is not None and server.running else None
+        guest = self.guest
+        return guest.ports.get(port) if guest is not None and guest.alive else None
+
+    @property
+    def served_ports(self) -> list[int]:
+        """The instance's ports that have a real listener now."""
+        return sorted(self.guest.ports) if self.guest is not None and self.guest.alive else []
 
     def to_dict(self) -> dict:
         return {

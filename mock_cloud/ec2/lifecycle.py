@@ -1,21 +1,27 @@
-"""What happens inside an instance as it boots, stops and reboots.
+"""What happens to an instance's guest as it boots, stops and reboots.
 
-Boot runs user-data (first boot only, through the safe interpreter), then brings up the
-services that are active; every active web service gets a real server on loopback.
+Boot starts the instance's guest process (`mock_cloud.guest`), hands it the saved OS state, runs
+user-data there (first boot only), and the guest brings up its active web services on loopback.
+Every OS state the guest sends back is adopted and saved before the operation counts as done.
+A reachability probe asks each guest for its status: a guest that dies or stops answering fails
+the instance's status check (impaired) until a reboot gives it a new guest.
 Durations are cloud seconds, close to what a learner sees on AWS.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
+import contextlib
 import dataclasses
+import itertools
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from mock_cloud.ec2.httpd import WebServer
+from mock_cloud.context import Context
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.vfs import VfsError
+from mock_cloud.ec2.instance_os import InstanceOS
+from mock_cloud.guest.client import Guest, GuestError, GuestGone
 
 BOOT_SECONDS = 10.0  # pending -> running
 USER_DATA_SECONDS = 15.0  # running -> cloud-init final stage done (httpd up)
@@ -23,7 +29,10 @@ STOP_SECONDS = 15.0  # stopping -> stopped
 TERMINATE_SECONDS = 10.0  # shutting-down -> terminated
 REBOOT_SECONDS = 5.0  # services down while the instance reboots
 TERMINATED_VISIBLE_SECONDS = 3600.0  # terminated instances stay listed about an hour
-ACCESS_LOG_LIMIT = 256 * 1024
+PROBE_SECONDS = 2.0  # real seconds between reachability probes of a guest
+PROBE_TIMEOUT = 10.0  # real seconds a guest may take to answer one (generous: the host may be loaded)
+FAILURE_MODES = ("kill", "hang")
+_sessions = itertools.count(1)
 
 
 def gmt(epoch: float) -> str:
@@ -40,70 +49,140 @@ def console_boot_lines(instance: Instance, epoch: float) -> str:
     )
 
 
+async def start_guest(ctx: Context, instance: Instance) -> None:
+    """A new guest process for the instance, booted from its saved OS state."""
+    await stop_guest(instance)
+    guest = Guest(instance.instance_id, ctx.clock, lambda state: adopt(ctx, instance, state),
+                  lambda ended: _guest_ended(ctx, instance, ended))
+    instance.guest = guest
+    try:
+        await guest.start()
+        await guest.call("boot", os=instance.os.to_dict())
+    except (OSError, GuestGone, GuestError) as error:  # the instance runs, unreachable, as after a kernel panic
+        instance.console_output += f"[lblab] the guest did not boot: {error}\n"
+        _impaired(ctx, instance)
+        return
+    instance.probe = asyncio.get_running_loop().create_task(_probe(ctx, instance, guest),
+                                                            name=f"probe-{instance.instance_id}")
+
+
 async def run_first_boot(instance: Instance) -> None:
-    """cloud-init's final stage: user-data, exactly once in the instance's life.
+    """cloud-init's final stage: user-data, exactly once in the instance's life, inside the guest
+    (a hostile script costs the guest, never the cloud's loop)."""
+    try:
+        result = await _guest(instance).call("user_data", user_data=instance.user_data)
+    except (GuestGone, GuestError) as error:
+        instance.console_output += f"[lblab] cloud-init failed in the guest: {error}\n"
+        return
+    instance.console_output += result.get("log", "")
 
-    The script runs in a worker thread, on a copy of the guest that then becomes the guest: the
-    interpreter is bounded (commands, output, I/O and, last, wall time: shell_commands.MAX_SECONDS),
-    but a hostile script can keep it busy for that whole budget, and the event loop (every listener,
-    health check and API call of the cloud) must not wait for it. Changes made to the guest by other
-    means while the script runs (a Connect shell opened during the first boot) are replaced."""
-    from mock_cloud.ec2.shell import run_user_data  # local: the interpreter is slow to import, and no start needs it
 
-    guest = copy.copy(instance.os)  # runtime hooks (the cloud clock, curl localhost) are shared ...
-    for spec in dataclasses.fields(guest):
-        if spec.compare:  # ... the guest's state is the script's own copy
-            setattr(guest, spec.name, copy.deepcopy(getattr(instance.os, spec.name)))
-    log = await asyncio.to_thread(run_user_data, guest, instance.user_data)
-    for spec in dataclasses.fields(guest):
+async def stop_guest(instance: Instance) -> None:
+    """Graceful shutdown (the guest's last OS state is saved), then killed after a grace period."""
+    guest, probe = instance.guest, instance.probe
+    instance.guest, instance.probe, instance.impaired_since = None, None, None
+    if probe is not None:
+        probe.cancel()
+        await asyncio.gather(probe, return_exceptions=True)
+    if guest is not None:
+        await guest.stop()
+
+
+def simulate_failure(ctx: Context, instance: Instance, mode: str) -> None:
+    """lblab-only failure drill: the guest is killed (kill -9) or stops answering (hang)."""
+    guest = _guest(instance)
+    if mode == "kill":
+        guest.kill()
+    else:
+        guest.send("hang")
+
+
+def adopt(ctx: Context, instance: Instance, state: dict[str, Any]) -> None:
+    """The guest's OS state becomes the instance's, saved at once (the state file is the truth)."""
+    fresh = InstanceOS.from_dict(state)
+    for spec in dataclasses.fields(fresh):
         if spec.compare:
-            setattr(instance.os, spec.name, getattr(guest, spec.name))
-    instance.console_output += log
+            setattr(instance.os, spec.name, getattr(fresh, spec.name))
+    ctx.changed("instance.os", instance.instance_id)
 
 
-async def start_services(instance: Instance) -> None:
-    """Make the real servers match the guest's active web services (one per port: the guest
-    itself refuses to start a second server on a taken port, as a real host would)."""
-    wanted = {service.port: service for service in instance.os.web_servers()}
-    for port, server in list(instance.servers.items()):
-        service = wanted.get(port)
-        if service is None or server.flavor != service.flavor or server.docroot != service.docroot:
-            await server.stop()
-            del instance.servers[port]
-    for port, service in wanted.items():
-        if port in instance.servers:
-            continue
-        server = WebServer()
-        await server.start(
-            instance.os.fs, service.flavor, service.docroot, on_request=_access_logger(instance, service.log_path)
-        )
-        instance.servers[port] = server
+@dataclass
+class GuestShell:
+    """One Connect session inside the instance's guest: cwd, variables and user persist between lines."""
 
+    instance: Instance
+    session: str
+    prompt: str
+    user: str
+    closed: bool = False
+    lost: bool = False  # the guest died or hung: the connection dropped
 
-async def stop_services(instance: Instance) -> None:
-    for server in instance.servers.values():
-        await server.stop()
-    instance.servers.clear()
+    @classmethod
+    async def open(cls, instance: Instance, user: str | None = None) -> GuestShell:
+        session = f"s{next(_sessions)}"
+        reply = await _guest(instance).call("shell_open", session=session, user=user)
+        return cls(instance, session, reply["prompt"], reply["user"])
 
-
-def _access_logger(instance: Instance, path: str) -> Callable[[str], None]:
-    """Buffers access-log lines and flushes them about once a second: appending to the
-    virtual file on every request would copy the whole log each time (hot path)."""
-    fs = instance.os.fs
-    pending: list[str] = []
-
-    def flush() -> None:
-        text = "".join(pending)
-        pending.clear()
+    async def run(self, line: str) -> ShellReply:
+        """One line typed at the prompt; a dead or hung guest ends the session as a lost connection."""
         try:
-            old = fs.read_bytes(path) if fs.is_file(path) else b""
-            fs.write_bytes(path, (old + text.encode("utf-8"))[-ACCESS_LOG_LIMIT:])
-        except VfsError:
-            pass  # a full or broken disk stops logging, never serving
+            reply = await _guest(self.instance).call("shell", session=self.session, line=line)
+        except GuestGone:
+            self.closed = self.lost = True
+            return ShellReply("Connection to the instance was lost.\n", 255, closed=True)
+        self.prompt, self.user, self.closed = reply["prompt"], reply["user"], reply["closed"]
+        return ShellReply(reply["output"], reply["exit_code"], reply["closed"])
 
-    def log(line: str) -> None:
-        if not pending:
-            asyncio.get_running_loop().call_later(1.0, flush)
-        pending.append(line + "\n")
+    async def close(self) -> None:
+        guest = self.instance.guest
+        if guest is not None and guest.alive:
+            with contextlib.suppress(GuestGone, GuestError):
+                await guest.call("shell_close", session=self.session)
 
-    return log
+
+@dataclass
+class ShellReply:
+    output: str
+    exit_code: int
+    closed: bool = False
+
+
+def _guest(instance: Instance) -> Guest:
+    guest = instance.guest
+    if guest is None or not guest.alive or guest.unreachable:
+        raise GuestGone(f"instance {instance.instance_id} has no running guest")
+    return guest
+
+
+def _guest_ended(ctx: Context, instance: Instance, guest: Guest) -> None:
+    """The guest died without being asked: the instance is impaired until it is rebooted."""
+    if instance.guest is not guest:
+        return
+    tail = guest.stderr_tail.decode("utf-8", "replace").strip().splitlines()[-1:]
+    instance.console_output += (f"[lblab] the guest process ended unexpectedly (exit code {guest.returncode})"
+                                f"{': ' + tail[0] if tail else ''}\n")
+    _impaired(ctx, instance)
+
+
+def _impaired(ctx: Context, instance: Instance) -> None:
+    if instance.impaired_since is None:
+        instance.impaired_since = ctx.clock.now()
+        ctx.changed("instance.status", instance.instance_id, persist=False, status="impaired")
+
+
+async def _probe(ctx: Context, instance: Instance, guest: Guest) -> None:
+    """The instance reachability check: a guest that stops answering is impaired."""
+    while guest.alive:
+        await asyncio.sleep(PROBE_SECONDS)
+        try:
+            await guest.call("status", timeout=PROBE_TIMEOUT)
+        except GuestGone as error:
+            guest.give_up(str(error))
+            if instance.guest is guest:
+                _impaired(ctx, instance)
+            return
+
+
+def status_check(instance: Instance) -> str:
+    """DescribeInstanceStatus' InstanceStatus for a running instance: `ok` or `impaired`."""
+    return "impaired" if instance.impaired_since is not None else "ok"

@@ -144,8 +144,7 @@ class Ec2Service:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
-        for instance in self.instances.values():
-            await lifecycle.stop_services(instance)
+        await asyncio.gather(*(lifecycle.stop_guest(i) for i in self.instances.values()))
 
     async def after_rollback(self, saved: dict[str, Any], touched: set[str]) -> None:
         """A change that could not be saved was undone (mock_cloud/transaction.py): an instance put
@@ -528,11 +527,24 @@ class Ec2Service:
             target.tags.update(tags)
         self.ctx.changed("tags.changed", ",".join(resource_ids))
 
-    async def after_shell(self, instance: Instance) -> None:
-        """The Connect shell may have started or stopped services: make the servers follow."""
-        if instance.state == "running":
-            await lifecycle.start_services(instance)
-        self.ctx.changed("instance.os", instance.instance_id)
+    async def open_shell(self, instance_id: str, user: str | None = None) -> lifecycle.GuestShell:
+        """A Connect session in the instance's guest (its default user, or `user`)."""
+        instance = self.instance(instance_id)
+        if instance.state != "running" or instance.guest is None or not instance.guest.alive:
+            raise CloudError("IncorrectInstanceState",
+                             f"The instance '{instance_id}' is not in a state from which it can be connected to.")
+        return await lifecycle.GuestShell.open(instance, user)
+
+    async def simulate_instance_failure(self, instance_id: str, mode: str = "kill") -> None:
+        """lblab-only extension (no such EC2 API): the instance's guest is killed (`kill`) or stops
+        answering (`hang`), so its status check fails, as a real instance's would."""
+        if mode not in lifecycle.FAILURE_MODES:
+            raise CloudError("InvalidParameterValue", f"Invalid value '{mode[:40]}' for Mode (kill | hang).")
+        instance = self.instance(instance_id)
+        if instance.state != "running" or instance.guest is None or not instance.guest.alive:
+            raise CloudError("IncorrectInstanceState",
+                             f"The instance '{instance_id}' is not in a state from which it can fail.")
+        lifecycle.simulate_failure(self.ctx, instance, mode)
 
     # == instance attributes ===========================================================
     async def modify_instance_attribute(self, instance_id: str, change: AttributeChange) -> Instance:
@@ -747,19 +759,17 @@ class Ec2Service:
         clock = self.ctx.clock
         if instance.state == "pending":
             await clock.sleep(lifecycle.BOOT_SECONDS)
-            instance.os.boot()
             instance.console_output += lifecycle.console_boot_lines(instance, clock.now())
+            await lifecycle.start_guest(self.ctx, instance)
             self._set_state(instance, "running")
         else:
-            instance.os.boot()
+            await lifecycle.start_guest(self.ctx, instance)
         if first and not instance.os.user_data_ran:
             await clock.sleep(lifecycle.USER_DATA_SECONDS)
             await lifecycle.run_first_boot(instance)
-        await lifecycle.start_services(instance)
-        self.ctx.changed("instance.os", instance.instance_id)
 
     async def _stop(self, instance: Instance) -> None:
-        await lifecycle.stop_services(instance)
+        await lifecycle.stop_guest(instance)
         instance.os.reset_boot_state()
         self.ctx.changed("instance.os", instance.instance_id, persist=False)
         await self.ctx.clock.sleep(lifecycle.STOP_SECONDS)
@@ -769,16 +779,16 @@ class Ec2Service:
         self._set_state(instance, "stopped")
 
     async def _reboot(self, instance: Instance) -> None:
-        await lifecycle.stop_services(instance)
+        """A new guest from the saved OS state: a dead or hung guest recovers here."""
+        await lifecycle.stop_guest(instance)
         instance.os.reset_boot_state()
         self.ctx.changed("instance.os", instance.instance_id)
         await self.ctx.clock.sleep(lifecycle.REBOOT_SECONDS)
-        instance.os.boot()
-        await lifecycle.start_services(instance)
-        self.ctx.changed("instance.os", instance.instance_id)
+        await lifecycle.start_guest(self.ctx, instance)
+        self.ctx.changed("instance.status", instance.instance_id, persist=False, status="ok")
 
     async def _terminate(self, instance: Instance) -> None:
-        await lifecycle.stop_services(instance)
+        await lifecycle.stop_guest(instance)
         instance.os.reset_boot_state()
         await self.ctx.clock.sleep(lifecycle.TERMINATE_SECONDS)
         instance.public_ip, instance.public_dns_name = None, ""

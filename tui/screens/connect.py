@@ -1,7 +1,8 @@
-"""EC2 Instance Connect: a terminal on the instance, running the cloud's safe shell interpreter."""
+"""EC2 Instance Connect: a terminal on the instance, a session of the safe shell interpreter in its guest."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from rich.text import Text
@@ -12,8 +13,10 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label, RichLog
 
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.shell import Shell
+from mock_cloud.ec2.lifecycle import GuestShell
+from mock_cloud.errors import CloudError
 from mock_cloud.events import Event
+from mock_cloud.guest.client import GuestError, GuestGone
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
 from tui.widgets.header import ConsoleHeader
@@ -52,18 +55,19 @@ class ConnectScreen(WorkScreen[None]):
         self.scrollback: list[Text] = []
         self.history: list[str] = []
         self.closed = False
-        self._shell: Shell | None = None
+        self.prompt = ""
+        self._shell: GuestShell | None = None
+        self._lines: asyncio.Queue[str] = asyncio.Queue()
+        self._running = False
 
     @property
     def instance(self) -> Instance:
         return self.app.cloud.ec2.instances[self.instance_id]  # type: ignore[attr-defined,no-any-return]
 
     @property
-    def shell(self) -> Shell:
-        """One login session for the screen's life (cwd, variables and `sudo -i` persist)."""
-        if self._shell is None:
-            self._shell = Shell(self.instance.os)
-        return self._shell
+    def busy(self) -> bool:
+        """Lines typed are still running in the guest."""
+        return self._running or not self._lines.empty()
 
     def compose(self) -> ComposeResult:
         t = self.app.t  # type: ignore[attr-defined]
@@ -72,14 +76,16 @@ class ConnectScreen(WorkScreen[None]):
         yield ConsoleHeader(t("connect.title", instance=title))
         yield RichLog(id="scrollback", wrap=True, markup=False, highlight=False)
         with Horizontal(id="command-line"):
-            yield Label(self.shell.prompt, id="prompt", markup=False)
+            yield Label(self.prompt, id="prompt", markup=False)
             yield HistoryInput(self.history, id="command", compact=True, disabled=self.closed)
         yield from self.footer()
 
     def on_mount(self) -> None:
-        banner = self.app.t("connect.banner", ip=self.instance.private_ip, user=self.shell.user)  # type: ignore[attr-defined]
+        instance = self.instance
+        banner = self.app.t("connect.banner", ip=instance.private_ip, user=instance.os.login_user)  # type: ignore[attr-defined]
         self.scrollback.append(Text(banner, style="dim"))
         follow_events(self, ("instance.state", "instance.removed"), self._instance_changed)
+        self.run_worker(self._session(), group="shell")
 
     async def composed(self) -> None:
         log = self.query_one("#scrollback", RichLog)
@@ -93,32 +99,52 @@ class ConnectScreen(WorkScreen[None]):
         line = event.value
         command.value = ""
         command.remember(line)
-        self._write(Text.assemble((self.shell.prompt, "bold"), line))
         if line.strip() == "clear":  # a terminal's job, not the shell's
             self.scrollback.clear()
             self.query_one("#scrollback", RichLog).clear()
             return
-        # The interpreter is synchronous and bounded (it never touches the host), so a line runs
-        # here, in order; only bringing the instance's servers in line with it awaits the cloud.
-        result = self.shell.run(line)
-        if result.output:
-            self._write(Text(result.output.rstrip("\n")))
-        self.query_one("#prompt", Label).update(self.shell.prompt)
-        self.run_worker(self._after(result.closed), group="shell")
+        self._lines.put_nowait(line)
 
-    async def _after(self, closed: bool) -> None:
-        await self.app.cloud.ec2.after_shell(self.instance)  # type: ignore[attr-defined]
-        if closed:  # `exit` at the login shell ends the session, as in the real console
-            self.app.pop_screen()
+    async def _session(self) -> None:
+        """One login session for the screen's life (cwd, variables and `sudo -i` persist), in the
+        instance's guest: lines run there in order, and the cloud's loop never runs the interpreter."""
+        try:
+            self._shell = shell = await self.app.cloud.ec2.open_shell(self.instance_id)  # type: ignore[attr-defined]
+        except (CloudError, GuestGone, GuestError) as error:
+            self._lost(str(error))
+            return
+        self._show_prompt(shell.prompt)
+        while not shell.closed:
+            line = await self._lines.get()
+            self._running = True
+            self._write(Text.assemble((shell.prompt, "bold"), line))
+            result = await shell.run(line)
+            if result.output:
+                self._write(Text(result.output.rstrip("\n")))
+            self._show_prompt(shell.prompt)
+            self._running = False
+        if shell.lost:
+            self._lost("")
+        else:
+            self.app.pop_screen()  # `exit` at the login shell ends the session, as in the real console
+
+    def _lost(self, why: str) -> None:
+        if why:
+            self._write(Text(why, style="dim"))
+        self.closed = True
+        self._write(Text(self.app.t("connect.closed"), style="bold"))  # type: ignore[attr-defined]
+        self.query_one("#command", HistoryInput).disabled = True
+
+    def _show_prompt(self, prompt: str) -> None:
+        self.prompt = prompt
+        self.query_one("#prompt", Label).update(prompt)
 
     def _instance_changed(self, batch: list[Event]) -> None:
         if self.closed or not any(event.resource_id == self.instance_id for event in batch):
             return
         instance = self.app.cloud.ec2.instances.get(self.instance_id)  # type: ignore[attr-defined]
         if instance is None or instance.state != "running":
-            self.closed = True
-            self._write(Text(self.app.t("connect.closed"), style="bold"))  # type: ignore[attr-defined]
-            self.query_one("#command", HistoryInput).disabled = True
+            self._lost("")
 
     def _write(self, line: Text) -> None:
         self.scrollback.append(line)

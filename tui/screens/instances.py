@@ -30,6 +30,7 @@ class InstancesPage(Page):
         Column("name", "col.name"),
         Column("instance_id", "col.instance_id"),
         Column("state", "col.instance_state"),
+        Column("status_check", "col.status_check"),
         Column("type", "col.instance_type"),
         Column("az", "col.availability_zone"),
         Column("public_ip", "col.public_ipv4_short"),
@@ -52,6 +53,9 @@ class InstancesPage(Page):
                    in_footer=False),
         PageAction("change_groups", "G", "action.change_security_groups", short_key="short.change_security_groups",
                    in_footer=False),
+        # lblab-only (no such EC2 action): the instance's guest process is killed, for failure labs.
+        PageAction("simulate_failure", "F", "action.simulate_failure", confirm_key="confirm.simulate_failure",
+                   short_key="short.simulate_failure"),
     )
     DETAIL_TABS = ("tab.details", "tab.security", "tab.networking", "tab.storage", "tab.user_data")
 
@@ -67,6 +71,7 @@ class InstancesPage(Page):
                 plain(i.name),
                 plain(i.instance_id),
                 state_text(self.app, i.state, self.t(f"state.{i.state}")),
+                self._status_check(i),
                 plain(i.instance_type),
                 plain(i.availability_zone),
                 plain(i.public_ip),
@@ -88,6 +93,7 @@ class InstancesPage(Page):
             "start": state == "stopped",
             "stop": state in (RUNNING, "pending"),
             "reboot": state == RUNNING,
+            "simulate_failure": state == RUNNING and instance.impaired_since is None,
             "terminate": state not in ("shutting-down", "terminated"),
             "protection": state != "terminated",
             "change_type": state == "stopped",  # the type changes only while the instance is stopped
@@ -164,6 +170,17 @@ class InstancesPage(Page):
                                 done_key, id=instance.instance_id)
 
         self.app.push_screen(dialog(instance), chosen)
+    def perform_simulate_failure(self, key: str | None) -> None:
+        assert key is not None
+        self.call_cloud(lambda: self.cloud.ec2.simulate_instance_failure(key, "kill"), "done.simulate_failure", id=key)
+
+    def _status_check(self, i: Instance) -> Text:
+        """The console's Status check column: two checks (system, instance); a dead or hung guest fails one."""
+        if i.state != RUNNING:
+            return plain("–")
+        if i.impaired_since is not None:
+            return state_text(self.app, "unhealthy", self.t("status_check.one_failed"))
+        return state_text(self.app, "healthy", self.t("status_check.passed"))
 
     def _change_state(self, key: str | None, method: str, done_key: str) -> None:
         assert key is not None

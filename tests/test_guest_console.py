@@ -1,0 +1,31 @@
+"""The console's side of guests: the Status check column and the lblab-only "Simulate instance failure"."""
+
+from __future__ import annotations
+
+from tests.test_tui_flows import SIZE, app_with_edge, cell, select_row, wait_for
+from tui.demo import populate
+from tui.screens.confirm import ConfirmScreen
+
+
+async def test_simulated_failure_fails_one_status_check_until_reboot() -> None:
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instance_id = await select_row(pilot, "server-1")
+        instance = app.cloud.ec2.instance(instance_id)
+        await wait_for(pilot, lambda: cell(app, instance_id, "status_check") == "● 2/2 checks passed")
+        pid = instance.guest.pid if instance.guest else None
+
+        await pilot.press("F")  # asks first: it is destructive, and not an AWS action
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: cell(app, instance_id, "status_check") == "● 1/2 checks passed", 30)
+        assert instance.state == "running" and instance.guest is not None and instance.guest.pid == pid
+        assert not instance.guest.alive and instance.local_port(80) is None
+
+        await pilot.press("R")
+        await pilot.click("#confirm")
+        await app.cloud.clock.advance(10)
+        await wait_for(pilot, lambda: cell(app, instance_id, "status_check") == "● 2/2 checks passed", 30)
+        assert instance.guest is not None and instance.guest.pid != pid and instance.local_port(80)
