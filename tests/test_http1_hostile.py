@@ -28,7 +28,7 @@ from mock_cloud.ec2.httpd import LIMITS as HTTPD_LIMITS
 from mock_cloud.edge import EDGE_LIMITS, InternetEdge, Unknown
 from mock_cloud.elbv2.proxy_http import ALB_LIMITS
 from mock_cloud.http1 import Limits, half_close
-from tests.test_elbv2_support import Lab, healthy_lab
+from tests.test_elbv2_support import Lab, healthy_lab, run_in
 
 LOOP = "127.0.0.1"
 READ_TIMEOUT = 15.0  # generous: a verdict is immediate, a busy machine is not
@@ -180,7 +180,7 @@ class Stage:
 async def stage(cloud: Cloud) -> AsyncIterator[Stage]:
     lab = await healthy_lab(cloud)
     for instance in lab.instances:
-        instance.os.fs.mkdir(ECHO_DIR)
+        await run_in(cloud, instance, f"mkdir -p {ECHO_DIR}")
     instance = lab.instances[0]
     httpd_port = instance.local_port(80)
     alb_port = lab.listener.local_port

@@ -1,7 +1,7 @@
 """Every server of the cloud listens on 127.0.0.1, proven on the sockets the process really holds.
 
 The kernel's own table (/proc/net/tcp and tcp6, matched to the process's file descriptors) lists
-every listening socket of `lblab serve` and of an in-process cloud: the AWS API, the internet edge,
+every listening socket of `lblab serve` and of an in-process cloud, its guest processes included: the AWS API, the internet edge,
 each load balancer listener and each instance's web server. Listening anywhere else takes the
 explicit `--bind` flag, which prints a warning and moves only the API and the edge (tested on the
 loopback alias 127.0.0.2, never a real interface); without the flag the library refuses.
@@ -31,8 +31,37 @@ ROOT = Path(__file__).resolve().parent.parent
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def listening(pid: int | str = "self") -> set[tuple[str, int]]:
-    """(address, port) of every TCP socket in LISTEN state that process `pid` holds."""
+def listening(pid: int | None = None) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket in LISTEN state that process `pid` (default: this one) or one of
+    its descendants holds: each running instance's web servers live in its own guest process."""
+    found = set()
+    for member in _with_descendants(os.getpid() if pid is None else pid):
+        try:
+            found |= _listening_of(member)
+        except (FileNotFoundError, ProcessLookupError):  # a guest that ended while we looked
+            continue
+    return found
+
+
+def _with_descendants(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        member = todo.pop()
+        tree.append(member)
+        todo.extend(parents.get(member, []))
+    return tree
+
+
+def _listening_of(pid: int) -> set[tuple[str, int]]:
     inodes = set()
     fd_dir = Path(f"/proc/{pid}/fd")
     for fd in fd_dir.iterdir():

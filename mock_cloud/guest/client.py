@@ -124,6 +124,7 @@ class Guest:
             self.ports.clear()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
+        _raise_if_cancel_was_swallowed()
 
     def kill(self) -> None:
         """SIGKILL (TerminateProcess on Windows): the guest gets no say."""
@@ -169,3 +170,13 @@ class Guest:
         assert self._proc is not None and self._proc.stderr is not None
         while chunk := await self._proc.stderr.read(65536):
             self.stderr_tail = (self.stderr_tail + chunk)[-STDERR_TAIL:]
+
+
+def _raise_if_cancel_was_swallowed() -> None:
+    """Python 3.11's wait_for returns the result of a future that completes just as its task is cancelled,
+    dropping the cancel (gh-86296, fixed in 3.12): a stop cancelled while its guest exits would then go on
+    into the lifecycle's next clock sleep and, on a paused clock, never end. The request is still counted
+    on the task, so it is honoured here."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
