@@ -53,9 +53,10 @@ class InstancesPage(Page):
                    in_footer=False),
         PageAction("change_groups", "G", "action.change_security_groups", short_key="short.change_security_groups",
                    in_footer=False),
-        # lblab-only (no such EC2 action): the instance's guest process is killed, for failure labs.
+        # lblab-only (no such EC2 action): the instance's guest process is killed, for failure labs. Off the
+        # footer like the settings above, so ^q Quit stays in it.
         PageAction("simulate_failure", "F", "action.simulate_failure", confirm_key="confirm.simulate_failure",
-                   short_key="short.simulate_failure"),
+                   short_key="short.simulate_failure", in_footer=False),
     )
     DETAIL_TABS = ("tab.details", "tab.security", "tab.networking", "tab.storage", "tab.user_data")
 
