@@ -1,8 +1,8 @@
 """Every server of the cloud listens on 127.0.0.1, proven on the sockets the process really holds.
 
 The kernel's own table (/proc/net/tcp and tcp6, matched to the process's file descriptors) lists
-every listening socket of `lblab serve` and of an in-process cloud, its guest processes included: the AWS API, the internet edge,
-each load balancer listener and each instance's web server. Listening anywhere else takes the
+every listening socket of `lblab serve` and of an in-process cloud, its guest processes included:
+the AWS API, the internet edge, each load balancer listener and each instance's web server. Listening anywhere else takes the
 explicit `--bind` flag, which prints a warning and moves only the API and the edge (tested on the
 loopback alias 127.0.0.2, never a real interface); without the flag the library refuses.
 """
