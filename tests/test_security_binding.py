@@ -2,9 +2,10 @@
 
 The kernel's own table (/proc/net/tcp and tcp6, matched to the process's file descriptors) lists
 every listening socket of `lblab serve` and of an in-process cloud, its guest processes included:
-the AWS API, the internet edge, each load balancer listener and each instance's web server. Listening anywhere else takes the
-explicit `--bind` flag, which prints a warning and moves only the API and the edge (tested on the
-loopback alias 127.0.0.2, never a real interface); without the flag the library refuses.
+the AWS API, the internet edge, each load balancer listener and each instance's web server.
+Listening anywhere else takes the explicit `--bind` flag, which prints a warning and moves only the
+API and the edge (tested on the loopback alias 127.0.0.2, never a real interface); without the flag
+the library refuses.
 """
 
 from __future__ import annotations
