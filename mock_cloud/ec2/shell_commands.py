@@ -26,6 +26,7 @@ from mock_cloud.ec2.httpd import render
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.shell_numbers import bounded, legal_number
 from mock_cloud.ec2.vfs import VfsError, VirtualFS, normalize
+from mock_cloud.http1 import reason_phrase
 
 MAX_STEPS = 10_000  # commands (and loop rounds) per script or per Connect-shell line
 MAX_OUTPUT = 256 * 1024  # characters a run may print to the console
@@ -2234,11 +2235,6 @@ _IMDS_PAGE = """<?xml version="1.0" encoding="iso-8859-1"?>
  </body>
 </html>
 """
-_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 400: "Bad Request",
-            401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
-
-
 @dataclass
 class _Reply:
     status: int
@@ -2302,7 +2298,7 @@ def _imds(os: InstanceOS, method: str, path: str, headers: dict[str, str]) -> _R
     lowered = {k.lower(): v for k, v in headers.items()}
 
     def page(status: int) -> _Reply:
-        body = _IMDS_PAGE.format(status=status, reason=_REASONS[status]).encode()
+        body = _IMDS_PAGE.format(status=status, reason=reason_phrase(status)).encode()
         return _Reply(status, {"Content-Type": "text/html"}, body)
 
     def text(value: str) -> _Reply:
@@ -2453,7 +2449,7 @@ def _curl_one(ctx: Ctx, opts: _CurlOptions, method: str, url: str) -> int:
         return 127
     if opts.fail and reply.status >= 400:
         return _curl_failure(ctx, opts, 22, f"The requested URL returned error: {reply.status}")
-    head = f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, '')}\r\n" + "".join(
+    head = f"HTTP/1.1 {reply.status} {reason_phrase(reply.status)}\r\n" + "".join(
         f"{k}: {v}\r\n" for k, v in reply.headers.items()) + "\r\n"
     body = reply.body.decode("utf-8", errors="replace")
     shown = head if method == "HEAD" or opts.head else (head if opts.include else "") + body
@@ -2507,9 +2503,9 @@ def _wget(ctx: Ctx) -> int:
         return 127
     if host != IMDS_HOST:
         log[-1] += "connected."
-    log.append(f"HTTP request sent, awaiting response... {reply.status} {_REASONS.get(reply.status, '')}")
+    log.append(f"HTTP request sent, awaiting response... {reply.status} {reason_phrase(reply.status)}")
     if reply.status >= 400:
-        log.append(f"{stamp} ERROR {reply.status}: {_REASONS.get(reply.status, '')}.")
+        log.append(f"{stamp} ERROR {reply.status}: {reason_phrase(reply.status)}.")
         ctx.err.write("" if quiet else _join_lines(log))
         return 8
     target = values.get("O") or posixpath.basename(path.split("?")[0]) or "index.html"
