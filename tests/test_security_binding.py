@@ -26,6 +26,7 @@ from mock_cloud.api.server import ApiServer
 from mock_cloud.cloud import Cloud, CloudConfig
 from mock_cloud.edge import InternetEdge, Unknown
 from tests.conftest import make_config
+from tests.processes import with_descendants
 from tests.test_elbv2_support import HELLO, healthy_lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,30 +37,12 @@ def listening(pid: int | None = None) -> set[tuple[str, int]]:
     """(address, port) of every TCP socket in LISTEN state that process `pid` (default: this one) or one of
     its descendants holds: each running instance's web servers live in its own guest process."""
     found = set()
-    for member in _with_descendants(os.getpid() if pid is None else pid):
+    for member in with_descendants(os.getpid() if pid is None else pid):
         try:
             found |= _listening_of(member)
         except (FileNotFoundError, ProcessLookupError):  # a guest that ended while we looked
             continue
     return found
-
-
-def _with_descendants(pid: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            parents.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [pid]
-    while todo:
-        member = todo.pop()
-        tree.append(member)
-        todo.extend(parents.get(member, []))
-    return tree
 
 
 def _listening_of(pid: int) -> set[tuple[str, int]]:

@@ -11,11 +11,10 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page
 
 from labs import load_lab
+from tests.processes import alive, children_of
 from tests.test_web_support import (
     CHROMIUM,
-    alive,
     aws,
-    children_of,
     chromium,
     click_text,
     console_api_url,

@@ -9,7 +9,8 @@ import signal
 import aiohttp
 import pytest
 
-from tests.test_web_support import PATIENCE, alive, children_of, lblab_web, poll
+from tests.processes import alive, children_of
+from tests.test_web_support import PATIENCE, lblab_web, poll
 from tui.web.server import LOOPBACK, ConsoleServer, listening_socket, tab_command
 
 

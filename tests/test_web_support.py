@@ -170,28 +170,3 @@ async def _served_url(stdout: asyncio.StreamReader, log: list[str]) -> str:
 async def _collect(stdout: asyncio.StreamReader, log: list[str]) -> None:
     while line := (await stdout.readline()).decode():
         log.append(line)
-
-
-def children_of(pid: int) -> set[int]:
-    """The live processes whose parent is `pid` (Linux /proc)."""
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = _stat(int(entry.name))
-            if stat is not None and int(stat[1]) == pid and stat[0] != "Z":
-                children.add(int(entry.name))
-    return children
-
-
-def alive(pid: int) -> bool:
-    stat = _stat(pid)
-    return stat is not None and stat[0] != "Z"
-
-
-def _stat(pid: int) -> list[str] | None:
-    """State, parent pid, ... of a process (the fields after its command name), or None once it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return text.rsplit(")", 1)[1].split()
