@@ -41,9 +41,9 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from labs.loader import list_labs
 from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.instance_os import InstanceOS
-from mock_cloud.ec2.shell import run_user_data
 from mock_cloud.errors import CloudError
+from mock_cloud.guestos.cloud_init import run_user_data
+from mock_cloud.guestos.instance_os import InstanceOS
 from tests.conftest import make_config
 from tests.test_elbv2_support import healthy_lab
 from tests.test_reliability_balancer import (

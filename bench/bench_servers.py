@@ -38,8 +38,8 @@ def install_uvloop() -> bool:
 
 async def start_backend() -> int:
     """One emulated instance: lblab's Apache on a fresh VFS with a small index.html."""
-    from mock_cloud.ec2.httpd import WebServer
-    from mock_cloud.ec2.vfs import VirtualFS
+    from mock_cloud.guestos.vfs import VirtualFS
+    from mock_cloud.guestos.web.listener import WebServer
 
     fs = VirtualFS()
     fs.mkdir("/var/www/html", parents=True)

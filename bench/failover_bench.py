@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mock_cloud.ec2.httpd import WebServer
-from mock_cloud.ec2.vfs import VirtualFS
 from mock_cloud.elbv2.proxy import ExchangeRecord, Forward, ListenerServer, RequestHead
+from mock_cloud.guestos.vfs import VirtualFS
+from mock_cloud.guestos.web.listener import WebServer
 
 STOP_AT, START_AT, HEALTH_CHECK_DELAY = 5.0, 12.0, 1.0
 REQUEST = b"GET /index.html HTTP/1.1\r\nHost: failover.bench\r\n\r\n"

@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from mock_cloud.ec2.httpd import WebServer
-from mock_cloud.ec2.vfs import VirtualFS
 from mock_cloud.edge import Drop, Forward, InternetEdge, Refused, Route, Unknown
+from mock_cloud.guestos.vfs import VirtualFS
+from mock_cloud.guestos.web.listener import WebServer
 
 INDEX = "<h1>Hello from i-0abc</h1>\n"
 BIG = 20 * 1024 * 1024

@@ -21,8 +21,8 @@ from mock_cloud.api.ec2_handlers import describe_instance_status
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2 import lifecycle
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.errors import CloudError
+from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.store import StateStore
 from tests.conftest import SEED_USER_DATA, boot, make_config
 from tests.test_elbv2_support import INTERVAL, healthy_lab, hostnames, open_group, states

@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.httpd import LIMITS as HTTPD_LIMITS
 from mock_cloud.edge import EDGE_LIMITS, InternetEdge, Unknown
 from mock_cloud.elbv2.proxy_http import ALB_LIMITS
+from mock_cloud.guestos.web.listener import LIMITS as HTTPD_LIMITS
 from mock_cloud.http1 import Limits, half_close
 from tests.test_elbv2_support import Lab, healthy_lab, run_in
 

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from mock_cloud.ec2.httpd import WebServer, render
-from mock_cloud.ec2.vfs import VirtualFS
+from mock_cloud.guestos.vfs import VirtualFS
+from mock_cloud.guestos.web.listener import WebServer
+from mock_cloud.guestos.web.render import render
 
 DOCROOT = "/var/www/html"
 INDEX = "<h1>Hello from i-0abc</h1>\n"

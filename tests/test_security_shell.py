@@ -26,11 +26,12 @@ from pathlib import Path
 import pytest
 
 from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.service import USER_DATA_LIMIT
-from mock_cloud.ec2.shell import MAX_LINE, Shell, run_user_data
-from mock_cloud.ec2.shell_commands import MAX_SECONDS
 from mock_cloud.errors import CloudError
+from mock_cloud.guestos.cloud_init import run_user_data
+from mock_cloud.guestos.instance_os import InstanceOS
+from mock_cloud.guestos.shell.limits import MAX_SECONDS
+from mock_cloud.guestos.shell.session import MAX_LINE, Shell
 from tests.conftest import SEED_USER_DATA
 from tests.test_elbv2_support import healthy_lab
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mock_cloud.ec2.instance_os import InstanceOS
-from mock_cloud.ec2.shell import Shell, run_user_data
-from mock_cloud.ec2.shell_commands import MAX_SECONDS
+from mock_cloud.guestos.cloud_init import run_user_data
+from mock_cloud.guestos.instance_os import InstanceOS
+from mock_cloud.guestos.shell.limits import MAX_SECONDS
+from mock_cloud.guestos.shell.session import Shell
 from tests.conftest import SEED_USER_DATA
 
 HOSTNAME = "ip-172-31-5-10.ap-northeast-2.compute.internal"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from mock_cloud.ec2.catalogue import INSTANCE_TYPES
-from mock_cloud.ec2.instance_os import InstanceOS
+from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.state_validation import Check, aws_id, each, ipv4_address, one_of, optional
 
 if TYPE_CHECKING:

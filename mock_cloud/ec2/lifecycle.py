@@ -20,8 +20,8 @@ from typing import Any
 
 from mock_cloud.context import Context
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.guest.client import Guest, GuestError, GuestGone
+from mock_cloud.guestos.instance_os import InstanceOS
 
 BOOT_SECONDS = 10.0  # pending -> running
 USER_DATA_SECONDS = 15.0  # running -> cloud-init final stage done (httpd up)

@@ -28,7 +28,6 @@ from mock_cloud.ec2.catalogue import (
 )
 from mock_cloud.ec2.filters import filtered, instance_filters
 from mock_cloud.ec2.instance import Instance, reservation_id_for
-from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.security_group import (
     SecurityGroup,
     SgRule,
@@ -40,6 +39,7 @@ from mock_cloud.ec2.security_group import (
 from mock_cloud.ec2.volume import RootDevice, Volume, root_device, root_volume, settle
 from mock_cloud.ec2.vpc import Subnet, Vpc, default_network
 from mock_cloud.errors import CloudError
+from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.ids import private_dns_name, public_dns_name
 
 USER_DATA_LIMIT = 16 * 1024

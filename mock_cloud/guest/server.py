@@ -18,9 +18,9 @@ import traceback
 from collections.abc import Callable
 from typing import IO, Any
 
-from mock_cloud.ec2.httpd import WebServer
-from mock_cloud.ec2.instance_os import InstanceOS
-from mock_cloud.ec2.vfs import VfsError
+from mock_cloud.guestos.instance_os import InstanceOS
+from mock_cloud.guestos.vfs import VfsError
+from mock_cloud.guestos.web.listener import WebServer
 
 ACCESS_LOG_LIMIT = 256 * 1024
 WATCHDOG_SECONDS = 0.2  # how often the watchdog thread checks that the cloud is still there
@@ -118,7 +118,7 @@ class Guest:
         text = request["user_data"]
 
         def run() -> str:
-            from mock_cloud.ec2.shell import run_user_data  # local: only a first boot needs the interpreter
+            from mock_cloud.guestos.cloud_init import run_user_data  # local: only a first boot needs the interpreter
 
             try:
                 return run_user_data(system, text)
@@ -132,7 +132,7 @@ class Guest:
         return {"log": log}
 
     async def op_shell_open(self, request: dict[str, Any]) -> dict[str, Any]:
-        from mock_cloud.ec2.shell import Shell  # local: see op_user_data
+        from mock_cloud.guestos.shell.session import Shell  # local: see op_user_data
 
         shell = Shell(self.system, user=request.get("user"))
         self.sessions[request["session"]] = shell
