@@ -23,6 +23,7 @@ from mock_cloud.ec2 import lifecycle
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.errors import CloudError
 from mock_cloud.guestos.instance_os import InstanceOS
+from mock_cloud.guestos.vfs import VfsError
 from mock_cloud.store import StateStore
 from tests.conftest import SEED_USER_DATA, boot, make_config
 from tests.test_elbv2_support import INTERVAL, healthy_lab, hostnames, open_group, states
@@ -250,3 +251,48 @@ async def test_hostile_user_data_costs_its_guest_only_and_ends_as_log_lines(clou
         assert instance.state == "running" and instance.impaired_since is None and instance.os.user_data_ran
         assert instance.console_output.rstrip().splitlines()[-1] in instance.os.fs.read_text(
             "/var/log/cloud-init-output.log")
+
+
+async def guest_sessions(instance: Instance) -> int:
+    """Connect sessions open inside the instance's guest, as its status reply counts them."""
+    assert instance.guest is not None
+    return int((await instance.guest.call("status"))["sessions"])
+
+
+async def test_connect_sessions_end_in_the_guest_by_exit_close_or_abandon(cloud: Cloud) -> None:
+    [instance] = await cloud.ec2.run_instances(user_data=SEED_USER_DATA)
+    await boot(cloud)
+    assert await guest_sessions(instance) == 0
+
+    shell = await cloud.ec2.open_shell(instance.instance_id)
+    assert await guest_sessions(instance) == 1
+    assert (await shell.run("exit")).closed
+    assert await guest_sessions(instance) == 0  # `exit` at the login shell ends it in the guest too
+
+    shell = await cloud.ec2.open_shell(instance.instance_id)
+    await shell.close()
+    assert await guest_sessions(instance) == 0
+
+    kept = await cloud.ec2.open_shell(instance.instance_id)
+    shell = await cloud.ec2.open_shell(instance.instance_id)
+    assert await guest_sessions(instance) == 2
+    shell.abandon()  # what the Connect screen does when it closes: no waiting, and in order
+    assert shell.closed and await guest_sessions(instance) == 1
+    assert (await kept.run("echo still here")).output == "still here\n"
+
+
+async def test_access_log_lines_reach_the_state_file_without_another_operation(cloud: Cloud, tmp_path: Path) -> None:
+    instance = await web_instance(cloud)
+    [server] = instance.os.web_servers()
+    answer = await cloud.fetch(f"http://{instance.public_ip}/access-log-probe")
+    assert answer.status == 404
+
+    def saved() -> bool:
+        try:
+            return "GET /access-log-probe HTTP/1.1" in saved_file(tmp_path / "state.json", instance.instance_id,
+                                                                   server.log_path)
+        except VfsError:  # no line logged yet
+            return False
+
+    await until(saved, 60)  # within the guest's writeback interval; nothing else was asked of the guest
+    assert "GET /access-log-probe HTTP/1.1" in instance.os.fs.read_text(server.log_path)

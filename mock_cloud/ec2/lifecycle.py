@@ -120,7 +120,11 @@ class GuestShell:
     @classmethod
     async def open(cls, instance: Instance, user: str | None = None) -> GuestShell:
         session = f"s{next(_sessions)}"
-        reply = await _guest(instance).call("shell_open", session=session, user=user)
+        try:
+            reply = await _guest(instance).call("shell_open", session=session, user=user)
+        except asyncio.CancelledError:  # the screen closed while it opened: the guest may have it already
+            _end_session(instance, session)
+            raise
         return cls(instance, session, reply["prompt"], reply["user"])
 
     async def run(self, line: str) -> ShellReply:
@@ -134,10 +138,17 @@ class GuestShell:
         return ShellReply(reply["output"], reply["exit_code"], reply["closed"])
 
     async def close(self) -> None:
+        """End the session in the guest and wait until it is gone."""
         guest = self.instance.guest
         if guest is not None and guest.alive:
             with contextlib.suppress(GuestGone, GuestError):
                 await guest.call("shell_close", session=self.session)
+
+    def abandon(self) -> None:
+        """End the session without waiting (a closing screen cannot wait): the guest runs operations in
+        order, so the session is gone before anything sent later."""
+        self.closed = True
+        _end_session(self.instance, self.session)
 
 
 @dataclass
@@ -145,6 +156,12 @@ class ShellReply:
     output: str
     exit_code: int
     closed: bool = False
+
+
+def _end_session(instance: Instance, session: str) -> None:
+    if instance.guest is not None:
+        with contextlib.suppress(GuestGone):  # a guest that is gone has no sessions left
+            instance.guest.send("shell_close", session=session)  # the reply is not awaited: nobody waits
 
 
 def _guest(instance: Instance) -> Guest:

@@ -27,12 +27,17 @@ Operations:
   shell_open  {"session": "s1", "user": null|"root"}                   -> {"prompt", "user"}
   shell       {"session": "s1", "line": "..."}  one Connect line  -> {"output", "exit_code",
                                                                         "closed", "prompt"} + os
-  shell_close {"session": "s1"}
+  shell_close {"session": "s1"}         the Connect screen closed (`exit` ends a session by itself)
   read_file   {"path": "/etc/hostname"}                          -> {"text": "..."} (or error)
   write_file  {"path": "...", "text": "...", "mode": 420}         -> {} + os
-  status      {}                  -> {"services": {"httpd": "active", ...}}  (the reachability probe)
+  status      {}                  -> {"services": {"httpd": "active", ...}, "sessions": 1}
+                                     (the reachability probe; sessions: Connect sessions open)
   hang        {}                  lblab-only failure drill: the guest stops answering (no reply)
   shutdown    {}                  web servers stop, final OS state is sent, the process exits
+
+Unasked, the guest also sends {"id": null, "os": {...}} when its web servers have logged requests
+and no operation's reply has carried them: within 5 s, Linux's own writeback interval, so access
+logs reach the state file without costing the cloud a save per request.
 
 A guest ends when its stdin reaches EOF (the cloud closed it or died), and on Linux also when its
 parent dies (PR_SET_PDEATHSIG); a watchdog thread checks the parent too, so even a hung guest

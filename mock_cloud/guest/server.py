@@ -27,6 +27,11 @@ WATCHDOG_SECONDS = 0.2  # how often the watchdog thread checks that the cloud is
 WORKER_STACK = 64 * 1024 * 1024  # deep (but bounded) recursion in the interpreter needs room
 MEMORY_LIMIT = 2 * 1024**3  # address space of one guest (Linux): a YAML bomb ends as MemoryError
 STATE_OPS = frozenset({"boot", "user_data", "shell", "write_file", "shutdown"})
+ACCESS_LOG_FLUSH_SECONDS = 1.0  # buffered access-log lines reach the guest's files this often
+# ...and the cloud's state file this often when no operation carries them sooner: Linux's own
+# dirty-page writeback interval (vm.dirty_writeback_centisecs = 500), so a crash loses what it would
+# lose on a real instance, and a busy web server costs the cloud one state save per 5 s, not one per request.
+STATE_PUSH_SECONDS = 5.0
 
 
 class Clock:
@@ -49,6 +54,9 @@ class Guest:
         self.os: InstanceOS | None = None
         self.servers: dict[int, WebServer] = {}
         self.sessions: dict[str, Any] = {}
+        self.access_logs: dict[int, AccessLog] = {}  # by port, as `servers`
+        self.busy = False  # an operation is running (the interpreter thread may be changing the OS)
+        self.push_pending: asyncio.TimerHandle | None = None
         self.worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="interpreter")
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -61,7 +69,11 @@ class Guest:
         """Operations run one at a time, in order; `status` and `hang` jump the queue."""
         while True:
             request = await self.queue.get()
-            await self.answer(request)
+            self.busy = True
+            try:
+                await self.answer(request)
+            finally:
+                self.busy = False
             if request["op"] == "shutdown":
                 return
 
@@ -87,8 +99,33 @@ class Guest:
             reply.update(ok=False, error=f"{type(error).__name__}: {error}")
         if op in STATE_OPS and self.os is not None:  # only these change the OS or the listeners
             reply["ports"] = {str(port): server.port for port, server in self.servers.items() if server.port}
-            reply["os"] = self.os.to_dict()
+            reply["os"] = self.state(self.os)
         self.send(reply)
+
+    def state(self, system: InstanceOS) -> dict[str, Any]:
+        """The whole OS state for the cloud, with every access-log line so far."""
+        for access_log in self.access_logs.values():
+            access_log.flush()
+        if self.push_pending is not None:  # this state carries what the push was for
+            self.push_pending.cancel()
+            self.push_pending = None
+        return system.to_dict()
+
+    def state_changed(self) -> None:
+        """The web servers logged: the cloud gets the OS state within STATE_PUSH_SECONDS, unasked."""
+        if self.push_pending is None:
+            self.push_pending = asyncio.get_running_loop().call_later(STATE_PUSH_SECONDS, self.push_state)
+
+    def push_state(self) -> None:
+        """An unsolicited `{"id": null, "os": ...}`: the cloud saves it as it saves any reply's state.
+        Never while an operation runs (its thread may be changing the OS): its reply carries the state."""
+        self.push_pending = None
+        if self.os is None:
+            return
+        if self.busy:
+            self.state_changed()
+            return
+        self.send({"id": None, "os": self.state(self.os)})
 
     def log_failure(self, op: str, error: BaseException) -> None:
         if self.os is None:
@@ -141,6 +178,8 @@ class Guest:
     async def op_shell(self, request: dict[str, Any]) -> dict[str, Any]:
         shell = self.sessions[request["session"]]
         result = await self.in_worker(lambda: shell.run(request["line"]))
+        if result.closed:  # `exit` at the login shell: the session is over in the guest too
+            del self.sessions[request["session"]]
         await self.follow_services()
         return {"output": result.output, "exit_code": result.exit_code, "closed": result.closed,
                 "prompt": shell.prompt, "user": shell.user}
@@ -163,7 +202,7 @@ class Guest:
     async def op_status(self, request: dict[str, Any]) -> dict[str, Any]:
         services = self.os.services.items() if self.os is not None else ()
         return {"services": {name: "active" if s.active else "failed" if s.failed else "inactive"
-                             for name, s in services}}
+                             for name, s in services}, "sessions": len(self.sessions)}
 
     async def op_shutdown(self, request: dict[str, Any]) -> dict[str, Any]:
         for server in self.servers.values():
@@ -184,36 +223,44 @@ class Guest:
             if service is None or server.flavor != service.flavor or server.docroot != service.docroot:
                 await server.stop()
                 del self.servers[port]
+                self.access_logs.pop(port).flush()
         for port, service in wanted.items():
             if port not in self.servers:
+                access_log = AccessLog(system, service.log_path, self.state_changed)
                 server = WebServer()
-                await server.start(system.fs, service.flavor, service.docroot,
-                                   on_request=access_logger(system, service.log_path))
+                await server.start(system.fs, service.flavor, service.docroot, on_request=access_log.write)
                 self.servers[port] = server
+                self.access_logs[port] = access_log
 
 
-def access_logger(system: InstanceOS, path: str) -> Callable[[str], None]:
-    """Buffers access-log lines and flushes them about once a second: appending to the virtual
-    file on every request would copy the whole log each time (hot path). The lines reach the
-    state file with the next operation's OS state."""
-    fs = system.fs
-    pending: list[str] = []
+class AccessLog:
+    """Buffers a web server's access-log lines and appends them to its file about once a second:
+    appending on every request would copy the whole log each time (hot path). Every reply that
+    carries the OS state flushes first, and `on_flush` tells the guest to push the state itself
+    when no operation comes (see STATE_PUSH_SECONDS)."""
 
-    def flush() -> None:
-        text = "".join(pending)
-        pending.clear()
+    def __init__(self, system: InstanceOS, path: str, on_flush: Callable[[], None]) -> None:
+        self.fs = system.fs
+        self.path = path
+        self.on_flush = on_flush
+        self.pending: list[str] = []
+
+    def write(self, line: str) -> None:
+        if not self.pending:
+            asyncio.get_running_loop().call_later(ACCESS_LOG_FLUSH_SECONDS, self.flush)
+        self.pending.append(line + "\n")
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        text = "".join(self.pending)
+        self.pending.clear()
         try:
-            old = fs.read_bytes(path) if fs.is_file(path) else b""
-            fs.write_bytes(path, (old + text.encode("utf-8"))[-ACCESS_LOG_LIMIT:])
+            old = self.fs.read_bytes(self.path) if self.fs.is_file(self.path) else b""
+            self.fs.write_bytes(self.path, (old + text.encode("utf-8"))[-ACCESS_LOG_LIMIT:])
         except VfsError:
-            pass  # a full or broken disk stops logging, never serving
-
-    def log(line: str) -> None:
-        if not pending:
-            asyncio.get_running_loop().call_later(1.0, flush)
-        pending.append(line + "\n")
-
-    return log
+            return  # a full or broken disk stops logging, never serving
+        self.on_flush()
 
 
 # == process plumbing ==================================================================================

@@ -87,6 +87,11 @@ class ConnectScreen(WorkScreen[None]):
         follow_events(self, ("instance.state", "instance.removed"), self._instance_changed)
         self.run_worker(self._session(), group="shell")
 
+    def on_unmount(self) -> None:
+        """Closing the screen ends the login session in the guest, as closing the browser tab does."""
+        if self._shell is not None and not self._shell.closed:
+            self._shell.abandon()
+
     async def composed(self) -> None:
         log = self.query_one("#scrollback", RichLog)
         for line in self.scrollback:
