@@ -5,7 +5,7 @@
 
 Each role runs in its own process so that a measurement of the engine is not a measurement
 of the backends sharing its event loop. The engine uses uvloop when installed; the backends
-run on the standard loop, because mock_cloud/ec2/httpd.py asserts asyncio.Transport, which
+run on the standard loop, because mock_cloud/guestos/web/listener.py asserts asyncio.Transport, which
 uvloop's transports are not. With --workers N the engine runs as N processes sharing one port
 through SO_REUSEPORT (the kernel spreads connections over them): a multi-process data plane.
 """

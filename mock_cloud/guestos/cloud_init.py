@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import yaml
 
 from mock_cloud.guestos.packages.managers import run_package_manager
-from mock_cloud.guestos.shell.interpreter import Interp, _run_guarded
-from mock_cloud.guestos.shell.lookup import _SHEBANG_SHELLS
-from mock_cloud.guestos.shell.quoting import _trace_quote
+from mock_cloud.guestos.shell.interpreter import Interp, run_guarded
+from mock_cloud.guestos.shell.lookup import SHEBANG_SHELLS
+from mock_cloud.guestos.shell.quoting import trace_quote
 from mock_cloud.guestos.shell.streams import IO, Input, Terminal
 from mock_cloud.guestos.vfs import VfsError, normalize
 
@@ -126,7 +126,7 @@ def _run_script_part(os: InstanceOS, text: str, log: _CloudLog, path: str = SCRI
         log.note(f"the script has Windows (CRLF) line endings, so the kernel looked for the interpreter "
                  f"'{first[2:].strip()}\\r', which does not exist; save it with LF line endings")
         return
-    shell = _SHEBANG_SHELLS.match(first)
+    shell = SHEBANG_SHELLS.match(first)
     if shell is None:
         log.note(f"'{first}' scripts are not emulated (only sh and bash); nothing ran")
         return
@@ -134,7 +134,7 @@ def _run_script_part(os: InstanceOS, text: str, log: _CloudLog, path: str = SCRI
     options = "".join(arg[1:] for arg in shell.group(1).split() if arg.startswith("-"))
     interp.errexit, interp.xtrace = "e" in options, "x" in options
     term = Terminal()
-    status = _run_guarded(interp, text, IO(Input(""), term, term))
+    status = run_guarded(interp, text, IO(Input(""), term, term))
     log.output(term.text())
     if status:
         _script_failed(os, log, path, str(status))
@@ -192,7 +192,7 @@ def _cloud_config_final(os: InstanceOS, data: dict, log: _CloudLog) -> None:
         if isinstance(item, str):
             lines.append(item)
         elif isinstance(item, list) and all(isinstance(arg, str) for arg in item):
-            lines.append(" ".join(_trace_quote(arg) for arg in item))
+            lines.append(" ".join(trace_quote(arg) for arg in item))
         else:
             log.note("a runcmd entry that is neither a string nor a list of strings was skipped")
     if lines:

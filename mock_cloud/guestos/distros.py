@@ -1,4 +1,7 @@
 """The AMIs' distros: os-release, users, kernels, cloud-init versions, base directories and hosts.
+
+Data only, apart from `InstanceOS` so the OS logic reads short: what differs between Amazon Linux
+2023, Amazon Linux 2 and Ubuntu is all here.
 """
 
 from __future__ import annotations
@@ -152,7 +155,7 @@ ubuntu:x:1000:1000:Ubuntu:/home/ubuntu:/bin/bash
     ),
 }
 
-_BASE_DIRS = (
+BASE_DIRS = (
     "/boot", "/dev", "/etc", "/etc/systemd/system", "/etc/sudoers.d", "/home", "/mnt", "/opt", "/proc",
     "/run", "/srv", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib", UNIT_DIR, "/usr/local", "/usr/local/bin",
     "/usr/share",
@@ -160,7 +163,7 @@ _BASE_DIRS = (
     "/var/lib/cloud/instance/scripts", "/var/log",
 )
 
-_UBUNTU_HOSTS = """127.0.0.1 localhost
+UBUNTU_HOSTS = """127.0.0.1 localhost
 
 # The following lines are desirable for IPv6 capable hosts
 ::1 ip6-localhost ip6-loopback
@@ -169,6 +172,6 @@ ff00::0 ip6-mcastprefix
 ff02::1 ip6-allnodes
 ff02::2 ip6-allrouters
 """
-_AL_HOSTS = """127.0.0.1   localhost localhost.localdomain localhost4 localhost4.localdomain4
+AL_HOSTS = """127.0.0.1   localhost localhost.localdomain localhost4 localhost4.localdomain4
 ::1         localhost6 localhost6.localdomain6
 """

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from mock_cloud.guestos.distros import _AL_HOSTS, _BASE_DIRS, _UBUNTU_HOSTS, DISTROS, UNIT_DIR, Distro
+from mock_cloud.guestos.distros import AL_HOSTS, BASE_DIRS, DISTROS, UBUNTU_HOSTS, UNIT_DIR, Distro
 from mock_cloud.guestos.packages.catalogue import BASE_PACKAGES
 from mock_cloud.guestos.packages.web_configs import unit_text, web_spec
 from mock_cloud.guestos.vfs import VfsError, VirtualFS, normalize
@@ -71,7 +71,7 @@ class InstanceOS:
         """A freshly launched AMI: the distro's base files, users, services and packages."""
         d = DISTROS[distro]
         fs = VirtualFS()
-        for path in _BASE_DIRS:
+        for path in BASE_DIRS:
             fs.mkdir(path, parents=True)
         home = f"/home/{d.login_user}"
         for path, mode in (("/tmp", 0o1777), ("/var/tmp", 0o1777), ("/root", 0o550), (home, d.home_mode),
@@ -81,7 +81,7 @@ class InstanceOS:
         files = {
             "/etc/os-release": (d.os_release, 0o644),
             "/etc/hostname": ((hostname if d.full_hostname else short) + "\n", 0o644),
-            "/etc/hosts": (_UBUNTU_HOSTS if distro == "ubuntu" else _AL_HOSTS, 0o644),
+            "/etc/hosts": (UBUNTU_HOSTS if distro == "ubuntu" else AL_HOSTS, 0o644),
             "/etc/passwd": (d.passwd, 0o644),
             "/etc/shadow": ("", 0o640 if distro == "ubuntu" else 0o000),
             "/etc/sudoers.d/90-cloud-init-users": (

@@ -1,4 +1,7 @@
 """test, [ and [[: file tests, string and integer comparisons.
+
+User data guards nearly every step with them (`if [ -f ... ]`), so their errors and exit codes
+follow bash's builtin `test` exactly; they are a family of their own because of their small grammar.
 """
 
 from __future__ import annotations

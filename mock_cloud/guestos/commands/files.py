@@ -1,4 +1,7 @@
-"""File commands: cat, tee, pwd, mkdir, rmdir, touch, rm, cp, mv (GNU coreutils' messages).
+"""File commands: cat, tee, pwd, mkdir, rmdir, touch, rm, cp, mv.
+
+They change the instance's VirtualFS as the logged-in user, with GNU coreutils' messages for
+every refusal, because "Permission denied" without sudo is one of the things labs teach.
 """
 
 from __future__ import annotations
@@ -7,7 +10,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.commands.registry import Ctx, _join_lines, _text_lines, command, split_flags, write_problem
+from mock_cloud.guestos.commands.registry import Ctx, command, join_lines, split_flags, text_lines, write_problem
 from mock_cloud.guestos.shell.limits import MAX_DEPTH, Budget
 
 if TYPE_CHECKING:
@@ -23,7 +26,7 @@ def _cat(ctx: Ctx) -> int:
         if text is None:
             status = 1
         elif "n" in flags:
-            ctx.out.write(_join_lines(f"{i:6d}\t{line}" for i, line in enumerate(_text_lines(text), 1)))
+            ctx.out.write(join_lines(f"{i:6d}\t{line}" for i, line in enumerate(text_lines(text), 1)))
         else:
             ctx.out.write(text)
     return status

@@ -1,10 +1,13 @@
-"""grep, egrep and fgrep.
+"""grep, egrep and fgrep, on the bounded matcher of `regex`.
+
+Learners check their pages and logs with grep; Python's `re` could be made to backtrack for
+seconds by one pattern, so matching goes through `regex.Regex` and its step budget.
 """
 
 from __future__ import annotations
 
-from mock_cloud.guestos.commands.regex import Regex, RegexError, _literal_pattern
-from mock_cloud.guestos.commands.registry import Ctx, _text_lines, command, read_vfs_file, split_flags
+from mock_cloud.guestos.commands.regex import Regex, RegexError, literal_pattern
+from mock_cloud.guestos.commands.registry import Ctx, command, read_vfs_file, split_flags, text_lines
 from mock_cloud.guestos.vfs import VfsError
 
 
@@ -55,7 +58,7 @@ def _grep(ctx: Ctx) -> int:
 
 def _grep_regex(pattern: str, extended: bool, fixed: bool, flags: set[str], deadline: float) -> Regex:
     if fixed:
-        pattern, extended = _literal_pattern(pattern), False
+        pattern, extended = literal_pattern(pattern), False
     if "x" in flags:
         pattern = f"^({pattern})$" if extended else f"^\\({pattern}\\)$"
     elif "w" in flags:
@@ -87,5 +90,5 @@ def _matches(line: str, matchers: list[Regex]) -> list[str]:
 
 
 def _grep_lines(text: str, matchers: list[Regex], invert: bool) -> list[tuple[int, str]]:
-    return [(number, line) for number, line in enumerate(_text_lines(text), 1)
+    return [(number, line) for number, line in enumerate(text_lines(text), 1)
             if any(m.search(line) is not None for m in matchers) != invert]

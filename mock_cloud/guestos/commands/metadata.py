@@ -1,4 +1,7 @@
 """The instance metadata service (IMDSv1 and v2) at 169.254.169.254, as curl sees it.
+
+User data reads its instance ID, AZ and IPs from here; the answers come from the instance's own
+metadata, so nothing about the host or the cloud's process leaks into a guest.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ _IMDS_PAGE = """<?xml version="1.0" encoding="iso-8859-1"?>
 </html>
 """
 @dataclass
-class _Reply:
+class LocalReply:
     status: int
     headers: dict[str, str]
     body: bytes
@@ -39,17 +42,17 @@ def _imds_token(os: InstanceOS) -> str:
     return "AQAEA" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def _imds(os: InstanceOS, method: str, path: str, headers: dict[str, str]) -> _Reply:
+def imds(os: InstanceOS, method: str, path: str, headers: dict[str, str]) -> LocalReply:
     """The instance metadata service (IMDSv1 and v2) answered from InstanceOS.metadata."""
     path = path.split("?", 1)[0]
     lowered = {k.lower(): v for k, v in headers.items()}
 
-    def page(status: int) -> _Reply:
+    def page(status: int) -> LocalReply:
         body = _IMDS_PAGE.format(status=status, reason=reason_phrase(status)).encode()
-        return _Reply(status, {"Content-Type": "text/html"}, body)
+        return LocalReply(status, {"Content-Type": "text/html"}, body)
 
-    def text(value: str) -> _Reply:
-        return _Reply(200, {"Content-Type": "text/plain"}, value.encode())
+    def text(value: str) -> LocalReply:
+        return LocalReply(200, {"Content-Type": "text/plain"}, value.encode())
 
     if path == "/latest/api/token":
         if method != "PUT":

@@ -1,4 +1,8 @@
 """curl and wget: requests to the instance's own web servers and to the metadata service.
+
+No request leaves the guest: `localhost` is answered by `web.render` from the VirtualFS (the same
+renderer as the real listener), the metadata address by `metadata`, and any other host is skipped
+with an `lblab:` note, since lblab instances have no internet access.
 """
 
 from __future__ import annotations
@@ -8,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.commands.metadata import IMDS_HOST, _imds, _Reply
-from mock_cloud.guestos.commands.printing import _backslash_escapes
-from mock_cloud.guestos.commands.registry import Ctx, _join_lines, command, split_flags
+from mock_cloud.guestos.commands.metadata import IMDS_HOST, LocalReply, imds
+from mock_cloud.guestos.commands.printing import backslash_escapes
+from mock_cloud.guestos.commands.registry import Ctx, command, join_lines, split_flags
 from mock_cloud.guestos.shell.numbers import bounded
 from mock_cloud.guestos.web.render import render
 from mock_cloud.http1 import reason_phrase
@@ -44,12 +48,12 @@ def _local_names(os: InstanceOS) -> set[str]:
             os.metadata.get("local-ipv4", ""), os.metadata.get("local-hostname", "")} - {""}
 
 
-def _request(ctx: Ctx, method: str, url: str, headers: dict[str, str]) -> _Reply:
+def _request(ctx: Ctx, method: str, url: str, headers: dict[str, str]) -> LocalReply:
     scheme, host, port, path = _split_url(url)
     if scheme not in ("http", "https"):
         raise _NetError(1, f'Protocol "{scheme}" not supported')
     if host == IMDS_HOST:
-        return _imds(ctx.os, method, path, headers)
+        return imds(ctx.os, method, path, headers)
     if host not in _local_names(ctx.os):
         raise _NotEmulated(host)
     server = next((s for s in ctx.os.web_servers() if s.port == port and scheme == "http"), None)
@@ -57,11 +61,11 @@ def _request(ctx: Ctx, method: str, url: str, headers: dict[str, str]) -> _Reply
         raise _NetError(7, f"Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server")
     if ctx.os.http_handler is not None:
         status, reply_headers, body = ctx.os.http_handler(method, path)
-        return _Reply(status, reply_headers, body)
+        return LocalReply(status, reply_headers, body)
     # The same renderer as the instance's real listener, so `curl localhost` matches the browser.
     response = render(ctx.fs, server.flavor, server.docroot, method, path,
                       {"Host": host, "User-Agent": "curl/8.5.0", "Accept": "*/*", **headers})
-    return _Reply(response.status, response.headers, response.body)
+    return LocalReply(response.status, response.headers, response.body)
 
 
 @dataclass
@@ -197,7 +201,7 @@ def _curl_one(ctx: Ctx, opts: _CurlOptions, method: str, url: str) -> int:
                   "size_download": str(len(reply.body)), "url_effective": url,
                   "content_type": reply.headers.get("Content-Type", "")}
         written = re.sub(r"%\{([a-z_]+)\}", lambda m: values.get(m.group(1), ""), opts.write_out)
-        ctx.out.write(_backslash_escapes(written)[0])
+        ctx.out.write(backslash_escapes(written)[0])
     return 0
 
 
@@ -220,7 +224,7 @@ def _wget(ctx: Ctx) -> int:
         reply = _request(ctx, "GET", url, {})
     except _NetError:
         log[-1] += "failed: Connection refused."
-        ctx.err.write("" if quiet else _join_lines(log))
+        ctx.err.write("" if quiet else join_lines(log))
         return 4
     except _NotEmulated:
         ctx.err.write(f"lblab: wget to '{host}' is not emulated (lblab instances have no internet access); "
@@ -231,7 +235,7 @@ def _wget(ctx: Ctx) -> int:
     log.append(f"HTTP request sent, awaiting response... {reply.status} {reason_phrase(reply.status)}")
     if reply.status >= 400:
         log.append(f"{stamp} ERROR {reply.status}: {reason_phrase(reply.status)}.")
-        ctx.err.write("" if quiet else _join_lines(log))
+        ctx.err.write("" if quiet else join_lines(log))
         return 8
     target = values.get("O") or posixpath.basename(path.split("?")[0]) or "index.html"
     if target != "-" and "O" not in values:
@@ -242,7 +246,7 @@ def _wget(ctx: Ctx) -> int:
     size = len(reply.body)
     log += [f"Length: {size} [{reply.headers.get('Content-Type', 'text/html')}]",
             f"Saving to: ‘{'STDOUT' if target == '-' else target}’", ""]
-    ctx.err.write("" if quiet else _join_lines(log))
+    ctx.err.write("" if quiet else join_lines(log))
     if target == "-":
         ctx.out.write(body)
     elif not ctx.write(target, body):

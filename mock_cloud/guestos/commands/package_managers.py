@@ -1,4 +1,7 @@
-"""dnf, yum, rpm, amazon-linux-extras, apt and apt-get, as commands (see guestos.packages).
+"""dnf, yum, rpm, amazon-linux-extras, apt and apt-get as shell commands.
+
+A thin adapter: the transcripts and the installing live in `guestos.packages`, which cloud-init's
+`packages:` key uses too, so both paths print and install the same way.
 """
 
 from __future__ import annotations

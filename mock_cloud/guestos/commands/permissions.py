@@ -1,4 +1,7 @@
 """Modes, owners and listings: chmod, chown/chgrp, ls.
+
+Kept together because they share the mode-string and ownership helpers; `ls -l` is how learners
+see what chmod and chown did, with the SELinux dot where the distro has it.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.commands.registry import Ctx, _join_lines, command, split_flags
+from mock_cloud.guestos.commands.registry import Ctx, command, join_lines, split_flags
 
 if TYPE_CHECKING:
     from mock_cloud.guestos.vfs import VirtualFS
@@ -164,4 +167,4 @@ def _ls_block(ctx: Ctx, entries: list[tuple[str, str]], flags: set[str], total: 
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = [" ".join([row[0], row[1].rjust(widths[1]), row[2].ljust(widths[2]), row[3].ljust(widths[3]),
                        row[4].rjust(widths[4]), row[5], row[6]]) for row in rows]
-    return (f"total {blocks}\n" if total else "") + _join_lines(lines)
+    return (f"total {blocks}\n" if total else "") + join_lines(lines)

@@ -1,4 +1,7 @@
-"""true, false, echo and printf (with their backslash escapes and format specs).
+"""true, false, echo and printf, with bash's backslash escapes and printf's format specs.
+
+The output commands every script uses; the escape reader and number parsing here are shared with
+the text filters and curl's `-w`.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from mock_cloud.guestos.commands.registry import Ctx, command
 from mock_cloud.guestos.shell.numbers import bounded
 
 
-def _backslash_escapes(text: str) -> tuple[str, bool]:
+def backslash_escapes(text: str) -> tuple[str, bool]:
     """echo -e / printf escapes; the flag tells that \\c stopped the output."""
     simple = {"n": "\n", "t": "\t", "\\": "\\", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "r": "\r",
               "v": "\v"}
@@ -61,7 +64,7 @@ def _echo(ctx: Ctx) -> int:
         args = args[1:]
     text = " ".join(args)
     if escapes:
-        text, stopped = _backslash_escapes(text)
+        text, stopped = backslash_escapes(text)
         newline = newline and not stopped
     ctx.out.write(text + ("\n" if newline else ""))
     return 0
@@ -88,7 +91,7 @@ def _format(fmt: str, args: list[str]) -> tuple[str, int]:
     used = 0
     pos = 0
     for match in _PRINTF_SPEC.finditer(fmt):
-        out.append(_backslash_escapes(fmt[pos : match.start()])[0])
+        out.append(backslash_escapes(fmt[pos : match.start()])[0])
         pos = match.end()
         flags, width, precision, conv = match.groups()
         if conv == "%":
@@ -99,16 +102,16 @@ def _format(fmt: str, args: list[str]) -> tuple[str, int]:
         spec = f"%{flags}{bounded(width or '0', 1000) or ''}" + (f".{bounded(precision or '0', 1000)}"
                                                                if precision is not None else "")
         if conv in "sb":
-            out.append((spec + "s") % (_backslash_escapes(arg)[0] if conv == "b" else arg))
+            out.append((spec + "s") % (backslash_escapes(arg)[0] if conv == "b" else arg))
         elif conv == "c":
             out.append(arg[:1])
         else:
-            out.append((spec + conv.replace("u", "d")) % _number(arg, float if conv in "eEfgG" else int))
-    out.append(_backslash_escapes(fmt[pos:])[0])
+            out.append((spec + conv.replace("u", "d")) % parse_number(arg, float if conv in "eEfgG" else int))
+    out.append(backslash_escapes(fmt[pos:])[0])
     return "".join(out), used
 
 
-def _number(text: str, kind: type) -> float | int:
+def parse_number(text: str, kind: type) -> float | int:
     try:
         if kind is int:
             return int(text, 0) if re.fullmatch(r"[-+]?0[xX][0-9a-fA-F]+", text) else int(text or "0")

@@ -328,6 +328,6 @@ class Regex:
         return hit != negate
 
 
-def _literal_pattern(text: str) -> str:
+def literal_pattern(text: str) -> str:
     """A fixed string (grep -F) as a basic regular expression."""
     return re.sub(r"([.\[\]*^$\\])", r"\\\1", text)

@@ -164,11 +164,11 @@ def command(*names: str) -> Callable[[CommandFn], CommandFn]:
     return register
 
 
-def _text_lines(text: str) -> list[str]:
+def text_lines(text: str) -> list[str]:
     """Lines without their newlines (a final newline does not start another line)."""
     lines = text.split("\n")
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def _join_lines(lines: list[str]) -> str:
+def join_lines(lines: list[str]) -> str:
     return "".join(line + "\n" for line in lines)

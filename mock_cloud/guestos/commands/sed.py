@@ -1,4 +1,7 @@
-"""sed: addresses, s///, d, p, and in-place editing.
+"""sed: addresses, s///, d, p, a/i/c, q and in-place editing (-i).
+
+User data edits configs with `sed -i` (httpd's Listen port, nginx's root); the regular
+expressions go through `regex.Regex` so a hostile pattern stays bounded.
 """
 
 from __future__ import annotations
@@ -8,8 +11,8 @@ import re
 from dataclasses import dataclass
 
 from mock_cloud.guestos.commands.regex import Regex, RegexError
-from mock_cloud.guestos.commands.registry import Ctx, _join_lines, _text_lines, command
-from mock_cloud.guestos.shell.limits import _LINE_CAP, MAX_BUFFER
+from mock_cloud.guestos.commands.registry import Ctx, command, join_lines, text_lines
+from mock_cloud.guestos.shell.limits import LINE_CAP, MAX_BUFFER
 from mock_cloud.guestos.shell.numbers import bounded
 
 
@@ -46,7 +49,7 @@ def _sed_delimited(script: str, pos: int, delim: str) -> tuple[str, int]:
 def _sed_address(script: str, pos: int, extended: bool, deadline: float) -> tuple[object | None, int]:
     if pos < len(script) and script[pos] in "0123456789":
         match = re.compile(r"[0-9]+").match(script, pos)
-        return bounded(match.group(), _LINE_CAP), match.end()  # type: ignore[union-attr]
+        return bounded(match.group(), LINE_CAP), match.end()  # type: ignore[union-attr]
     if script.startswith("$", pos):
         return "$", pos + 1
     if script.startswith("/", pos):
@@ -83,7 +86,7 @@ def _parse_sed(script: str, extended: bool, deadline: float) -> list[_SedCommand
             pos += len(flags)
             cmd.global_, cmd.print_ = "g" in flags, "p" in flags
             digits = "".join(c for c in flags if c in "0123456789")
-            cmd.occurrence = bounded(digits, _LINE_CAP) if digits else 1
+            cmd.occurrence = bounded(digits, LINE_CAP) if digits else 1
             cmd.regex = Regex(pattern, extended, icase="i" in flags or "I" in flags, deadline=deadline)
         elif cmd.name in "aic":
             end = script.find("\n", pos)
@@ -164,7 +167,7 @@ def _sed_expand(replacement: str, line: str, spans: tuple[int, ...]) -> str:
 
 
 def _sed_run(commands: list[_SedCommand], text: str, quiet: bool) -> str:
-    lines = _text_lines(text)
+    lines = text_lines(text)
     out: list[str] = []
     size = 0
     for number, line in enumerate(lines, 1):
@@ -200,7 +203,7 @@ def _sed_run(commands: list[_SedCommand], text: str, quiet: bool) -> str:
             raise RegexError("lblab: the output grew beyond 1 MB (emulator limit)")
         if quit_now:
             break
-    return _join_lines(out) if text.endswith("\n") or not out else "\n".join(out)
+    return join_lines(out) if text.endswith("\n") or not out else "\n".join(out)
 
 
 @command("sed")

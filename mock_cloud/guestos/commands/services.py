@@ -1,9 +1,12 @@
 """systemd and logs: systemctl, service, chkconfig, journalctl, logger.
+
+Services are flags in `InstanceOS`; starting a web service here is what makes the guest open a
+real listener, so the messages and exit codes follow systemd's (polkit refusals included).
 """
 
 from __future__ import annotations
 
-from mock_cloud.guestos.commands.registry import Ctx, _join_lines, _text_lines, command, split_flags
+from mock_cloud.guestos.commands.registry import Ctx, command, join_lines, split_flags, text_lines
 from mock_cloud.guestos.shell.numbers import bounded
 
 _MANAGE = {"start", "stop", "restart", "reload", "try-restart", "reload-or-restart", "enable", "disable",
@@ -110,7 +113,7 @@ def _systemctl(ctx: Ctx) -> int:
         rows = [f"{n + '.service':<40} loaded active running {ctx.os.unit_description(n)}"
                 for n, s in sorted(ctx.os.services.items()) if s.active and ctx.os.has_unit(n)]
         ctx.out.write("  UNIT                                     LOAD   ACTIVE SUB     DESCRIPTION\n"
-                      + _join_lines(f"  {row}" for row in rows) + f"\n{len(rows)} loaded units listed.\n")
+                      + join_lines(f"  {row}" for row in rows) + f"\n{len(rows)} loaded units listed.\n")
     elif verb == "status" and not units:
         ctx.out.write(f"● {ctx.os.short_hostname}\n    State: running\n")
     elif verb not in _MANAGE | {"status", "is-active", "is-enabled", "is-failed"}:
@@ -186,7 +189,7 @@ def _chkconfig(ctx: Ctx) -> int:
 def _journalctl(ctx: Ctx) -> int:
     flags, values, _operands = split_flags(ctx.args, "unp")
     path = ctx.os.spec.syslog
-    lines = _text_lines(ctx.fs.read_text(path)) if ctx.fs.is_file(path) else []
+    lines = text_lines(ctx.fs.read_text(path)) if ctx.fs.is_file(path) else []
     unit = _unit(values.get("u", values.get("--unit", "")))
     if unit:
         description = ctx.os.unit_description(unit)
@@ -197,7 +200,7 @@ def _journalctl(ctx: Ctx) -> int:
         lines = lines[-bounded(count, len(lines)) :] if lines else lines
     elif flags & {"e", "--pager-end"}:
         lines = lines[-1000:]
-    ctx.out.write(_join_lines(lines) if lines else "-- No entries --\n")
+    ctx.out.write(join_lines(lines) if lines else "-- No entries --\n")
     if flags & {"f", "--follow"}:
         ctx.err.write("lblab: journalctl -f shows the log once; following it is not emulated\n")
     return 0

@@ -1,12 +1,15 @@
 """Identity and system commands: hostname(ctl), whoami, id, groups, sleep, printenv, uname, date,
 and the user-management commands.
+
+User data prints these into pages (`$(hostname -f)`), so they answer from the instance's metadata
+and distro exactly as the AMI would.
 """
 
 from __future__ import annotations
 
 import re
 
-from mock_cloud.guestos.commands.registry import Ctx, _join_lines, command, split_flags
+from mock_cloud.guestos.commands.registry import Ctx, command, join_lines, split_flags
 
 
 @command("hostname")
@@ -104,7 +107,7 @@ def _printenv(ctx: Ctx) -> int:
         ctx.out.write("".join(f"{k}={v}\n" for k, v in sorted(ctx.env.items())))
         return 0
     found = [ctx.env[name] for name in ctx.args if name in ctx.env]
-    ctx.out.write(_join_lines(found))
+    ctx.out.write(join_lines(found))
     return 0 if len(found) == len(ctx.args) else 1
 
 

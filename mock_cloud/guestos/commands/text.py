@@ -1,4 +1,7 @@
 """Text filters: head, tail, wc, sort, uniq, cut, tr, basename, dirname, seq.
+
+Pipelines in user data and in the Connect shell are built from these; numbers in their arguments
+are bounded and their output capped, so no argument can make them allocate without bound.
 """
 
 from __future__ import annotations
@@ -7,8 +10,8 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.commands.printing import _backslash_escapes, _number
-from mock_cloud.guestos.commands.registry import Ctx, _join_lines, _text_lines, command, split_flags
+from mock_cloud.guestos.commands.printing import backslash_escapes, parse_number
+from mock_cloud.guestos.commands.registry import Ctx, command, join_lines, split_flags, text_lines
 from mock_cloud.guestos.shell.limits import MAX_BUFFER
 from mock_cloud.guestos.shell.numbers import bounded, legal_number
 
@@ -57,7 +60,7 @@ def _head_tail(ctx: Ctx, pick: Callable[[list[str], int, bool], list[str]]) -> i
             continue
         if len(files) > 1:
             ctx.out.write(("\n" if i else "") + f"==> {name} <==\n")
-        ctx.out.write(_join_lines(pick(_text_lines(text), count, from_start)))
+        ctx.out.write(join_lines(pick(text_lines(text), count, from_start)))
     if follow:
         ctx.err.write(f"lblab: {ctx.name} -f shows the file once; following it is not emulated\n")
     return status
@@ -112,16 +115,16 @@ def _sort(ctx: Ctx) -> int:
         text = ctx.read(name)
         if text is None:
             return 2
-        lines += _text_lines(text)
+        lines += text_lines(text)
     if "n" in flags:
-        lines.sort(key=lambda line: _number(line.split()[0] if line.split() else "", float))
+        lines.sort(key=lambda line: parse_number(line.split()[0] if line.split() else "", float))
     else:
         lines.sort()
     if "r" in flags:
         lines.reverse()
     if "u" in flags:
         lines = list(dict.fromkeys(lines))
-    ctx.out.write(_join_lines(lines))
+    ctx.out.write(join_lines(lines))
     return 0
 
 
@@ -132,12 +135,12 @@ def _uniq(ctx: Ctx) -> int:
     if text is None:
         return 1
     groups: list[list[str]] = []
-    for line in _text_lines(text):
+    for line in text_lines(text):
         if groups and groups[-1][0] == line:
             groups[-1].append(line)
         else:
             groups.append([line])
-    ctx.out.write(_join_lines(f"{len(g):7d} {g[0]}" if "c" in flags else g[0] for g in groups
+    ctx.out.write(join_lines(f"{len(g):7d} {g[0]}" if "c" in flags else g[0] for g in groups
                               if not ("d" in flags and len(g) < 2)))
     return 0
 
@@ -166,7 +169,7 @@ def _cut(ctx: Ctx) -> int:
         if text is None:
             status = 1
             continue
-        for line in _text_lines(text):
+        for line in text_lines(text):
             items = list(line) if "c" in values else line.split(delimiter)
             if "f" in values and delimiter not in line:
                 ctx.out.write(line + "\n")
@@ -181,7 +184,7 @@ def _tr_set(spec: str) -> str:
                "[:digit:]": "0123456789", "[:space:]": " \t\n\r\f\v", "[:blank:]": " \t"}
     for name, chars in classes.items():
         spec = spec.replace(name, chars)
-    spec = _backslash_escapes(spec)[0]
+    spec = backslash_escapes(spec)[0]
     out: list[str] = []
     i = 0
     while i < len(spec):
@@ -241,5 +244,5 @@ def _seq(ctx: Ctx) -> int:
     if not step:
         return ctx.error("invalid Zero increment value: ‘0’")
     values = range(first, last + (1 if step > 0 else -1), step)
-    ctx.out.write(_join_lines(str(v) for v in values[: MAX_BUFFER // 8]))
+    ctx.out.write(join_lines(str(v) for v in values[: MAX_BUFFER // 8]))
     return 0

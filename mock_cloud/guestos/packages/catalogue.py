@@ -1,4 +1,7 @@
 """Installable packages per distro: names, versions, dependencies, files and commands.
+
+Data the package managers, `which` and bash's "command not found" hints all read, so a package
+that exists on one distro and not another behaves so everywhere.
 """
 
 from __future__ import annotations
@@ -269,7 +272,7 @@ _ALIASES: dict[str, dict[str, str]] = {
     "ubuntu": {"docker": "docker.io"},
 }
 
-_PROTECTED = {"bash", "coreutils", "sudo", "systemd", "dnf", "yum", "apt"}
+PROTECTED = {"bash", "coreutils", "sudo", "systemd", "dnf", "yum", "apt"}
 
 EXTRAS_TOPICS = {"nginx1": ("nginx",), "epel": ("epel-release",), "docker": ("docker",), "php8.2": ("php",)}
 

@@ -8,10 +8,10 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.packages.apt import _apt
-from mock_cloud.guestos.packages.dnf import _dnf, _rpm
-from mock_cloud.guestos.packages.transaction import _VALUE_OPTIONS, PmResult, _Request
-from mock_cloud.guestos.packages.yum import _extras, _yum
+from mock_cloud.guestos.packages.apt import run_apt
+from mock_cloud.guestos.packages.dnf import run_dnf, run_rpm
+from mock_cloud.guestos.packages.transaction import VALUE_OPTIONS, PmRequest, PmResult
+from mock_cloud.guestos.packages.yum import run_extras, run_yum
 
 if TYPE_CHECKING:
     from mock_cloud.guestos.instance_os import InstanceOS
@@ -29,17 +29,17 @@ def run_package_manager(
             skip_next = False
         elif arg in ("--yes", "--assumeyes", "--assume-yes") or re.fullmatch(r"-q*yq*", arg):
             yes = True
-        elif arg in _VALUE_OPTIONS:
+        elif arg in VALUE_OPTIONS:
             skip_next = True
         elif not arg.startswith("-") or arg == "-":
             positional.append(arg)
     if tool == "rpm":
-        return _rpm(os, args)
-    req = _Request(tool, positional[0] if positional else "", positional[1:], yes, now or datetime.now(UTC))
+        return run_rpm(os, args)
+    req = PmRequest(tool, positional[0] if positional else "", positional[1:], yes, now or datetime.now(UTC))
     if tool == "amazon-linux-extras":
-        return _extras(os, req, root)
+        return run_extras(os, req, root)
     if tool in ("apt", "apt-get"):
-        return _apt(os, req, root, interactive)
+        return run_apt(os, req, root, interactive)
     if os.distro == "al2":
-        return _yum(os, req, root)
-    return _dnf(os, req, root)
+        return run_yum(os, req, root)
+    return run_dnf(os, req, root)

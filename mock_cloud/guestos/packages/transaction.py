@@ -18,44 +18,44 @@ if TYPE_CHECKING:
     from mock_cloud.guestos.instance_os import InstanceOS
 
 
-def _topic_enabled(os: InstanceOS, topic: str) -> bool:
+def topic_enabled(os: InstanceOS, topic: str) -> bool:
     repo = "/etc/yum.repos.d/amzn2-extras.repo"
     return os.distro != "al2" or (os.fs.is_file(repo) and f"[amzn2extra-{topic}]" in os.fs.read_text(repo))
 
 
-def _size_k(name: str) -> int:
+def size_k(name: str) -> int:
     """A stable, plausible package size in kB (real sizes would add nothing for a learner)."""
     return 12 + zlib.crc32(name.encode()) % 1400
 
 
-def _text(lines: list[str]) -> str:
+def transcript_text(lines: list[str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _fmt_size(kb: int) -> str:
+def fmt_size(kb: int) -> str:
     return f"{kb / 1024:.1f} M" if kb >= 1024 else f"{kb} k"
 
 
 # -- installing into the instance ------------------------------------------------------------------
 
 
-def _mkdirs(os: InstanceOS, path: str, mode: int = 0o755) -> None:
+def mkdirs(os: InstanceOS, path: str, mode: int = 0o755) -> None:
     if not os.fs.exists(path):
-        _mkdirs(os, posixpath.dirname(path))
+        mkdirs(os, posixpath.dirname(path))
         os.fs.mkdir(path, mode=mode)
 
 
 def lay_out(os: InstanceOS, pkg: Package) -> None:
     """Write the package's files, unit and system user; record it (and its dependencies)."""
     for path, mode in pkg.dirs:
-        _mkdirs(os, path, mode)
+        mkdirs(os, path, mode)
         os.fs.chmod(path, mode)
     for path, text in pkg.files:
-        _mkdirs(os, posixpath.dirname(path))
+        mkdirs(os, posixpath.dirname(path))
         os.fs.write_text(path, text)
     for command in pkg.commands:
         bin_dir = "/usr/sbin" if command in SBIN_COMMANDS else "/usr/bin"
-        _mkdirs(os, bin_dir)
+        mkdirs(os, bin_dir)
         os.fs.write_text(f"{bin_dir}/{command}", "")
         os.fs.chmod(f"{bin_dir}/{command}", 0o755)
     if pkg.service:
@@ -68,14 +68,14 @@ def lay_out(os: InstanceOS, pkg: Package) -> None:
     os.packages.update(dep[0] for dep in pkg.deps)
 
 
-def _remove(os: InstanceOS, pkg: Package) -> None:
+def remove_files(os: InstanceOS, pkg: Package) -> None:
     if pkg.service:
         os.stop_service(pkg.service)
         os.services.pop(pkg.service, None)
         unit = f"/usr/lib/systemd/system/{pkg.service}.service"
         if os.fs.exists(unit):
             os.fs.remove(unit)
-    for path, _text in pkg.files:
+    for path, _content in pkg.files:
         if os.fs.is_file(path):
             os.fs.remove(path)
     os.packages.discard(pkg.name)
@@ -90,7 +90,7 @@ class PmResult:
 
 
 @dataclass
-class _Request:
+class PmRequest:
     tool: str
     action: str
     names: list[str]
@@ -98,38 +98,38 @@ class _Request:
     now: datetime
 
 
-_VALUE_OPTIONS = {"-o", "-c", "-t", "-e", "-d", "-x", "--exclude", "--releasever", "--installroot"}
-_WRITE_ACTIONS = {"install", "reinstall", "remove", "erase", "purge", "update", "upgrade", "dist-upgrade",
+VALUE_OPTIONS = {"-o", "-c", "-t", "-e", "-d", "-x", "--exclude", "--releasever", "--installroot"}
+WRITE_ACTIONS = {"install", "reinstall", "remove", "erase", "purge", "update", "upgrade", "dist-upgrade",
                   "full-upgrade", "autoremove", "makecache", "clean"}
-_DPKG_DATABASE = "(Reading database ... 70641 files and directories currently installed.)"
-_AL2_PLUGINS = "Loaded plugins: extras_suggestions, langpacks, priorities, update-motd\n"
-_NOT_ROOT_DNF = ("Error: This command has to be run with superuser privileges "
+DPKG_DATABASE = "(Reading database ... 70641 files and directories currently installed.)"
+AL2_PLUGINS = "Loaded plugins: extras_suggestions, langpacks, priorities, update-motd\n"
+NOT_ROOT_DNF = ("Error: This command has to be run with superuser privileges "
                  "(under the root user on most systems).\n")
 
 
-def _table(title_rows: list[tuple[str, list[Dep]]], repo: str) -> list[str]:
+def package_table(title_rows: list[tuple[str, list[Dep]]], repo: str) -> list[str]:
     header = f" {'Package':<26} {'Arch':<8} {'Version':<27} {'Repository':<12} {'Size':>5}"
     lines = ["=" * 80, header, "=" * 80]
     for title, rows in title_rows:
         if rows:
             lines.append(title)
-            lines += [f" {n:<26} {a:<8} {v:<27} {repo:<12} {_fmt_size(_size_k(n)):>5}" for n, v, a in rows]
+            lines += [f" {n:<26} {a:<8} {v:<27} {repo:<12} {fmt_size(size_k(n)):>5}" for n, v, a in rows]
     return lines
 
 
-def _progress(verb: str, items: list[str], width: int) -> list[str]:
+def progress_lines(verb: str, items: list[str], width: int) -> list[str]:
     total = len(items)
     return [f"  {verb:<{width}}: {item:<52} {i}/{total}" for i, item in enumerate(items, 1)]
 
 
-def _plan(os: InstanceOS, names: list[str]) -> tuple[list[Package], list[Package], list[str]]:
+def plan_install(os: InstanceOS, names: list[str]) -> tuple[list[Package], list[Package], list[str]]:
     """Split requested names into (to install, already installed, unknown)."""
     new: list[Package] = []
     present: list[Package] = []
     missing: list[str] = []
     for name in names:
         pkg = lookup(os.distro, name)
-        if pkg is None or (pkg.extras_topic and not _topic_enabled(os, pkg.extras_topic)):
+        if pkg is None or (pkg.extras_topic and not topic_enabled(os, pkg.extras_topic)):
             missing.append(name)
         elif pkg.name in os.packages:
             present.append(pkg)
@@ -138,7 +138,7 @@ def _plan(os: InstanceOS, names: list[str]) -> tuple[list[Package], list[Package
     return new, present, missing
 
 
-def _new_deps(os: InstanceOS, pkgs: list[Package]) -> list[Dep]:
+def new_deps(os: InstanceOS, pkgs: list[Package]) -> list[Dep]:
     seen = {p.name for p in pkgs} | os.packages
     deps: list[Dep] = []
     for pkg in pkgs:
@@ -149,7 +149,7 @@ def _new_deps(os: InstanceOS, pkgs: list[Package]) -> list[Dep]:
     return deps
 
 
-def _install_all(os: InstanceOS, pkgs: list[Package]) -> list[str]:
+def install_all(os: InstanceOS, pkgs: list[Package]) -> list[str]:
     """Lay the packages out; on Ubuntu their services start at once (Debian policy). Returns notes."""
     notes: list[str] = []
     for pkg in pkgs:

@@ -1,4 +1,6 @@
 """`$(( ))`: bash's 64-bit integer arithmetic, with its error messages.
+
+A small precedence-climbing evaluator over the interpreter's variables; never Python's eval.
 """
 
 from __future__ import annotations
@@ -6,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.shell.errors import _ArithError
+from mock_cloud.guestos.shell.errors import ArithError
 from mock_cloud.guestos.shell.numbers import ArithConstantError, arith_constant, wrap64
-from mock_cloud.guestos.shell.tokens import _NAME, _SIGNED_CONSTANT
+from mock_cloud.guestos.shell.tokens import NAME, SIGNED_CONSTANT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,12 +34,12 @@ class Arithmetic:
             match = _ARITH_TOKEN.match(text, pos)
             if match is None or match.end() == pos:
                 token = text[pos:]
-                raise _ArithError(f'{text}: syntax error: operand expected (error token is "{token}")')
+                raise ArithError(f'{text}: syntax error: operand expected (error token is "{token}")')
             tokens.append(match.group().strip())
             pos = match.end()
         value, rest = self._arith_binary(tokens, 0, text)
         if rest:
-            raise _ArithError(f"{text}: syntax error in expression (error token is \"{' '.join(rest)}\")")
+            raise ArithError(f"{text}: syntax error in expression (error token is \"{' '.join(rest)}\")")
         return value
 
     def _arith_binary(self, tokens: list[str], level: int, text: str) -> tuple[int, list[str]]:
@@ -52,7 +54,7 @@ class Arithmetic:
 
     def _arith_unary(self, tokens: list[str], text: str) -> tuple[int, list[str]]:
         if not tokens:
-            raise _ArithError(f"{text}: syntax error: operand expected")
+            raise ArithError(f"{text}: syntax error: operand expected")
         head, rest = tokens[0], tokens[1:]
         if head in ("-", "+", "!", "~"):
             value, rest = self._arith_unary(rest, text)
@@ -60,25 +62,25 @@ class Arithmetic:
         if head == "(":
             value, rest = self._arith_binary(rest, 0, text)
             if not rest or rest[0] != ")":
-                raise _ArithError(f"{text}: missing `)'")
+                raise ArithError(f"{text}: missing `)'")
             rest = rest[1:]
         elif head[0].isascii() and head[0].isdigit():
             value = _constant(head, text)
-        elif _NAME.fullmatch(head):
+        elif NAME.fullmatch(head):
             value = self._arith_variable(head)
         else:
-            raise _ArithError(f"{text}: syntax error: operand expected (error token is \"{head}\")")
+            raise ArithError(f"{text}: syntax error: operand expected (error token is \"{head}\")")
         if rest and rest[0] == "**":
             exponent, rest = self._arith_unary(rest[1:], text)
             if exponent < 0:
-                raise _ArithError(f"{text}: exponent less than 0")
+                raise ArithError(f"{text}: exponent less than 0")
             value = wrap64(pow(value, exponent, 1 << 64))
         return wrap64(value), rest
 
     def _arith_variable(self, name: str) -> int:
         """A variable's value in arithmetic: bash evaluates it in its turn, so `x=08` fails as `08` does."""
         raw = self.vars.get(name, "0").strip() or "0"
-        number = _SIGNED_CONSTANT.fullmatch(raw)
+        number = SIGNED_CONSTANT.fullmatch(raw)
         if number is None:
             return 0
         value = _constant(number.group(2), raw)
@@ -89,13 +91,13 @@ def _constant(token: str, text: str) -> int:
     try:
         return arith_constant(token)
     except ArithConstantError as error:
-        raise _ArithError(f"{text}: {error}") from None
+        raise ArithError(f"{text}: {error}") from None
 
 
 def _arith_apply(op: str, left: int, right: int, text: str) -> int:
     if op in ("/", "%"):
         if right == 0:
-            raise _ArithError(f"{text}: division by 0 (error token is \"{right}\")")
+            raise ArithError(f"{text}: division by 0 (error token is \"{right}\")")
         quotient = abs(left) // abs(right) * (1 if (left >= 0) == (right >= 0) else -1)  # C truncates
         return quotient if op == "/" else left - right * quotient
     if op in ("<<", ">>"):

@@ -9,11 +9,11 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.shell.errors import _Exit, _LoopControl, _Return
+from mock_cloud.guestos.shell.errors import FunctionReturn, LoopControl, ShellExit
 from mock_cloud.guestos.shell.numbers import legal_number
-from mock_cloud.guestos.shell.quoting import _trace_quote
+from mock_cloud.guestos.shell.quoting import trace_quote
 from mock_cloud.guestos.shell.streams import IO
-from mock_cloud.guestos.shell.tokens import _NAME
+from mock_cloud.guestos.shell.tokens import NAME
 from mock_cloud.guestos.vfs import normalize
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class Builtins:
         status = 0
         for arg in names:
             name, eq, value = arg.partition("=")
-            if not _NAME.fullmatch(name):
+            if not NAME.fullmatch(name):
                 self.shell_error(f"export: `{arg}': not a valid identifier")
                 status = 1
                 continue
@@ -68,7 +68,7 @@ class Builtins:
         export = any(a.startswith("-") and "x" in a for a in args)
         for arg in args:
             name, eq, value = arg.partition("=")
-            if _NAME.fullmatch(name):
+            if NAME.fullmatch(name):
                 if eq:
                     self._assign(name, value)
                 if export:
@@ -81,7 +81,7 @@ class Builtins:
             return 1
         for arg in args:
             name, _eq, value = arg.partition("=")
-            if _NAME.fullmatch(name):
+            if NAME.fullmatch(name):
                 self.locals[-1].setdefault(name, self.vars.get(name))
                 self._assign(name, value)
         return 0
@@ -97,7 +97,7 @@ class Builtins:
 
     def _b_set(self, args: list[str], io: IO) -> int:
         if not args:
-            io.out.write("".join(f"{k}={_trace_quote(v)}\n" for k, v in sorted(self.vars.items())))
+            io.out.write("".join(f"{k}={trace_quote(v)}\n" for k, v in sorted(self.vars.items())))
             return 0
         options = {"errexit": "errexit", "xtrace": "xtrace", "nounset": "nounset", "pipefail": "pipefail",
                    "e": "errexit", "x": "xtrace", "u": "nounset"}
@@ -132,13 +132,13 @@ class Builtins:
         return 0
 
     def _b_exit(self, args: list[str], io: IO) -> int:
-        raise _Exit(self._status_arg(args, "exit"))
+        raise ShellExit(self._status_arg(args, "exit"))
 
     def _b_return(self, args: list[str], io: IO) -> int:
         if not self.locals and not self.vars.get("BASH_SOURCE"):
             self.shell_error("return: can only `return' from a function or sourced script")
             return 1
-        raise _Return(self._status_arg(args, "return"))
+        raise FunctionReturn(self._status_arg(args, "return"))
 
     def _b_break(self, args: list[str], io: IO, kind: str = "break") -> int:
         if self.loop_depth == 0:
@@ -149,9 +149,9 @@ class Builtins:
             # bash treats this as a fatal usage error: a script stops with status 128
             self.shell_error(f"{kind}: {args[0]}: numeric argument required")
             if not self.interactive:
-                raise _Exit(128)
+                raise ShellExit(128)
             return 128
-        raise _LoopControl(kind, min(max(count, 1), self.loop_depth))
+        raise LoopControl(kind, min(max(count, 1), self.loop_depth))
 
     def _b_continue(self, args: list[str], io: IO) -> int:
         return self._b_break(args, io, "continue")
@@ -169,7 +169,7 @@ class Builtins:
         self._enter()
         try:
             return self._run_in_place(text, io)
-        except _Return as returned:
+        except FunctionReturn as returned:
             return returned.status
         finally:
             self.call_depth -= 1
@@ -185,7 +185,7 @@ class Builtins:
 
     def _b_exec(self, args: list[str], io: IO) -> int:
         if args:
-            raise _Exit(self.run_argv(args, io))
+            raise ShellExit(self.run_argv(args, io))
         self.exec_io = io
         return 0
 
@@ -236,7 +236,7 @@ class Builtins:
             return 0 if found and all(kind for _n, kind in found) else 1
         if not args:
             return 0
-        builtin = _BUILTINS.get(args[0])
+        builtin = BUILTINS.get(args[0])
         return builtin(self, args[1:], io) if builtin is not None else self._program(args, io)
 
     def _b_noop(self, args: list[str], io: IO) -> int:
@@ -247,9 +247,9 @@ class Builtins:
         return 0
 
 
-_Builtin = Callable[["Interp", list[str], IO], int]
+Builtin = Callable[["Interp", list[str], IO], int]
 
-_BUILTINS: dict[str, _Builtin] = {
+BUILTINS: dict[str, Builtin] = {
     "cd": Builtins._b_cd, "export": Builtins._b_export, "declare": Builtins._b_declare,
     "typeset": Builtins._b_declare, "readonly": Builtins._b_declare, "local": Builtins._b_local,
     "unset": Builtins._b_unset, "set": Builtins._b_set, "shift": Builtins._b_shift, "exit": Builtins._b_exit,

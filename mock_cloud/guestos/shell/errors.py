@@ -5,24 +5,24 @@ expansion or arithmetic errors (each abandons a different amount of the script, 
 from __future__ import annotations
 
 
-class _Exit(Exception):
+class ShellExit(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status
 
 
-class _Return(_Exit):
+class FunctionReturn(ShellExit):
     pass
 
 
-class _LoopControl(Exception):
+class LoopControl(Exception):
     def __init__(self, kind: str, count: int) -> None:
         super().__init__(kind)
         self.kind = kind
         self.count = count
 
 
-class _ExpansionError(Exception):
+class ExpansionError(Exception):
     """A word could not be expanded: the command is not run (and a script stops if `fatal`)."""
 
     def __init__(self, message: str, fatal: bool = False) -> None:
@@ -31,6 +31,6 @@ class _ExpansionError(Exception):
         self.fatal = fatal
 
 
-class _ArithError(_ExpansionError):
+class ArithError(ExpansionError):
     """An error inside `$(( ))`: as in bash, the whole command being run is abandoned (status 1) and the
     script goes on with the next one; a subshell or command substitution abandons only its own."""

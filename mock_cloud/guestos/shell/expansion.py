@@ -1,4 +1,7 @@
 """Word expansion: tilde, parameters, command substitution, field splitting, globbing, quote removal.
+
+The step between parsing and running where most shell surprises live (unquoted variables
+splitting, globs on the VirtualFS), so it follows bash's order and limits the words' size.
 """
 
 from __future__ import annotations
@@ -8,10 +11,10 @@ import posixpath
 import random
 import re
 
-from mock_cloud.guestos.shell.errors import _Exit, _ExpansionError
+from mock_cloud.guestos.shell.errors import ExpansionError, ShellExit
 from mock_cloud.guestos.shell.limits import MAX_BUFFER, ShellAbort
 from mock_cloud.guestos.shell.numbers import bounded
-from mock_cloud.guestos.shell.parser import _assignment
+from mock_cloud.guestos.shell.parser import split_assignment
 from mock_cloud.guestos.shell.streams import IO, Capture, Input
 from mock_cloud.guestos.shell.syntax import Arith, CmdSub, Lit, Node, Param, Part, ProcSub, Word
 from mock_cloud.guestos.vfs import normalize
@@ -92,7 +95,7 @@ class Expansion:
     def _expand_words(self, words: list[Word]) -> list[str]:
         out: list[str] = []
         for i, word in enumerate(words):
-            if i and out and out[0] in _DECLARATIONS and _assignment(word) is not None:
+            if i and out and out[0] in _DECLARATIONS and split_assignment(word) is not None:
                 out.append(self._expand_str(word))  # export X=$(cmd) is one word, as in bash
             else:
                 out.extend(self._expand_fields(word))
@@ -184,7 +187,7 @@ class Expansion:
                 self._add(fields, " ".join(self.positional), split)
             return
         if op == "bad":
-            raise _ExpansionError(f"{name}: bad substitution (lblab emulates ${{x}}, ${{x:-y}}, ${{#x}}, "
+            raise ExpansionError(f"{name}: bad substitution (lblab emulates ${{x}}, ${{x:-y}}, ${{#x}}, "
                                   "${x#p} and ${x%p} forms)")
         value = self._param_value(name)
         if op == "len":
@@ -192,7 +195,7 @@ class Expansion:
         elif op:
             value = self._param_op(name, op, value, part.arg or Word([]))
         elif value is None and self.nounset and name not in ("@", "*", "!"):
-            raise _ExpansionError(f"{name}: unbound variable", fatal=True)
+            raise ExpansionError(f"{name}: unbound variable", fatal=True)
         self._add(fields, value or "", split)
 
     def _param_op(self, name: str, op: str, value: str | None, arg: Word) -> str | None:
@@ -210,7 +213,7 @@ class Expansion:
         if kind == "?":
             if missing:
                 message = self._expand_str(arg) or "parameter null or not set"
-                raise _ExpansionError(f"{name}: {message}", fatal=True)
+                raise ExpansionError(f"{name}: {message}", fatal=True)
             return value
         return _trim(value or "", self._expand_pattern(arg), op)
 
@@ -220,7 +223,7 @@ class Expansion:
         out = Capture()
         try:
             status = child.run_command(body, IO(Input(""), out, self.err))
-        except _Exit as done:
+        except ShellExit as done:
             status = done.status
         self.subst_status = status
         return out.text()

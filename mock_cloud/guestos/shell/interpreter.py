@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from mock_cloud.guestos.shell.arithmetic import Arithmetic
 from mock_cloud.guestos.shell.builtins import Builtins
-from mock_cloud.guestos.shell.errors import _ArithError, _Exit, _ExpansionError, _LoopControl, _Return
+from mock_cloud.guestos.shell.errors import ArithError, ExpansionError, FunctionReturn, LoopControl, ShellExit
 from mock_cloud.guestos.shell.expansion import Expansion
 from mock_cloud.guestos.shell.launchers import Launchers
 from mock_cloud.guestos.shell.limits import MAX_BUFFER, MAX_CALL_DEPTH, Budget, ShellAbort
 from mock_cloud.guestos.shell.lookup import ProgramLookup
 from mock_cloud.guestos.shell.parser import Parser
-from mock_cloud.guestos.shell.quoting import _trace_quote
+from mock_cloud.guestos.shell.quoting import trace_quote
 from mock_cloud.guestos.shell.redirection import Redirection
 from mock_cloud.guestos.shell.streams import IO, Capture, Discard, Input, Sink
 from mock_cloud.guestos.shell.syntax import (
@@ -117,7 +117,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
         """Parse and run `text` one complete command at a time; `exit` ends it."""
         try:
             status = self._run_in_place(text, io)
-        except _Exit as done:
+        except ShellExit as done:
             status = done.status
             if self.interactive:
                 self._logout(io)
@@ -167,7 +167,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
         """One complete command of the input, or a subshell's body: an arithmetic error abandons all of it."""
         try:
             return self.run_node(node, io)
-        except _ArithError as error:
+        except ArithError as error:
             io.err.write(f"{self._prefix()}{error.message}\n")
             self.status = 1
             return 1
@@ -176,12 +176,12 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
         self.err = io.err
         try:
             status = self._dispatch(node, io)
-        except _ArithError:
+        except ArithError:
             raise
-        except _ExpansionError as error:
+        except ExpansionError as error:
             self.shell_error(error.message)
             if error.fatal and not self.interactive:
-                raise _Exit(1) from None
+                raise ShellExit(1) from None
             status = 1
         self.status = status
         return status
@@ -227,7 +227,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
 
     def _errexit(self, status: int) -> int:
         if status and self.errexit and self.cond_depth == 0:
-            raise _Exit(status)
+            raise ShellExit(status)
         return status
 
     def _condition(self, node: Node, io: IO) -> int:
@@ -252,7 +252,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
             return self.subst_status or 0
         if self.xtrace:
             shown = [f"{n}={v}" for n, _a, v in values] + argv
-            io.err.write("+" * self.trace_level + " " + " ".join(_trace_quote(a) for a in shown) + "\n")
+            io.err.write("+" * self.trace_level + " " + " ".join(trace_quote(a) for a in shown) + "\n")
         saved = {name: (self.vars.get(name), name in self.exported) for name, _a, _v in values}
         for name, append, value in values:
             self._assign(name, value, append)
@@ -290,7 +290,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
             child = self.fork()
             try:
                 statuses.append(child.run_command(command, IO(stdin, out, io.err)))
-            except _Exit as done:
+            except ShellExit as done:
                 statuses.append(done.status)
             if isinstance(out, Capture):
                 stdin = Input(out.text())
@@ -314,7 +314,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
                     return status
                 try:
                     status = self.run_node(node.body, io)
-                except _LoopControl as control:
+                except LoopControl as control:
                     if control.count > 1:
                         control.count -= 1
                         raise
@@ -332,7 +332,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
                 self._assign(node.var, item)
                 try:
                     status = self.run_node(node.body, io)
-                except _LoopControl as control:
+                except LoopControl as control:
                     if control.count > 1:
                         control.count -= 1
                         raise
@@ -353,7 +353,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
     def _subshell(self, body: Node, io: IO) -> int:
         try:
             return self.fork().run_command(body, io)
-        except _Exit as done:
+        except ShellExit as done:
             return done.status
 
     def _call(self, name: str, args: list[str], io: IO) -> int:
@@ -364,7 +364,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
         self.call_depth += 1
         try:
             return self.run_node(self.functions[name], io)
-        except _Return as returned:
+        except FunctionReturn as returned:
             return returned.status
         finally:
             self.call_depth -= 1
@@ -373,7 +373,7 @@ class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launch
             self.positional = saved_args
 
 
-def _run_guarded(interp: Interp, text: str, io: IO) -> int:
+def run_guarded(interp: Interp, text: str, io: IO) -> int:
     """Run to the end or to a safety limit; a limit stops the script with an `lblab:` note."""
     try:
         return interp.run_source(text, io)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mock_cloud.guestos.packages.catalogue import SBIN_COMMANDS
-from mock_cloud.guestos.shell.builtins import _BUILTINS, _Builtin
-from mock_cloud.guestos.shell.tokens import _ASSIGNMENT
+from mock_cloud.guestos.shell.builtins import BUILTINS, Builtin
+from mock_cloud.guestos.shell.tokens import ASSIGNMENT
 
 if TYPE_CHECKING:
     from mock_cloud.guestos.shell.streams import IO
@@ -74,7 +74,7 @@ class Launchers:
             io.err.write("usage: sudo -h | -K | -k | -V\n"
                          "usage: sudo [-ABbEHknPS] [-u user] [command [arg ...]]\n")
             return 1
-        if rest[0] in _BUILTINS or rest[0] in self.functions:
+        if rest[0] in BUILTINS or rest[0] in self.functions:
             io.err.write(f"sudo: {rest[0]}: command not found\n")
             return 1
         previous, self.user = self.user, target
@@ -117,7 +117,7 @@ class Launchers:
         rest = list(args)
         clear = False
         overrides: dict[str, str] = {}
-        while rest and (rest[0] in ("-i", "-") or _ASSIGNMENT.match(rest[0])):
+        while rest and (rest[0] in ("-i", "-") or ASSIGNMENT.match(rest[0])):
             arg = rest.pop(0)
             if arg in ("-i", "-"):
                 clear = True
@@ -167,7 +167,7 @@ class Launchers:
         return status
 
 
-_PROGRAMS: dict[str, _Builtin] = {
+PROGRAMS: dict[str, Builtin] = {
     "bash": Launchers._p_bash, "sh": Launchers._p_bash, "sudo": Launchers._p_sudo, "su": Launchers._p_su,
     "env": Launchers._p_env, "nohup": Launchers._p_nohup, "timeout": Launchers._p_timeout,
     "which": Launchers._p_which,

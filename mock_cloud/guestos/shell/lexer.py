@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mock_cloud.guestos.shell.substitutions import Substitutions
 from mock_cloud.guestos.shell.syntax import HereDoc, Lit, Part, ProcSub, Word
-from mock_cloud.guestos.shell.tokens import _IO_NUMBER, _META, _OPERATORS, ParseError, Tok
+from mock_cloud.guestos.shell.tokens import IO_NUMBER, META, OPERATORS, ParseError, Tok
 
 
 class Lexer(Substitutions):
@@ -26,8 +26,6 @@ class Lexer(Substitutions):
         self._peeked: Tok | None = None
         self._heredocs: list[HereDoc] = []
 
-    # -- public ----------------------------------------------------------------------------------
-
     def line_number(self) -> int:
         return self._line()
 
@@ -36,7 +34,6 @@ class Lexer(Substitutions):
         index = line - self._line_base
         return lines[index] if 0 <= index < len(lines) else ""
 
-    # -- lexer ------------------------------------------------------------------------------------
     def _line(self) -> int:
         if self.pos >= self._line_pos:
             self._line_no += self.src.count("\n", self._line_pos, self.pos)
@@ -82,11 +79,11 @@ class Lexer(Substitutions):
         if src.startswith(("<(", ">("), self.pos):
             return Tok("word", word=self._read_word(), line=line)
         fd = None
-        match = _IO_NUMBER.match(src, self.pos)
+        match = IO_NUMBER.match(src, self.pos)
         if match:
             fd = int(match.group(1))
             self.pos = match.end()
-        for op in _OPERATORS:
+        for op in OPERATORS:
             if src.startswith(op, self.pos):
                 self.pos += len(op)
                 return Tok("op", op, fd=fd, line=line)
@@ -109,7 +106,7 @@ class Lexer(Substitutions):
                 self.pos += 1
                 parts.append(self._read_subst_body(lambda _body: ProcSub()))
                 continue
-            if c in _META:
+            if c in META:
                 break
             if c == "\\":
                 nxt = src[self.pos + 1 : self.pos + 2]
@@ -201,5 +198,3 @@ class Lexer(Substitutions):
                 doc.body = Word(self._child(body)._read_dq(None, heredoc=True))
             else:
                 doc.body = Word([Lit(body, True)])
-
-    # -- grammar ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 MAX_STEPS = 10_000  # commands (and loop rounds) per script or per Connect-shell line
 MAX_OUTPUT = 256 * 1024  # characters a run may print to the console
 MAX_BUFFER = 1024 * 1024  # characters in a pipe, a command substitution or a variable
-_LINE_CAP = MAX_BUFFER + 1  # a line number or count no text here can reach
+LINE_CAP = MAX_BUFFER + 1  # a line number or count no text here can reach
 MAX_IO = 256 * 1024 * 1024  # bytes read or written through the VFS per run
 MAX_SECONDS = 5.0  # wall time per run: the last line of defence
 MAX_PATH = 4096  # Linux's PATH_MAX

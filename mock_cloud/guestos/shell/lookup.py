@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from mock_cloud.guestos.commands.registry import COMMANDS, Ctx, read_vfs_file, reason
 from mock_cloud.guestos.packages.catalogue import CATALOGUE, SBIN_COMMANDS, TOOLS, command_packages
-from mock_cloud.guestos.shell.builtins import _BUILTINS
-from mock_cloud.guestos.shell.launchers import _PROGRAMS
+from mock_cloud.guestos.shell.builtins import BUILTINS
+from mock_cloud.guestos.shell.launchers import PROGRAMS
 from mock_cloud.guestos.shell.limits import MAX_CALL_DEPTH, ShellAbort
 from mock_cloud.guestos.shell.numbers import legal_number
 from mock_cloud.guestos.vfs import VfsError, normalize
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 _BASH_BUILTINS = frozenset({"echo", "printf", "pwd", "test", "[", "[[", "true", "false", ":"})
 _BIN_DIRS = frozenset({"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"})
-_SHEBANG_SHELLS = re.compile(r"#!\s*(?:/usr)?/bin/(?:env\s+)?(?:ba|da)?sh\b(.*)")
+SHEBANG_SHELLS = re.compile(r"#!\s*(?:/usr)?/bin/(?:env\s+)?(?:ba|da)?sh\b(.*)")
 
 
 class ProgramLookup:
@@ -32,7 +32,7 @@ class ProgramLookup:
         name = argv[0]
         if name in self.functions:
             return self._call(name, argv[1:], io)
-        builtin = _BUILTINS.get(name)
+        builtin = BUILTINS.get(name)
         if builtin is not None:
             return builtin(self, argv[1:], io)
         return self._program(argv, io)
@@ -51,7 +51,7 @@ class ProgramLookup:
         if not self._available(name):
             self.shell_error(f"{name}: command not found")
             return 127
-        program = _PROGRAMS.get(name)
+        program = PROGRAMS.get(name)
         if program is not None:
             return program(self, argv[1:], io)
         command = COMMANDS.get(name)
@@ -69,7 +69,7 @@ class ProgramLookup:
 
     def _known(self, name: str) -> bool:
         distro = self.os.distro
-        return (name in COMMANDS or name in _PROGRAMS or name in TOOLS[distro]
+        return (name in COMMANDS or name in PROGRAMS or name in TOOLS[distro]
                 or bool(command_packages(distro, name)))
 
     def _available(self, name: str) -> bool:
@@ -108,7 +108,7 @@ class ProgramLookup:
         if text is None:
             return 126
         first = text.split("\n", 1)[0]
-        if first.startswith("#!") and not _SHEBANG_SHELLS.match(first):
+        if first.startswith("#!") and not SHEBANG_SHELLS.match(first):
             io.err.write(f"lblab: '{name}' is a {first[2:].strip()} script, which is not emulated; skipped\n")
             return 127
         return self._new_process(name, args).run_source(text, io)
@@ -150,7 +150,7 @@ class ProgramLookup:
         """'function', 'builtin', a program's path, or '' when bash would not find it."""
         if name in self.functions:
             return "function"
-        if name in _BUILTINS or name in _BASH_BUILTINS:
+        if name in BUILTINS or name in _BASH_BUILTINS:
             return "builtin"
         if self._known(name) and self._available(name):
             return f"/usr/{'sbin' if name in SBIN_COMMANDS else 'bin'}/{name}"

@@ -29,11 +29,11 @@ from mock_cloud.guestos.shell.syntax import (
     Word,
 )
 from mock_cloud.guestos.shell.tokens import (
-    _ASSIGNMENT,
-    _CLOSERS_AFTER_IF,
-    _NAME,
-    _NOT_COMMANDS,
-    _REDIRECT_OPS,
+    ASSIGNMENT,
+    CLOSERS_AFTER_IF,
+    NAME,
+    NOT_COMMANDS,
+    REDIRECT_OPS,
     ParseError,
     Tok,
 )
@@ -147,21 +147,21 @@ class Parser(Lexer):
             }
             if keyword in compound:
                 node = compound[keyword]()
-            elif keyword in _NOT_COMMANDS:
+            elif keyword in NOT_COMMANDS:
                 raise self._unexpected(tok)
             elif tok.kind == "op" and tok.text == "(":
                 self._next()
                 body = self._compound_list(frozenset({")"}))
                 self._next()
                 node = Group(body, subshell=True)
-            elif tok.kind == "word" or (tok.kind == "op" and tok.text in _REDIRECT_OPS):
+            elif tok.kind == "word" or (tok.kind == "op" and tok.text in REDIRECT_OPS):
                 return self._simple()
             else:
                 raise self._unexpected(tok)
             if isinstance(node, FuncDef):
                 return node
             redirects: list[Redirect] = []
-            while (tok := self._peek()).kind == "op" and tok.text in _REDIRECT_OPS:
+            while (tok := self._peek()).kind == "op" and tok.text in REDIRECT_OPS:
                 redirects.append(self._redirect())
             return Redirected(node, redirects) if redirects else node
         finally:
@@ -176,12 +176,12 @@ class Parser(Lexer):
             tok = self._peek()
             if tok.kind == "word" and tok.word is not None:
                 self._next()
-                assignment = _assignment(tok.word) if not words else None
+                assignment = split_assignment(tok.word) if not words else None
                 if assignment is not None:
                     assigns.append(assignment)
                 else:
                     words.append(tok.word)
-            elif tok.kind == "op" and tok.text in _REDIRECT_OPS:
+            elif tok.kind == "op" and tok.text in REDIRECT_OPS:
                 redirects.append(self._redirect())
             elif tok.kind == "op" and tok.text == "(" and len(words) == 1 and not assigns and not redirects:
                 return self._function_body(words[0].plain())
@@ -236,7 +236,7 @@ class Parser(Lexer):
         while True:
             cond = self._compound_list(frozenset({"then"}))
             self._expect("then")
-            clauses.append((cond, self._compound_list(_CLOSERS_AFTER_IF)))
+            clauses.append((cond, self._compound_list(CLOSERS_AFTER_IF)))
             keyword = self._next().word
             word = keyword.plain() if keyword else None
             if word == "elif":
@@ -258,7 +258,7 @@ class Parser(Lexer):
         self._next()
         tok = self._next()
         name = tok.word.plain() if tok.kind == "word" and tok.word else None
-        if not name or not _NAME.fullmatch(name):
+        if not name or not NAME.fullmatch(name):
             if tok.kind == "op" and tok.text == "(":
                 raise self._error("lblab: arithmetic for loops `for ((...))` are not emulated")
             raise self._unexpected(tok)
@@ -314,11 +314,11 @@ class Parser(Lexer):
         return Group(body, subshell=False)
 
 
-def _assignment(word: Word) -> tuple[str, bool, Word] | None:
+def split_assignment(word: Word) -> tuple[str, bool, Word] | None:
     first = word.parts[0] if word.parts else None
     if not isinstance(first, Lit) or first.quoted:
         return None
-    match = _ASSIGNMENT.match(first.text)
+    match = ASSIGNMENT.match(first.text)
     if match is None:
         return None
     rest: list[Part] = [Lit(first.text[match.end() :])] if match.end() < len(first.text) else []

@@ -1,4 +1,7 @@
 """Redirections: `<`, `>`, `>>`, here-documents and here-strings, `2>&1`, `&>`, on the VirtualFS.
+
+Writing a file through `>` checks the same permissions a command would, so
+`echo hi > /var/www/html/index.html` without sudo fails as on a real instance.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
 """The EC2 Instance Connect terminal: a login shell whose state persists between lines.
+
+The guest keeps one per open Connect screen (see `mock_cloud.guest`); cwd, variables and
+`sudo -i` carry over from line to line, and the prompt is bash's for the distro.
 """
 
 from __future__ import annotations
@@ -7,7 +10,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.shell.interpreter import Interp, _run_guarded
+from mock_cloud.guestos.shell.interpreter import Interp, run_guarded
 from mock_cloud.guestos.shell.limits import Budget
 from mock_cloud.guestos.shell.streams import IO, Input, Terminal
 
@@ -68,5 +71,5 @@ class Shell:
         if len(line) > MAX_LINE:
             return ShellResult(f"lblab: input longer than {MAX_LINE} characters; ignored\n", 1)
         self._interp.budget = Budget()
-        status = _run_guarded(self._interp, line, IO(Input(""), term, term))
+        status = run_guarded(self._interp, line, IO(Input(""), term, term))
         return ShellResult(term.text(), status, self._interp.closed)

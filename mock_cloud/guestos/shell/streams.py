@@ -1,4 +1,6 @@
 """A command's standard streams: stdin text, and sinks for output (terminal, pipe, file, /dev/null).
+
+Every sink is bounded, so a command printing forever fills a capped buffer, never memory.
 """
 
 from __future__ import annotations

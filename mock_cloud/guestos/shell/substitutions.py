@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from mock_cloud.guestos.shell.syntax import Arith, CmdSub, Lit, Node, Param, Part, Word
 from mock_cloud.guestos.shell.tokens import (
-    _ANSI_ESCAPES,
-    _NAME,
-    _PARAM_OPS,
-    _SPECIAL_PARAM,
+    ANSI_ESCAPES,
     MAX_NESTING,
     MAX_SUBST_DEPTH,
+    NAME,
+    PARAM_OPS,
+    SPECIAL_PARAM,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class Substitutions:
             return self._read_braced(quoted)
         if nxt == "'" and not quoted:
             return self._read_ansi_c()
-        name = _NAME.match(src, p + 1) or (_SPECIAL_PARAM.match(src, p + 1) if nxt else None)
+        name = NAME.match(src, p + 1) or (SPECIAL_PARAM.match(src, p + 1) if nxt else None)
         if name is None:
             self.pos += 1
             return Lit("$", quoted)
@@ -117,7 +117,7 @@ class Substitutions:
         length = src.startswith("#", p) and not src.startswith("#}", p)
         if length:
             p += 1
-        name = _NAME.match(src, p) or _SPECIAL_PARAM.match(src, p)
+        name = NAME.match(src, p) or SPECIAL_PARAM.match(src, p)
         if name is None:
             return self._bad_substitution(quoted)
         p = name.end()
@@ -129,7 +129,7 @@ class Substitutions:
         if src.startswith("}", p):
             self.pos = p + 1
             return Param(name.group(), quoted=quoted)
-        op = next((o for o in _PARAM_OPS if src.startswith(o, p)), None)
+        op = next((o for o in PARAM_OPS if src.startswith(o, p)), None)
         if op is None:
             return self._bad_substitution(quoted)
         self.pos = p + len(op)
@@ -202,7 +202,7 @@ class Substitutions:
                     out.append(chr(int(hexa.group(1), 16)))
                     p += 1 + len(hexa.group())
                     continue
-                out.append(_ANSI_ESCAPES.get(esc, "\\" + esc))
+                out.append(ANSI_ESCAPES.get(esc, "\\" + esc))
                 p += 2
             else:
                 out.append(c)

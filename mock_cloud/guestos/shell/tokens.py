@@ -31,17 +31,17 @@ class Tok:
     line: int = 0
 
 
-_OPERATORS = ("&&", "||", ";;", "&>>", "&>", "<<<", "<<-", "<<", ">>", ">&", "<&", ">|", "<>",
+OPERATORS = ("&&", "||", ";;", "&>>", "&>", "<<<", "<<-", "<<", ">>", ">&", "<&", ">|", "<>",
               ";", "&", "|", "(", ")", "<", ">")
-_REDIRECT_OPS = frozenset({"<", ">", ">>", "<<", "<<-", "<<<", ">&", "<&", ">|", "<>", "&>", "&>>"})
-_META = frozenset(" \t\n;&|<>()")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SIGNED_CONSTANT = re.compile(r"([+-]?)([0-9][0-9A-Za-z_@#]*)")
-_SPECIAL_PARAM = re.compile(r"[0-9]+|[@*#?$!-]")
-_IO_NUMBER = re.compile(r"([0-9]{1,2})(?=[<>])")
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\+?)=", re.DOTALL)
-_PARAM_OPS = (":-", ":=", ":+", ":?", "-", "=", "+", "?", "##", "#", "%%", "%")
-_CLOSERS_AFTER_IF = frozenset({"elif", "else", "fi"})
-_NOT_COMMANDS = frozenset({"then", "else", "elif", "fi", "do", "done", "esac", "}"})
-_ANSI_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "v": "\v",
+REDIRECT_OPS = frozenset({"<", ">", ">>", "<<", "<<-", "<<<", ">&", "<&", ">|", "<>", "&>", "&>>"})
+META = frozenset(" \t\n;&|<>()")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SIGNED_CONSTANT = re.compile(r"([+-]?)([0-9][0-9A-Za-z_@#]*)")
+SPECIAL_PARAM = re.compile(r"[0-9]+|[@*#?$!-]")
+IO_NUMBER = re.compile(r"([0-9]{1,2})(?=[<>])")
+ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\+?)=", re.DOTALL)
+PARAM_OPS = (":-", ":=", ":+", ":?", "-", "=", "+", "?", "##", "#", "%%", "%")
+CLOSERS_AFTER_IF = frozenset({"elif", "else", "fi"})
+NOT_COMMANDS = frozenset({"then", "else", "elif", "fi", "do", "done", "esac", "}"})
+ANSI_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "v": "\v",
                  "\\": "\\", "'": "'", '"': '"'}

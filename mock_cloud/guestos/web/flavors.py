@@ -1,4 +1,6 @@
 """How Apache httpd and nginx differ in what they answer: Server header, error pages, MIME types.
+
+Data the renderer and the listener share, so adding a difference touches one place.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ class HttpResponse:
 
 
 @dataclass(frozen=True)
-class _Flavor:
+class Flavor:
     name: str
     server: str
     keepalive_timeout: float
@@ -24,22 +26,22 @@ class _Flavor:
 
 # Values are the stock configurations (httpd.conf defaults, nginx.conf); nginx's index list is
 # Ubuntu's default site, whose welcome page is index.nginx-debian.html.
-_FLAVORS = {
-    "apache": _Flavor("apache", "Apache/2.4.62 ()", 5.0, 100, ("index.html",)),
-    "nginx": _Flavor("nginx", "nginx/1.24.0", 65.0, 1000, ("index.html", "index.htm", "index.nginx-debian.html")),
+FLAVORS = {
+    "apache": Flavor("apache", "Apache/2.4.62 ()", 5.0, 100, ("index.html",)),
+    "nginx": Flavor("nginx", "nginx/1.24.0", 65.0, 1000, ("index.html", "index.htm", "index.nginx-debian.html")),
 }
 
 
 # Methods Apache knows; anything else is "not implemented" (501) rather than "not allowed".
-_APACHE_KNOWN_METHODS = frozenset(
+APACHE_KNOWN_METHODS = frozenset(
     ("PUT", "DELETE", "CONNECT", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "TRACE")
 )
-_APACHE_ALLOW = "POST,OPTIONS,HEAD,GET,TRACE"
-_SERVED_METHODS = frozenset(("GET", "HEAD", "POST"))
+APACHE_ALLOW = "POST,OPTIONS,HEAD,GET,TRACE"
+SERVED_METHODS = frozenset(("GET", "HEAD", "POST"))
 
-_APACHE_HTML = "text/html; charset=UTF-8"
+APACHE_HTML = "text/html; charset=UTF-8"
 # mime.types subset; Apache's AddDefaultCharset UTF-8 only decorates text/html and text/plain.
-_MIME_TYPES = {
+MIME_TYPES = {
     "html": "text/html",
     "htm": "text/html",
     "txt": "text/plain",
@@ -68,7 +70,7 @@ _MIME_TYPES = {
     "mp3": "audio/mpeg",
 }
 
-_APACHE_ERROR_TEXT = {
+APACHE_ERROR_TEXT = {
     400: "<p>Your browser sent a request that this server could not understand.<br />\n</p>",
     403: "<p>You don't have permission to access this resource.</p>",
     404: "<p>The requested URL was not found on this server.</p>",
@@ -87,7 +89,7 @@ _APACHE_ERROR_TEXT = {
 
 # /usr/share/httpd/noindex/index.html, shown (with status 403) by welcome.conf for "/" when the
 # document root has no index.html.
-_APACHE_TEST_PAGE = """<!DOCTYPE html>
+APACHE_TEST_PAGE = """<!DOCTYPE html>
 <html><head>
 <meta charset="utf-8">
 <title>Test Page for the HTTP Server on Amazon Linux</title>
@@ -101,8 +103,8 @@ will see this page, and not your content.</p>
 """
 
 
-def _flavor(flavor: str) -> _Flavor:
+def flavor_of(flavor: str) -> Flavor:
     try:
-        return _FLAVORS[flavor]
+        return FLAVORS[flavor]
     except KeyError:
         raise ValueError(f"unknown web server flavor {flavor!r} (expected 'apache' or 'nginx')") from None

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import cast
 
 from mock_cloud.guestos.vfs import VirtualFS
-from mock_cloud.guestos.web.clock import _log_date
-from mock_cloud.guestos.web.flavors import _FLAVORS, HttpResponse, _flavor
-from mock_cloud.guestos.web.render import _error, _stamped, render
+from mock_cloud.guestos.web.clock import log_date
+from mock_cloud.guestos.web.flavors import FLAVORS, HttpResponse, flavor_of
+from mock_cloud.guestos.web.render import error_page, render, stamped
 from mock_cloud.http1 import (
     BadChunk,
     ChunkedReader,
@@ -52,7 +52,6 @@ LIMITS = Limits(request_line=16 * 1024, header_line=16 * 1024, headers=64 * 1024
 _PARSER = RequestParser(LIMITS)
 
 
-# -- the real listener -------------------------------------------------------------------------
 @dataclass(slots=True)
 class _Request:
     parsed: ParsedRequest
@@ -219,7 +218,7 @@ class _HttpProtocol(asyncio.Protocol):
             resp = render(srv._fs, srv._flavor.name, srv._docroot, parsed.method, parsed.target, request.headers)
         except Exception:
             log.exception("web server failed to render %r", request.request_line)
-            resp = _stamped(srv._flavor, _error(srv._flavor, 500))
+            resp = stamped(srv._flavor, error_page(srv._flavor, 500))
         self._served += 1
         keep_alive = parsed.keep_alive and self._served < srv._flavor.max_keepalive_requests
         self._write(resp, keep_alive)
@@ -254,7 +253,7 @@ class _HttpProtocol(asyncio.Protocol):
         """Answer a request that cannot be read as one, and hang up: what follows it on the
         connection is never read as another request."""
         self._request = None
-        self._write(_stamped(self._server._flavor, _error(self._server._flavor, status)), keep_alive=False)
+        self._write(stamped(self._server._flavor, error_page(self._server._flavor, status)), keep_alive=False)
         self.hang_up()
 
 
@@ -266,7 +265,7 @@ class WebServer:
         self._sweeper: asyncio.Task[None] | None = None
         self._connections: set[_HttpProtocol] = set()
         self._fs = VirtualFS()
-        self._flavor = _FLAVORS["apache"]
+        self._flavor = FLAVORS["apache"]
         self._docroot = "/var/www/html"
         self._on_request: AccessLogger | None = None
         self._port: int | None = None
@@ -295,7 +294,7 @@ class WebServer:
         if self._server is not None:
             raise RuntimeError("web server already running")
         self._fs = fs
-        self._flavor = _flavor(flavor)
+        self._flavor = flavor_of(flavor)
         self._docroot = docroot
         self._on_request = on_request
         loop = asyncio.get_running_loop()
@@ -337,7 +336,7 @@ class WebServer:
         sent = len(resp.body)
         size = str(sent) if sent or self._flavor.name == "nginx" else "-"
         line = (
-            f'{peer} - - [{_log_date.get()}] "{request.request_line}" {resp.status} {size} '
+            f'{peer} - - [{log_date.get()}] "{request.request_line}" {resp.status} {size} '
             f'"{headers.get("referer", "-")}" "{headers.get("user-agent", "-")}"'
         )
         try:

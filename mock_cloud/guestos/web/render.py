@@ -11,18 +11,18 @@ import posixpath
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-from mock_cloud.guestos.web.clock import _http_date
+from mock_cloud.guestos.web.clock import http_date
 from mock_cloud.guestos.web.flavors import (
-    _APACHE_ALLOW,
-    _APACHE_ERROR_TEXT,
-    _APACHE_HTML,
-    _APACHE_KNOWN_METHODS,
-    _APACHE_TEST_PAGE,
-    _MIME_TYPES,
-    _SERVED_METHODS,
+    APACHE_ALLOW,
+    APACHE_ERROR_TEXT,
+    APACHE_HTML,
+    APACHE_KNOWN_METHODS,
+    APACHE_TEST_PAGE,
+    MIME_TYPES,
+    SERVED_METHODS,
+    Flavor,
     HttpResponse,
-    _Flavor,
-    _flavor,
+    flavor_of,
 )
 from mock_cloud.http1 import (
     reason_phrase,
@@ -42,7 +42,7 @@ def _page(status: int, body: str, content_type: str, extra: dict[str, str] | Non
     return HttpResponse(status, headers, data)
 
 
-def _error(fl: _Flavor, status: int, extra: dict[str, str] | None = None, text: str = "") -> HttpResponse:
+def error_page(fl: Flavor, status: int, extra: dict[str, str] | None = None, text: str = "") -> HttpResponse:
     if fl.name == "nginx":
         title = f"{status} {reason_phrase(status, nginx=True)}"
         body = (
@@ -54,25 +54,25 @@ def _error(fl: _Flavor, status: int, extra: dict[str, str] | None = None, text: 
     body = (
         '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n'
         f"<title>{status} {reason}</title>\n</head><body>\n<h1>{reason}</h1>\n"
-        f"{text or _APACHE_ERROR_TEXT[status]}\n</body></html>\n"
+        f"{text or APACHE_ERROR_TEXT[status]}\n</body></html>\n"
     )
     return _page(status, body, "text/html; charset=iso-8859-1", extra)
 
 
-def _redirect(fl: _Flavor, location: str) -> HttpResponse:
+def _redirect(fl: Flavor, location: str) -> HttpResponse:
     text = f'<p>The document has moved <a href="{html.escape(location)}">here</a>.</p>'
-    return _error(fl, 301, {"Location": location}, text)
+    return error_page(fl, 301, {"Location": location}, text)
 
 
-def _method_refused(fl: _Flavor, method: str) -> HttpResponse:
+def _method_refused(fl: Flavor, method: str) -> HttpResponse:
     if fl.name == "nginx":
-        return _error(fl, 405)
+        return error_page(fl, 405)
     if method == "OPTIONS":
-        return HttpResponse(200, {"Allow": _APACHE_ALLOW, "Content-Length": "0"}, b"")
-    if method in _APACHE_KNOWN_METHODS:
+        return HttpResponse(200, {"Allow": APACHE_ALLOW, "Content-Length": "0"}, b"")
+    if method in APACHE_KNOWN_METHODS:
         text = f"<p>The requested method {html.escape(method)} is not allowed for this URL.</p>"
-        return _error(fl, 405, {"Allow": _APACHE_ALLOW}, text)
-    return _error(fl, 501, text=f"<p>{html.escape(method)} not supported for current URL.<br />\n</p>")
+        return error_page(fl, 405, {"Allow": APACHE_ALLOW}, text)
+    return error_page(fl, 501, text=f"<p>{html.escape(method)} not supported for current URL.<br />\n</p>")
 
 
 def _autoindex(fs: VirtualFS, dir_path: str, url_path: str) -> HttpResponse:
@@ -90,13 +90,13 @@ def _autoindex(fs: VirtualFS, dir_path: str, url_path: str) -> HttpResponse:
         + "\n".join(items)
         + "\n</ul>\n</body></html>\n"
     )
-    return _page(200, body, _APACHE_HTML)
+    return _page(200, body, APACHE_HTML)
 
 
 # -- static files ------------------------------------------------------------------------------
-def _content_type(fl: _Flavor, path: str) -> str | None:
+def _content_type(fl: Flavor, path: str) -> str | None:
     ext = path.rsplit(".", 1)[-1].lower() if "." in posixpath.basename(path) else ""
-    mime = _MIME_TYPES.get(ext)
+    mime = MIME_TYPES.get(ext)
     if fl.name == "nginx":
         return mime or "application/octet-stream"
     if mime in ("text/html", "text/plain"):
@@ -131,14 +131,14 @@ def _byte_range(spec: str, size: int) -> tuple[int, int] | None:
     return first, min(int(last_s), size - 1) if last_s else size - 1
 
 
-def _file(fl: _Flavor, data: bytes, fs_path: str, headers: Mapping[str, str]) -> HttpResponse:
+def _file(fl: Flavor, data: bytes, fs_path: str, headers: Mapping[str, str]) -> HttpResponse:
     out: dict[str, str] = {"Accept-Ranges": "bytes"}
     mime = _content_type(fl, fs_path)
     spec = headers.get("range")
     try:
         span = _byte_range(spec, len(data)) if spec else None
     except _Unsatisfiable:
-        return _error(fl, 416, {"Content-Range": f"bytes */{len(data)}"})
+        return error_page(fl, 416, {"Content-Range": f"bytes */{len(data)}"})
     status = 200
     if span:
         first, last = span
@@ -161,7 +161,7 @@ def _url_path(target: str) -> str | None:
     return None
 
 
-def _segments(url_path: str, fl: _Flavor) -> list[str] | None:
+def _segments(url_path: str, fl: Flavor) -> list[str] | None:
     """Decoded path segments, `.`/`..` applied; None if `..` climbs above the document root
     (both servers answer 400 to that rather than clamping)."""
     if fl.name == "apache" and "%2f" in url_path.lower():
@@ -182,7 +182,7 @@ def _segments(url_path: str, fl: _Flavor) -> list[str] | None:
     return out
 
 
-def _host(headers: Mapping[str, str], fl: _Flavor) -> str:
+def _host(headers: Mapping[str, str], fl: Flavor) -> str:
     host = headers.get("host", "").strip() or "localhost"
     # nginx rebuilds redirects from the server name (port dropped); Apache keeps Host verbatim.
     if fl.name == "nginx" and not host.startswith("["):
@@ -192,7 +192,7 @@ def _host(headers: Mapping[str, str], fl: _Flavor) -> str:
 
 def _directory(
     fs: VirtualFS,
-    fl: _Flavor,
+    fl: Flavor,
     docroot: str,
     fs_path: str,
     url_path: str,
@@ -208,34 +208,34 @@ def _directory(
         if fs.is_file(index):
             return _file(fl, fs.read_bytes(index), index, headers)
     if fl.name == "nginx":
-        return _error(fl, 403)
+        return error_page(fl, 403)
     if fs_path == docroot:
-        return _page(403, _APACHE_TEST_PAGE.format(docroot=html.escape(docroot)), _APACHE_HTML)
+        return _page(403, APACHE_TEST_PAGE.format(docroot=html.escape(docroot)), APACHE_HTML)
     return _autoindex(fs, fs_path, url_path)
 
 
 def _route(
-    fs: VirtualFS, fl: _Flavor, docroot: str, method: str, target: str, headers: Mapping[str, str]
+    fs: VirtualFS, fl: Flavor, docroot: str, method: str, target: str, headers: Mapping[str, str]
 ) -> HttpResponse:
     url_path = _url_path(target)
     if url_path is None:
         if target == "*" and method == "OPTIONS" and fl.name == "apache":
             return _method_refused(fl, method)
-        return _error(fl, 400)
+        return error_page(fl, 400)
     segments = _segments(url_path, fl)
     if segments is None:
-        return _error(fl, 400)
+        return error_page(fl, 400)
     if fl.name == "apache" and segments and segments[-1].startswith(".ht"):
-        return _error(fl, 403)  # <Files ".ht*"> Require all denied
-    if method not in _SERVED_METHODS:
+        return error_page(fl, 403)  # <Files ".ht*"> Require all denied
+    if method not in SERVED_METHODS:
         return _method_refused(fl, method)
     fs_path = posixpath.join(docroot, *segments) if segments else docroot
     if fs.is_dir(fs_path):
         return _directory(fs, fl, docroot, fs_path, url_path, target, headers)
     if not fs.is_file(fs_path) or url_path.endswith("/"):
-        return _error(fl, 404)
+        return error_page(fl, 404)
     if fl.name == "nginx" and method == "POST":
-        return _error(fl, 405)  # nginx's static module refuses POST to existing files
+        return error_page(fl, 405)  # nginx's static module refuses POST to existing files
     return _file(fl, fs.read_bytes(fs_path), fs_path, headers)
 
 
@@ -246,18 +246,18 @@ def render(
 
     `path` is the request target as sent (query string and absolute form allowed); header
     names are matched case-insensitively. HEAD responses keep Content-Length but no body."""
-    fl = _flavor(flavor)
+    fl = flavor_of(flavor)
     lowered = {k.lower(): v for k, v in headers.items()}
-    resp = _stamped(fl, _route(fs, fl, docroot.rstrip("/") or "/", method, path, lowered))
+    resp = stamped(fl, _route(fs, fl, docroot.rstrip("/") or "/", method, path, lowered))
     if method == "HEAD":
         resp.body = b""
     return resp
 
 
-def _stamped(fl: _Flavor, resp: HttpResponse) -> HttpResponse:
+def stamped(fl: Flavor, resp: HttpResponse) -> HttpResponse:
     """`resp` with the Date and Server headers first, in the order each server sends them."""
     if fl.name == "nginx":
-        resp.headers = {"Server": fl.server, "Date": _http_date.get(), **resp.headers}
+        resp.headers = {"Server": fl.server, "Date": http_date.get(), **resp.headers}
     else:
-        resp.headers = {"Date": _http_date.get(), "Server": fl.server, **resp.headers}
+        resp.headers = {"Date": http_date.get(), "Server": fl.server, **resp.headers}
     return resp
