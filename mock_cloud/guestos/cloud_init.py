@@ -7,7 +7,7 @@ data are reported in /var/log/cloud-init-output.log, never silently dropped.
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -140,7 +140,7 @@ def _run_script_part(os: InstanceOS, text: str, log: _CloudLog, path: str = SCRI
         _script_failed(os, log, path, str(status))
 
 
-def _cloud_config(text: str, log: _CloudLog) -> dict:
+def _cloud_config(text: str, log: _CloudLog) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -156,7 +156,7 @@ def _cloud_config(text: str, log: _CloudLog) -> dict:
     return data
 
 
-def _cloud_config_stage(os: InstanceOS, data: dict, log: _CloudLog) -> None:
+def _cloud_config_stage(os: InstanceOS, data: dict[str, Any], log: _CloudLog) -> None:
     """modules:config: write_files, then package_update/package_upgrade/packages."""
     for entry in data.get("write_files") or []:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
@@ -185,7 +185,7 @@ def _cloud_config_stage(os: InstanceOS, data: dict, log: _CloudLog) -> None:
             log.warn("cc_package_update_upgrade_install.py", "Failed to install packages: " + " ".join(names))
 
 
-def _cloud_config_final(os: InstanceOS, data: dict, log: _CloudLog) -> None:
+def _cloud_config_final(os: InstanceOS, data: dict[str, Any], log: _CloudLog) -> None:
     """modules:final: runcmd, written as a shell script and run like user-data scripts."""
     lines = []
     for item in data.get("runcmd") or []:

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from mock_cloud.guestos.distros import AL_HOSTS, BASE_DIRS, DISTROS, UBUNTU_HOSTS, UNIT_DIR, Distro
 from mock_cloud.guestos.packages.catalogue import BASE_PACKAGES
@@ -350,7 +350,7 @@ class InstanceOS:
         return bool(self.fs.mode(path) >> shift & _PERM_BITS[want])
 
     # -- persistence -------------------------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "fs": self.fs.to_dict(),
             "hostname": self.hostname,
@@ -364,7 +364,7 @@ class InstanceOS:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> InstanceOS:
+    def from_dict(cls, data: dict[str, Any]) -> InstanceOS:
         return cls(
             fs=VirtualFS.from_dict(data["fs"]),
             hostname=data["hostname"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import posixpath
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_TOTAL_BYTES = 16 * 1024 * 1024
 
@@ -180,11 +181,11 @@ class VirtualFS:
         return out
 
     # -- persistence ---------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return _node_to_dict(self.root)
 
     @classmethod
-    def from_dict(cls, data: dict) -> VirtualFS:
+    def from_dict(cls, data: dict[str, Any]) -> VirtualFS:
         fs = cls()
         fs.root = _node_from_dict(data)
         fs.total_bytes = _size(fs.root)
@@ -197,7 +198,7 @@ def _size(node: VNode) -> int:
     return sum(_size(child) for child in node.children.values())
 
 
-def _node_to_dict(node: VNode) -> dict:
+def _node_to_dict(node: VNode) -> dict[str, Any]:
     if node.is_dir:
         return {"mode": node.mode, "children": {k: _node_to_dict(v) for k, v in node.children.items()}}
     try:
@@ -206,7 +207,7 @@ def _node_to_dict(node: VNode) -> dict:
         return {"mode": node.mode, "b64": base64.b64encode(node.data).decode("ascii")}
 
 
-def _node_from_dict(data: dict) -> VNode:
+def _node_from_dict(data: dict[str, Any]) -> VNode:
     if "children" in data:
         children = {k: _node_from_dict(v) for k, v in data["children"].items()}
         return VNode(is_dir=True, mode=data.get("mode", 0o755), children=children)

@@ -7,7 +7,7 @@ instance's VirtualFS and InstanceOS, checking permissions the way Linux would fo
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -170,5 +170,5 @@ def text_lines(text: str) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def join_lines(lines: list[str]) -> str:
+def join_lines(lines: Iterable[str]) -> str:
     return "".join(line + "\n" for line in lines)

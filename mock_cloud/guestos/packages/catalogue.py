@@ -7,6 +7,7 @@ that exists on one distro and not another behaves so everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mock_cloud.guestos.packages.web_configs import (
     APACHE2_PORTS,
@@ -59,7 +60,7 @@ _HTTPD_DIRS = (
     ("/etc/httpd/conf.modules.d", 0o755), ("/var/www", 0o755), ("/var/www/html", 0o755),
     ("/var/www/cgi-bin", 0o755), ("/var/log/httpd", 0o700), ("/usr/share/httpd/noindex", 0o755),
 )
-_HTTPD_COMMON = {
+_HTTPD_COMMON: dict[str, Any] = {
     "commands": ("httpd", "apachectl", "htpasswd", "ab"),
     "service": "httpd",
     "description": "The Apache HTTP Server",
@@ -67,7 +68,7 @@ _HTTPD_COMMON = {
     "dirs": _HTTPD_DIRS,
     "passwd": "apache:x:48:48:Apache:/usr/share/httpd:/sbin/nologin",
 }
-_NGINX_AL_COMMON = {
+_NGINX_AL_COMMON: dict[str, Any] = {
     "commands": ("nginx",),
     "service": "nginx",
     "description": "The nginx HTTP and reverse proxy server",
@@ -76,7 +77,7 @@ _NGINX_AL_COMMON = {
     "dirs": (("/etc/nginx/conf.d", 0o755), ("/usr/share/nginx/html", 0o755), ("/var/log/nginx", 0o711)),
     "passwd": "nginx:x:991:991:Nginx web server:/var/lib/nginx:/sbin/nologin",
 }
-_DOCKER = {
+_DOCKER: dict[str, Any] = {
     "commands": ("docker",),
     "service": "docker",
     "description": "Docker Application Container Engine",

@@ -133,7 +133,8 @@ def run_rpm(os: InstanceOS, args: list[str]) -> PmResult:
                if p.name in os.packages]
         return PmResult(out="".join(line + "\n" for line in sorted(out)))
     if args[:1] == ["-q"] and len(args) > 1:
-        out, err, status = [], [], 0
+        err: list[str] = []
+        out, status = [], 0
         for name in args[1:]:
             pkg = lookup(os.distro, name)
             if pkg is not None and pkg.name in os.packages:

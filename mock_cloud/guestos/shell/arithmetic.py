@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from mock_cloud.guestos.shell.errors import ArithError
 from mock_cloud.guestos.shell.numbers import ArithConstantError, arith_constant, wrap64
+from mock_cloud.guestos.shell.process import ShellProcess
 from mock_cloud.guestos.shell.tokens import NAME, SIGNED_CONSTANT
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ _ARITH_LEVELS: tuple[tuple[str, ...], ...] = (
 )
 
 
-class Arithmetic:
+class Arithmetic(ShellProcess):
     """Evaluates `$(( ))` against the interpreter's variables (a mixin of `interpreter.Interp`)."""
 
     def _arith(self, text: str) -> int:

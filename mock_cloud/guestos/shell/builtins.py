@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from mock_cloud.guestos.shell.errors import FunctionReturn, LoopControl, ShellExit
 from mock_cloud.guestos.shell.numbers import legal_number
+from mock_cloud.guestos.shell.process import ShellProcess
 from mock_cloud.guestos.shell.quoting import trace_quote
 from mock_cloud.guestos.shell.streams import IO
 from mock_cloud.guestos.shell.tokens import NAME
 from mock_cloud.guestos.vfs import normalize
 
-if TYPE_CHECKING:
-    from mock_cloud.guestos.shell.interpreter import Interp
 
-
-class Builtins:
+class Builtins(ShellProcess):
     """The builtins as methods (a mixin of `interpreter.Interp`)."""
 
     def _b_cd(self, args: list[str], io: IO) -> int:
@@ -236,8 +233,13 @@ class Builtins:
             return 0 if found and all(kind for _n, kind in found) else 1
         if not args:
             return 0
-        builtin = BUILTINS.get(args[0])
-        return builtin(self, args[1:], io) if builtin is not None else self._program(args, io)
+        status = self._builtin(args[0], args[1:], io)
+        return self._program(args, io) if status is None else status
+
+    def _builtin(self, name: str, args: list[str], io: IO) -> int | None:
+        """Run the builtin `name`; None when there is none by that name."""
+        builtin = BUILTINS.get(name)
+        return None if builtin is None else builtin(self, args, io)
 
     def _b_noop(self, args: list[str], io: IO) -> int:
         return 0
@@ -247,7 +249,7 @@ class Builtins:
         return 0
 
 
-Builtin = Callable[["Interp", list[str], IO], int]
+Builtin = Callable[[Builtins, list[str], IO], int]
 
 BUILTINS: dict[str, Builtin] = {
     "cd": Builtins._b_cd, "export": Builtins._b_export, "declare": Builtins._b_declare,

@@ -15,6 +15,7 @@ from mock_cloud.guestos.shell.errors import ExpansionError, ShellExit
 from mock_cloud.guestos.shell.limits import MAX_BUFFER, ShellAbort
 from mock_cloud.guestos.shell.numbers import bounded
 from mock_cloud.guestos.shell.parser import split_assignment
+from mock_cloud.guestos.shell.process import ShellProcess
 from mock_cloud.guestos.shell.streams import IO, Capture, Input
 from mock_cloud.guestos.shell.syntax import Arith, CmdSub, Lit, Node, Param, Part, ProcSub, Word
 from mock_cloud.guestos.vfs import normalize
@@ -89,7 +90,7 @@ def _trim(value: str, pattern: str, op: str) -> str:
     return value
 
 
-class Expansion:
+class Expansion(ShellProcess):
     """Expands words against the interpreter's variables (a mixin of `interpreter.Interp`)."""
 
     def _expand_words(self, words: list[Word]) -> list[str]:

@@ -4,18 +4,22 @@ nohup, timeout, which. `PROGRAMS` is their registry.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from mock_cloud.guestos.packages.catalogue import SBIN_COMMANDS
-from mock_cloud.guestos.shell.builtins import BUILTINS, Builtin
+from mock_cloud.guestos.shell.builtins import BUILTINS
+from mock_cloud.guestos.shell.process import ShellProcess
+from mock_cloud.guestos.shell.streams import IO
 from mock_cloud.guestos.shell.tokens import ASSIGNMENT
 
-if TYPE_CHECKING:
-    from mock_cloud.guestos.shell.streams import IO
 
-
-class Launchers:
+class Launchers(ShellProcess):
     """The launchers as methods (a mixin of `interpreter.Interp`)."""
+
+    def _launch(self, name: str, args: list[str], io: IO) -> int | None:
+        """Run the launcher `name`; None when there is none by that name."""
+        launcher = PROGRAMS.get(name)
+        return None if launcher is None else launcher(self, args, io)
 
     def _p_bash(self, args: list[str], io: IO) -> int:
         flags = ""
@@ -167,7 +171,9 @@ class Launchers:
         return status
 
 
-PROGRAMS: dict[str, Builtin] = {
+Launcher = Callable[[Launchers, list[str], IO], int]
+
+PROGRAMS: dict[str, Launcher] = {
     "bash": Launchers._p_bash, "sh": Launchers._p_bash, "sudo": Launchers._p_sudo, "su": Launchers._p_su,
     "env": Launchers._p_env, "nohup": Launchers._p_nohup, "timeout": Launchers._p_timeout,
     "which": Launchers._p_which,

@@ -6,12 +6,18 @@ interpreter never re-scans text; `$...` forms are read by `substitutions.Substit
 
 from __future__ import annotations
 
-from mock_cloud.guestos.shell.substitutions import Substitutions
+from typing import TYPE_CHECKING, Self
+
 from mock_cloud.guestos.shell.syntax import HereDoc, Lit, Part, ProcSub, Word
-from mock_cloud.guestos.shell.tokens import IO_NUMBER, META, OPERATORS, ParseError, Tok
+from mock_cloud.guestos.shell.tokens import IO_NUMBER, MAX_NESTING, META, OPERATORS, ParseError, Tok
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mock_cloud.guestos.shell.syntax import Node
 
 
-class Lexer(Substitutions):
+class Lexer:
     """Reads tokens from `src`, tracking line numbers for bash-style messages."""
 
     def __init__(self, src: str, *, line: int = 1, depth: int = 0, nesting: int = 0) -> None:
@@ -25,6 +31,26 @@ class Lexer(Substitutions):
         self._line_no = line
         self._peeked: Tok | None = None
         self._heredocs: list[HereDoc] = []
+
+    # The `$` forms, read by `substitutions.Substitutions` (the subclass).
+    def _read_dollar(self, quoted: bool) -> Part:
+        raise NotImplementedError
+
+    def _read_backtick(self, quoted: bool) -> Part:
+        raise NotImplementedError
+
+    def _read_subst_body(self, build: Callable[[Node], Part]) -> Part:
+        raise NotImplementedError
+
+    def _child(self, text: str) -> Self:
+        """A lexer (parser) of its own for text taken from this one: a here-document, a `${...}` word."""
+        self._nest()
+        return type(self)(text, line=self._line(), depth=self.depth, nesting=self.nesting)
+
+    def _nest(self) -> None:
+        if self.nesting >= MAX_NESTING:
+            raise self._error(f"lblab: commands nested more than {MAX_NESTING} levels deep")
+        self.nesting += 1
 
     def line_number(self) -> int:
         return self._line()

@@ -14,10 +14,10 @@ from mock_cloud.guestos.shell.builtins import BUILTINS
 from mock_cloud.guestos.shell.launchers import PROGRAMS
 from mock_cloud.guestos.shell.limits import MAX_CALL_DEPTH, ShellAbort
 from mock_cloud.guestos.shell.numbers import legal_number
+from mock_cloud.guestos.shell.process import ShellProcess
 from mock_cloud.guestos.vfs import VfsError, normalize
 
 if TYPE_CHECKING:
-    from mock_cloud.guestos.shell.interpreter import Interp
     from mock_cloud.guestos.shell.streams import IO
 
 _BASH_BUILTINS = frozenset({"echo", "printf", "pwd", "test", "[", "[[", "true", "false", ":"})
@@ -25,17 +25,15 @@ _BIN_DIRS = frozenset({"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin
 SHEBANG_SHELLS = re.compile(r"#!\s*(?:/usr)?/bin/(?:env\s+)?(?:ba|da)?sh\b(.*)")
 
 
-class ProgramLookup:
+class ProgramLookup(ShellProcess):
     """Resolves and runs argv (a mixin of `interpreter.Interp`)."""
 
     def run_argv(self, argv: list[str], io: IO) -> int:
         name = argv[0]
         if name in self.functions:
             return self._call(name, argv[1:], io)
-        builtin = BUILTINS.get(name)
-        if builtin is not None:
-            return builtin(self, argv[1:], io)
-        return self._program(argv, io)
+        status = self._builtin(name, argv[1:], io)
+        return self._program(argv, io) if status is None else status
 
     def _program(self, argv: list[str], io: IO) -> int:
         """A program on the PATH (or given by path): emulated, a script in the VFS, or not emulated."""
@@ -51,9 +49,9 @@ class ProgramLookup:
         if not self._available(name):
             self.shell_error(f"{name}: command not found")
             return 127
-        program = PROGRAMS.get(name)
-        if program is not None:
-            return program(self, argv[1:], io)
+        status = self._launch(name, argv[1:], io)
+        if status is not None:
+            return status
         command = COMMANDS.get(name)
         if command is not None:
             env = {k: v for k, v in self.vars.items() if k in self.exported}
@@ -113,7 +111,7 @@ class ProgramLookup:
             return 127
         return self._new_process(name, args).run_source(text, io)
 
-    def _new_process(self, name: str, args: list[str]) -> Interp:
+    def _new_process(self, name: str, args: list[str]) -> ShellProcess:
         """A child bash: exported variables only, no functions, no options, not interactive."""
         child = self.fork()
         child.vars = {k: v for k, v in self.vars.items() if k in self.exported}

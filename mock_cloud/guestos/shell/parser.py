@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mock_cloud.guestos.shell.lexer import Lexer
+from mock_cloud.guestos.shell.substitutions import Substitutions
 from mock_cloud.guestos.shell.syntax import (
     AndOr,
     Case,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-class Parser(Lexer):
+class Parser(Substitutions):
     """Reads one complete command at a time, so a script runs up to its first syntax error, as bash does."""
 
     def parse_next(self) -> Node | None:

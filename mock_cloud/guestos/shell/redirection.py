@@ -7,12 +7,13 @@ Writing a file through `>` checks the same permissions a command would, so
 from __future__ import annotations
 
 from mock_cloud.guestos.commands.registry import read_vfs_file, reason, write_problem
+from mock_cloud.guestos.shell.process import ShellProcess
 from mock_cloud.guestos.shell.streams import IO, Discard, FileSink, Input, Sink
 from mock_cloud.guestos.shell.syntax import ProcSub, Redirect, Word
 from mock_cloud.guestos.vfs import VfsError, normalize
 
 
-class Redirection:
+class Redirection(ShellProcess):
     """Opens a command's redirections (a mixin of `interpreter.Interp`)."""
 
     def _redirect(self, redirects: list[Redirect], io: IO) -> IO | None:

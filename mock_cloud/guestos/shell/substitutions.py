@@ -1,7 +1,7 @@
 """Reading the `$` forms of a word: parameters, `${...}`, `$(...)`, `$((...))`, backticks, `$'...'`.
 
-A command substitution's body is parsed in place by the grammar (`parser.Parser`), sharing the
-position, so nesting is bounded here (MAX_SUBST_DEPTH, MAX_NESTING).
+A command substitution's body is parsed in place by the grammar (`parser.Parser`, the subclass),
+sharing the position, so its depth is bounded here (MAX_SUBST_DEPTH).
 """
 
 from __future__ import annotations
@@ -9,24 +9,35 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from mock_cloud.guestos.shell.lexer import Lexer
 from mock_cloud.guestos.shell.syntax import Arith, CmdSub, Lit, Node, Param, Part, Word
 from mock_cloud.guestos.shell.tokens import (
     ANSI_ESCAPES,
-    MAX_NESTING,
     MAX_SUBST_DEPTH,
     NAME,
     PARAM_OPS,
     SPECIAL_PARAM,
+    ParseError,
+    Tok,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from mock_cloud.guestos.shell.parser import Parser
 
 
-class Substitutions:
-    """The `$`-forms half of the lexer (a mixin of `lexer.Lexer`)."""
+class Substitutions(Lexer):
+    """The lexer with its `$` forms; `parser.Parser` adds the grammar that `$(...)` bodies need."""
+
+    # The grammar's, for a command substitution's body parsed in place (see `parser.Parser`).
+    def parse_all(self) -> Node:
+        raise NotImplementedError
+
+    def _compound_list(self, closers: frozenset[str], allow_empty: bool = False) -> Node:
+        raise NotImplementedError
+
+    def _unexpected(self, tok: Tok) -> ParseError:
+        raise NotImplementedError
 
     def _read_dollar(self, quoted: bool) -> Part:
         src, p = self.src, self.pos
@@ -65,15 +76,6 @@ class Substitutions:
                     return i if self.src.startswith("))", i) else None
                 depth -= 1
         return None
-
-    def _child(self, text: str) -> Parser:
-        self._nest()
-        return type(self)(text, line=self._line(), depth=self.depth, nesting=self.nesting)
-
-    def _nest(self) -> None:
-        if self.nesting >= MAX_NESTING:
-            raise self._error(f"lblab: commands nested more than {MAX_NESTING} levels deep")
-        self.nesting += 1
 
     def _read_subst_body(self, build: Callable[[Node], Part]) -> Part:
         """`(list)` after `$`, `<` or `>`: parsed in place, sharing this parser's position."""
