@@ -26,7 +26,6 @@ HttpHandler = Callable[[str, str], tuple[int, dict[str, str], bytes]]
 StartResult = Literal["ok", "not-found", "failed"]
 
 
-
 @dataclass
 class ServiceState:
     enabled: bool = False  # systemctl enable -> starts on every boot

@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
-
-
 class Interp(Expansion, Arithmetic, Redirection, ProgramLookup, Builtins, Launchers):
     """One shell process: variables, functions, the current user and directory, and the run's budget."""
 

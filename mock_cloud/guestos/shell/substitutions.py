@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-
 class Substitutions(Lexer):
     """The lexer with its `$` forms; `parser.Parser` adds the grammar that `$(...)` bodies need."""
 
