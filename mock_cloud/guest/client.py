@@ -99,6 +99,9 @@ class Guest:
             raise GuestGone(f"guest {self.name} did not answer {op} in {timeout} s") from None
         finally:
             self._pending.pop(request_id, None)
+        # A reply that lands just as the caller is cancelled would drop the cancel (see below): the
+        # reachability probe then went on probing a guest whose stop was waiting for it, for ever.
+        _raise_if_cancel_was_swallowed()
         if not reply.get("ok"):
             raise GuestError(str(reply.get("error", "failed")))
         return dict(reply.get("result") or {})
