@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mock_cloud.guestos.shell.limits import MAX_REGEX_WORK
 from mock_cloud.guestos.shell.numbers import bounded
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+# A parsed node or a compiled instruction: ("lit", c), ("rep", node, low, high), ("save", n), ...
+Op = tuple[Any, ...]
 
 _CLASSES: dict[str, Callable[[str], bool]] = {
     "alpha": str.isalpha, "digit": str.isdigit, "alnum": str.isalnum, "upper": str.isupper,
@@ -55,7 +58,7 @@ class Regex:
         tree = self._alternation()
         if self._pos < len(pattern):
             raise RegexError("Unmatched ) or \\)")
-        program: list[tuple] = [("save", 0)]
+        program: list[Op] = [("save", 0)]
         self._emit(tree, program)
         program += [("save", 1), ("match",)]
         self.program = program
@@ -75,20 +78,20 @@ class Regex:
     def _at_close(self) -> bool:
         return self._depth > 0 and (self._peek(")") if self._ext else self._peek("\\)"))
 
-    def _alternation(self) -> tuple:
+    def _alternation(self) -> Op:
         branches = [self._sequence()]
         while self._at_alternation():
             self._pos += 1 if self._ext else 2
             branches.append(self._sequence())
         return branches[0] if len(branches) == 1 else ("alt", branches)
 
-    def _sequence(self) -> tuple:
-        items: list[tuple] = []
+    def _sequence(self) -> Op:
+        items: list[Op] = []
         while self._pos < len(self._src) and not self._at_alternation() and not self._at_close():
             items.append(self._quantified(self._atom(start=not items)))
         return ("cat", items)
 
-    def _atom(self, start: bool) -> tuple:
+    def _atom(self, start: bool) -> Op:
         src, pos = self._src, self._pos
         c = src[pos]
         self._pos += 1
@@ -107,7 +110,7 @@ class Regex:
             return self._escape()
         return ("lit", c)
 
-    def _group(self, closer: str) -> tuple:
+    def _group(self, closer: str) -> Op:
         self._depth += 1
         self.groups += 1
         index = self.groups
@@ -118,7 +121,7 @@ class Regex:
         self._depth -= 1
         return ("group", index, inner)
 
-    def _escape(self) -> tuple:
+    def _escape(self) -> Op:
         if self._pos >= len(self._src):
             raise RegexError("Trailing backslash")
         c = self._src[self._pos]
@@ -138,7 +141,7 @@ class Regex:
             return (anchors[c],)
         return ("lit", {"n": "\n", "t": "\t"}.get(c, c))
 
-    def _bracket(self) -> tuple:
+    def _bracket(self) -> Op:
         src = self._src
         pos = self._pos + 1
         negate = src.startswith("^", pos)
@@ -172,7 +175,7 @@ class Regex:
         self._pos = pos
         return ("set", negate, frozenset(chars), tuple(ranges), tuple(names))
 
-    def _quantified(self, atom: tuple) -> tuple:
+    def _quantified(self, atom: Op) -> Op:
         src = self._src
         while self._pos < len(src):
             if src[self._pos] == "*":
@@ -186,8 +189,8 @@ class Regex:
             elif self._peek("{" if self._ext else "\\{"):
                 bounds = re.compile(r"([0-9]*)(,?)([0-9]*)").match(src, self._pos + (1 if self._ext else 2))
                 closer = "}" if self._ext else "\\}"
-                valid = bounds is not None and (bounds.group(1) or bounds.group(3))
-                if not valid or not src.startswith(closer, bounds.end()):  # type: ignore[union-attr]
+                valid = bounds is not None and bool(bounds.group(1) or bounds.group(3))
+                if bounds is None or not valid or not src.startswith(closer, bounds.end()):
                     if self._ext:
                         break
                     raise RegexError("Unmatched \\{")
@@ -202,7 +205,7 @@ class Regex:
         return atom
 
     # -- compiling ------------------------------------------------------------------------------------------
-    def _emit(self, node: tuple, program: list[tuple]) -> None:
+    def _emit(self, node: Op, program: list[Op]) -> None:
         if len(program) > _MAX_PROGRAM:
             raise RegexError("Regular expression too big")
         kind = node[0]
@@ -286,7 +289,8 @@ class Regex:
                 best = (found, found + len(literal))
         return best
 
-    def _add(self, threads: list, seen: set[int], pc: int, caps: tuple[int, ...], i: int, text: str) -> None:
+    def _add(self, threads: list[tuple[int, tuple[int, ...]]], seen: set[int], pc: int, caps: tuple[int, ...], i: int,
+             text: str) -> None:
         stack = [(pc, caps)]
         while stack:
             pc, caps = stack.pop()
@@ -315,7 +319,7 @@ class Regex:
                 "wordb": before != after, "nwordb": before == after, "wstart": after and not before,
                 "wend": before and not after}[kind]
 
-    def _accepts(self, op: tuple, char: str) -> bool:
+    def _accepts(self, op: Op, char: str) -> bool:
         kind = op[0]
         if kind == "any":
             return char != "\n"
@@ -325,7 +329,7 @@ class Regex:
         candidates = {char, char.lower(), char.upper()} if self.icase else {char}
         hit = any(c in chars or any(lo <= c <= hi for lo, hi in ranges) or any(_CLASSES[n](c) for n in names)
                   for c in candidates)
-        return hit != negate
+        return hit != bool(negate)
 
 
 def literal_pattern(text: str) -> str:

@@ -163,7 +163,7 @@ class _HttpProtocol(asyncio.Protocol):
 
     def _read_head(self) -> bool:
         buf = self._buf
-        if buf[:1] in (b"\r", b"\n"):
+        if buf.startswith((b"\r", b"\n")):
             del buf[: len(buf) - len(skip_empty_lines(buf))]
         if not buf:
             return False  # the usual end of a burst: nothing to parse
