@@ -118,7 +118,8 @@ class Guest:
 
     def push_state(self) -> None:
         """An unsolicited `{"id": null, "os": ...}`: the cloud saves it as it saves any reply's state.
-        Never while an operation runs (its thread may be changing the OS): its reply carries the state."""
+        Never while an operation runs (its thread may be changing the OS): the push waits another round,
+        unless that operation's reply carries the state first."""
         self.push_pending = None
         if self.os is None:
             return
