@@ -19,7 +19,8 @@ from mock_cloud.elbv2.listener_rules import (
 from mock_cloud.elbv2.load_balancer import SCHEMES
 from mock_cloud.elbv2.target_group import TARGET_TYPES, HealthCheckSettings, apply_health_check
 from mock_cloud.elbv2.trace import Hop, RequestTrace
-from tui.i18n import Translator, load_strings
+from phrasebook import load_strings
+from tui.i18n import Translator
 from tui.screens.elb_attributes import LB_ATTRIBUTES, TG_ATTRIBUTES
 from tui.screens.elb_certificates import CertificatesPage
 from tui.screens.elb_lb_wizard import IP_TYPES, LB_TYPES

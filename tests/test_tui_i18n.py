@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mock_cloud.ec2.security_group import SgRule
-from tui.i18n import LocaleError, Translator, load_strings
+from phrasebook import LocaleError, load_strings
+from tui.i18n import Translator
 from tui.rules import RULE_TYPES, RuleDraft, rule_changes
 from tui.screens.instances import InstancesPage
 from tui.screens.security_groups import SecurityGroupsPage
