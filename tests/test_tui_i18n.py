@@ -19,7 +19,7 @@ TUI = Path(__file__).resolve().parent.parent / "tui"
 # A quoted dotted key such as "launch.title" in the console's code (module paths excluded below).
 KEY = re.compile(r'"([a-z_]+(?:\.[a-z0-9_-]+)+)"')
 NOT_KEYS = re.compile(r"^(tui|app|instance|security_group|lb|target|tags|tg)\.|\.(tcss|py|yaml|json|svg|png)$")
-# The load balancing pages' files: their strings live in tui/locale/elb.yaml, checked with them.
+# The load balancing pages' files: their strings live in phrasebook/elb.yaml, checked with them.
 ELB_FILES = re.compile(r"^(elb_|target_groups|load_balancers)")
 
 
