@@ -10,6 +10,7 @@ hints' job, so a check never gives the answer away before the learner asked (iss
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,18 @@ INSTANCE_STATES = {state: Text.of(f"state.{state}") for state in (
     "pending", "running", "stopping", "stopped", "shutting-down", "terminated")}
 HEALTH_STATES = {state: Text.of(f"health.{state}") for state in (
     "initial", "healthy", "unhealthy", "unused", "draining")}
+_STATE_NAMES = {**INSTANCE_STATES, **HEALTH_STATES}
+
+
+def state_names(params: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` with its `state` (one state or a list) named as the console names it, for a check's label."""
+    state = params.get("state")
+    if state is None:
+        return dict(params)
+    states = state if isinstance(state, list | tuple) else [state]
+    return {**params, "state": [_STATE_NAMES.get(s, Text.same(str(s))) for s in states]}
+
+
 # Descriptions that share a reason code with others get their own catalogue key.
 _DESCRIPTION_KEYS = {ZONE_NOT_ENABLED: "zone_not_enabled", "Target is in the stopped state": "stopped",
                      "Target is in the terminated state": "terminated"}

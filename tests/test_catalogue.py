@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from labs.codes import HEALTH_STATES, INSTANCE_STATES, Diagnosis
+from labs.codes import HEALTH_STATES, INSTANCE_STATES, Diagnosis, state_names
+from labs.criteria import CRITERIA
 from labs.text import Text
 from mock_cloud.elbv2 import health, listener, load_balancer, target_group
 from phrasebook import LANGUAGES, load_strings
@@ -74,6 +75,8 @@ def test_the_labs_name_states_as_the_console_does(lang: str) -> None:
         state: t(f"health.{state}") for state in HEALTH_STATES}
     message = Diagnosis("INSTANCE_NOT_RUNNING", {"name": "web-1", "state": INSTANCE_STATES["pending"]}).message
     assert t("state.pending") in message.get(lang)
+    label = CRITERIA["target_health"].label.format(**state_names({"target_group": "demo-tg", "state": "unused"}))
+    assert label.get(lang).endswith(t("health.unused"))
 
 
 def test_the_english_console_words_for_states() -> None:
