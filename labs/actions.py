@@ -96,7 +96,7 @@ def _instance(cloud: Cloud, name: str) -> Instance:
 # == EC2 ===================================================================================================
 
 
-@action("create_security_group", Text("보안 그룹 {name} 생성", "Create security group {name}"),
+@action("create_security_group", Text.of("lab_action.create_security_group"),
         name=Field(Str(), required=True), description=Field(Str(), required=True), ingress=Field(RULES, default=[]))
 async def _create_security_group(ctx: ActionContext, p: dict[str, Any]) -> None:
     group = security_group_named(ctx.cloud, p["name"])
@@ -105,7 +105,7 @@ async def _create_security_group(ctx: ActionContext, p: dict[str, Any]) -> None:
     await _ensure_rules(ctx.cloud, group.group_id, p["ingress"])
 
 
-@action("authorize_ingress", Text("{group}에 인바운드 규칙 추가", "Add inbound rules to {group}"),
+@action("authorize_ingress", Text.of("lab_action.authorize_ingress"),
         group=Field(Str(), required=True), ingress=Field(RULES, required=True))
 async def _authorize_ingress(ctx: ActionContext, p: dict[str, Any]) -> None:
     group = security_group_named(ctx.cloud, p["group"])
@@ -114,8 +114,7 @@ async def _authorize_ingress(ctx: ActionContext, p: dict[str, Any]) -> None:
     await _ensure_rules(ctx.cloud, group.group_id, p["ingress"])
 
 
-@action("authorize_instance_ingress", Text("{instance}의 보안 그룹에 인바운드 규칙 추가",
-                                           "Add inbound rules to the security group of {instance}"),
+@action("authorize_instance_ingress", Text.of("lab_action.authorize_instance_ingress"),
         instance=Field(Str(), required=True), ingress=Field(RULES, required=True))
 async def _authorize_instance_ingress(ctx: ActionContext, p: dict[str, Any]) -> None:
     instance = _instance(ctx.cloud, p["instance"])
@@ -134,7 +133,7 @@ async def _ensure_rules(cloud: Cloud, group_id: str, specs: list[dict[str, Any]]
         await cloud.ec2.authorize(group_id, rules)
 
 
-@action("launch_instances", Text("인스턴스 시작: {names}", "Launch instances: {names}"),
+@action("launch_instances", Text.of("lab_action.launch_instances"),
         names=Field(_NAMES, required=True), user_data=Field(Str(), default=""),
         security_groups=Field(_NAMES), instance_type=Field(Str(), default="t2.micro"))
 async def _launch_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
@@ -153,13 +152,13 @@ async def _launch_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
                                           security_group_ids=groups or None, subnet_id=subnets[index % len(subnets)])
 
 
-@action("stop_instances", Text("인스턴스 중지: {names}", "Stop instances: {names}"), names=Field(_NAMES, required=True))
+@action("stop_instances", Text.of("lab_action.stop_instances"), names=Field(_NAMES, required=True))
 async def _stop_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
     ids = [_instance(ctx.cloud, n).instance_id for n in p["names"]]
     await ctx.cloud.ec2.stop_instances(ids)
 
 
-@action("start_instances", Text("인스턴스 시작: {names}", "Start instances: {names}"),
+@action("start_instances", Text.of("lab_action.start_instances"),
         names=Field(_NAMES, required=True))
 async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
     instances = [_instance(ctx.cloud, n) for n in p["names"]]
@@ -169,8 +168,7 @@ async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
     await ctx.cloud.ec2.start_instances([i.instance_id for i in instances])
 
 
-@action("run_commands", Text("{instances}에 연결(Connect)해 실행: {commands}",
-                             "Connect to {instances} and run: {commands}"),
+@action("run_commands", Text.of("lab_action.run_commands"),
         instances=Field(_NAMES, required=True), commands=Field(ListOf(Str(), min_items=1, single=True), required=True))
 async def _run_commands(ctx: ActionContext, p: dict[str, Any]) -> None:
     for name in p["instances"]:
@@ -188,8 +186,7 @@ async def _run_commands(ctx: ActionContext, p: dict[str, Any]) -> None:
 # == target groups ==========================================================================================
 
 
-@action("create_target_group", Text("대상 그룹 {name} 생성 (대상: {targets})",
-                                    "Create target group {name} (targets: {targets})"),
+@action("create_target_group", Text.of("lab_action.create_target_group"),
         name=Field(Str(), required=True), protocol=Field(Str(choices=("HTTP", "HTTPS")), default="HTTP"),
         port=Field(_PORT, default=80), protocol_version=Field(Str(choices=("HTTP1", "HTTP2")), default="HTTP1"),
         health_check=Field(elb_specs.HEALTH_CHECK), targets=Field(_NAMES, default=[]))
@@ -205,16 +202,14 @@ async def _create_target_group(ctx: ActionContext, p: dict[str, Any]) -> None:
     await _register(ctx.cloud, group, p["targets"])
 
 
-@action("modify_target_group", Text("대상 그룹 {name}의 상태 검사 편집",
-                                    "Edit the health checks of target group {name}"),
+@action("modify_target_group", Text.of("lab_action.modify_target_group"),
         name=Field(Str(), required=True), health_check=Field(elb_specs.HEALTH_CHECK, required=True))
 async def _modify_target_group(ctx: ActionContext, p: dict[str, Any]) -> None:
     group = _target_group(ctx.cloud, p["name"])
     await _ensure_health_check(ctx.cloud, group, {k: v for k, v in p["health_check"].items() if v is not None})
 
 
-@action("register_targets", Text("{target_group}에 대상 등록: {instances}",
-                                 "Register targets in {target_group}: {instances}"),
+@action("register_targets", Text.of("lab_action.register_targets"),
         target_group=Field(Str(), required=True), instances=Field(_NAMES, required=True))
 async def _register_targets(ctx: ActionContext, p: dict[str, Any]) -> None:
     await _register(ctx.cloud, _target_group(ctx.cloud, p["target_group"]), p["instances"])
@@ -253,7 +248,7 @@ _LISTENER = Record({
 }, name="listener")
 
 
-@action("create_load_balancer", Text("로드 밸런서 {name} 생성", "Create load balancer {name}"),
+@action("create_load_balancer", Text.of("lab_action.create_load_balancer"),
         name=Field(Str(), required=True), scheme=Field(Str(choices=("internet-facing", "internal")),
                                                        default="internet-facing"),
         security_groups=Field(_NAMES, required=True), listeners=Field(ListOf(_LISTENER), default=[]))
@@ -275,22 +270,19 @@ async def _create_load_balancer(ctx: ActionContext, p: dict[str, Any]) -> None:
         await _ensure_listener(cloud, lb, listener)
 
 
-@action("create_listener", Text("{load_balancer}에 {protocol}:{port} 리스너",
-                                "{protocol}:{port} listener on {load_balancer}"),
+@action("create_listener", Text.of("lab_action.create_listener"),
         load_balancer=Field(Str(), required=True), **_LISTENER.fields)
 async def _create_listener(ctx: ActionContext, p: dict[str, Any]) -> None:
     await _ensure_listener(ctx.cloud, _load_balancer(ctx.cloud, p["load_balancer"]), p)
 
 
-@action("request_certificate", Text("{load_balancer}의 DNS 이름으로 인증서 요청",
-                                    "Request a certificate for {load_balancer}'s DNS name"),
+@action("request_certificate", Text.of("lab_action.request_certificate"),
         load_balancer=Field(Str(), required=True))
 async def _request_certificate(ctx: ActionContext, p: dict[str, Any]) -> None:
     await _certificate_for(ctx.cloud, _load_balancer(ctx.cloud, p["load_balancer"]))
 
 
-@action("create_rule", Text("{load_balancer}:{port}에 우선순위 {priority} 규칙",
-                            "Rule with priority {priority} on {load_balancer}:{port}"),
+@action("create_rule", Text.of("lab_action.create_rule"),
         load_balancer=Field(Str(), required=True), port=Field(_PORT, default=80),
         priority=Field(Int(1, 50000), required=True), conditions=Field(elb_specs.CONDITIONS, required=True),
         action=Field(elb_specs.ACTION, required=True))
@@ -334,8 +326,7 @@ async def _certificate_for(cloud: Cloud, lb: LoadBalancer) -> str:
     return await cloud.elbv2.request_certificate(lb.dns_name.lower())
 
 
-@action("solve_lab", Text("실습 {lab}의 해답을 {through} 단계까지 수행",
-                          "Perform lab {lab}'s solutions through step {through}"),
+@action("solve_lab", Text.of("lab_action.solve_lab"),
         lab=Field(Str(), required=True), through=Field(Str(), required=True))
 async def _solve_lab(ctx: ActionContext, p: dict[str, Any]) -> list[Text]:
     return await ctx.solve_lab(p["lab"], p["through"])

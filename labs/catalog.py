@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from labs.model import LabInfo
-from labs.text import Text
+from labs.text import Text, phrase
 
 LABS_DIR = Path(__file__).parent
 MAX_FILE_BYTES = 512 * 1024
@@ -53,17 +53,16 @@ def _checked(path: Path, directory: Path | None) -> LabInfo:
 def format_catalog(infos: list[LabInfo], lang: str) -> str:
     """The plain-text list `lblab labs` prints."""
     if not infos:
-        return Text("설치된 실습이 없습니다.", "No guided labs are installed.").get(lang)
+        return Text.of("catalog.none").get(lang)
     width = max(len(info.id) for info in infos)
     lines = []
     for number, info in enumerate(infos, 1):
         if info.broken:
-            broken = Text("오류: {error}", "BROKEN: {error}").format(error=info.error)
+            broken = phrase("catalog.broken", error=info.error)
             lines.append(f" !  {info.id:<{width}}  {broken.get(lang)}")
             continue
-        size = Text("{steps}단계 · 약 {minutes}분", "{steps} steps · ~{minutes} min").format(
-            steps=info.step_count, minutes=info.estimated_minutes)
+        size = phrase("catalog.size", steps=info.step_count, minutes=info.estimated_minutes)
         lines.append(f"{number:>2}. {info.id:<{width}}  {info.title.get(lang)}  ({size.get(lang)})")
     lines.append("")
-    lines.append(Text("실습 열기: lblab lab ID", "Open one with: lblab lab ID").get(lang))
+    lines.append(Text.of("catalog.open").get(lang))
     return "\n".join(lines)

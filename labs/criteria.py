@@ -93,24 +93,10 @@ def criterion(name: str, label: Text, /, **fields: Field) -> Callable[[Run], Run
 
 _NAMES = ListOf(Str(), min_items=1, single=True)
 _PORT = Int(1, 65535)
-_SETTING = {
-    "protocol": Text("프로토콜", "protocol"),
-    "port": Text("포트", "port"),
-    "target_type": Text("대상 유형", "target type"),
-    "protocol_version": Text("프로토콜 버전", "protocol version"),
-    "path": Text("상태 검사 경로", "health check path"),
-    "interval_seconds": Text("상태 검사 간격", "health check interval"),
-    "timeout_seconds": Text("상태 검사 제한 시간", "health check timeout"),
-    "healthy_threshold_count": Text("정상 임계값", "healthy threshold"),
-    "unhealthy_threshold_count": Text("비정상 임계값", "unhealthy threshold"),
-    "matcher": Text("성공 코드", "success codes"),
-    "scheme": Text("체계", "scheme"),
-    "ip_address_type": Text("IP 주소 유형", "IP address type"),
-    "default_action": Text("기본 작업", "default action"),
-    "conditions": Text("조건", "conditions"),
-    "action": Text("작업", "action"),
-    "certificate": Text("인증서", "certificate"),
-}
+_SETTING = {name: Text.of(f"setting.{name}") for name in (
+    "protocol", "port", "target_type", "protocol_version", "path", "interval_seconds", "timeout_seconds",
+    "healthy_threshold_count", "unhealthy_threshold_count", "matcher", "scheme", "ip_address_type", "default_action",
+    "conditions", "action", "certificate")}
 
 
 def _setting(code: str, setting: str, actual: Any, expected: Any, **params: Any) -> Diagnosis:
@@ -120,7 +106,7 @@ def _setting(code: str, setting: str, actual: Any, expected: Any, **params: Any)
 # == instances ============================================================================================
 
 
-@criterion("instances", Text("인스턴스 {names}: {state}", "Instances {names}: {state}"),
+@criterion("instances", Text.of("criterion.instances"),
            names=Field(_NAMES, required=True),
            state=Field(ListOf(Str(choices=tuple(INSTANCE_STATES)), min_items=1, single=True), default=["running"]),
            web_server=Field(Bool(), default=False), enabled_at_boot=Field(Bool(), default=False))
@@ -143,8 +129,7 @@ async def _instances(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
     return None
 
 
-@criterion("instance_http", Text("{instances}의 퍼블릭 IP에서 {path} 응답",
-                                 "{instances} answer {path} on their public IP"),
+@criterion("instance_http", Text.of("criterion.instance_http"),
            instances=Field(_NAMES, required=True), path=Field(Str(), default="/"), status=Field(Int(), default=200),
            contains=Field(Str()), distinct_hosts=Field(Bool(), default=False))
 async def _instance_http(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
@@ -198,7 +183,7 @@ def _judge(answer: probe.Answer, status: int, contains: str | None, name: str = 
 
 # == security groups =========================================================================================
 
-@criterion("security_group", Text("보안 그룹 {name}", "Security group {name}"),
+@criterion("security_group", Text.of("criterion.security_group"),
            name=Field(Str(), required=True), description=Field(Str()), ingress=Field(RULES, default=[]))
 async def _security_group(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
     group = security_group_named(ctx.cloud, p["name"])
@@ -215,7 +200,7 @@ async def _security_group(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | N
 
 # == target groups =============================================================================================
 
-@criterion("target_group", Text("대상 그룹 {name}", "Target group {name}"),
+@criterion("target_group", Text.of("criterion.target_group"),
            name=Field(Str(), required=True), protocol=Field(Str(choices=("HTTP", "HTTPS"))), port=Field(_PORT),
            target_type=Field(Str(choices=("instance",))), protocol_version=Field(Str(choices=("HTTP1", "HTTP2"))),
            health_check=Field(elb_specs.HEALTH_CHECK), targets=Field(_NAMES))
@@ -242,7 +227,7 @@ def _registered(cloud: Cloud, group: TargetGroup, name: str) -> bool:
                                         for t in group.targets.values())
 
 
-@criterion("target_health", Text("{target_group}의 대상: {state}", "Targets of {target_group}: {state}"),
+@criterion("target_health", Text.of("criterion.target_health"),
            target_group=Field(Str(), required=True), targets=Field(_NAMES),
            state=Field(Str(choices=TARGET_STATES), default=health.HEALTHY), reason=Field(Str()))
 async def _target_health(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
@@ -287,8 +272,7 @@ def _not_yet(ctx: CheckContext, group: TargetGroup, rows: list[TargetHealthDescr
                                       "reason": row.reason or "-", "expected": expected})
 
 
-@criterion("lb_reaches_targets", Text("로드 밸런서가 {target_group}의 대상에 도달",
-                                      "The load balancer reaches the targets of {target_group}"),
+@criterion("lb_reaches_targets", Text.of("criterion.lb_reaches_targets"),
            target_group=Field(Str(), required=True))
 async def _lb_reaches_targets(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
     group = target_group_named(ctx.cloud, p["target_group"])
@@ -307,7 +291,7 @@ async def _lb_reaches_targets(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis
 # == load balancers =============================================================================================
 
 
-@criterion("load_balancer", Text("로드 밸런서 {name}", "Load balancer {name}"),
+@criterion("load_balancer", Text.of("criterion.load_balancer"),
            name=Field(Str(), required=True),
            scheme=Field(Str(choices=("internet-facing", "internal"))),
            ip_address_type=Field(Str(choices=("ipv4",))),
@@ -356,8 +340,7 @@ def _listener(cloud: Cloud, lb_name: str, protocol: str, port: int) -> tuple[Loa
     return lb, listener, None
 
 
-@criterion("listener", Text("{load_balancer}의 {protocol}:{port} 리스너",
-                            "{load_balancer}'s {protocol}:{port} listener"),
+@criterion("listener", Text.of("criterion.listener"),
            load_balancer=Field(Str(), required=True), protocol=Field(Str(choices=("HTTP", "HTTPS")), required=True),
            port=Field(_PORT, required=True), action=Field(elb_specs.ACTION),
            certificate_covers_dns_name=Field(Bool(), default=False))
@@ -383,8 +366,7 @@ def _covers(cloud: Cloud, certificate_arns: list[str], domain: str) -> bool:
     return any(c.arn in certificate_arns and c.match(domain) for c in store.list())
 
 
-@criterion("rule", Text("{load_balancer}:{port} 규칙 우선순위 {priority}",
-                        "{load_balancer}:{port} rule priority {priority}"),
+@criterion("rule", Text.of("criterion.rule"),
            load_balancer=Field(Str(), required=True), port=Field(_PORT, default=80),
            priority=Field(Int(1, 50000), required=True), conditions=Field(elb_specs.CONDITIONS, required=True),
            action=Field(elb_specs.ACTION, required=True))
@@ -409,8 +391,7 @@ async def _rule(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
 # == traffic =====================================================================================================
 
 
-@criterion("traffic", Text("{load_balancer}의 DNS 이름으로 요청 {requests}개",
-                           "{requests} request(s) to {load_balancer}'s DNS name"),
+@criterion("traffic", Text.of("criterion.traffic"),
            load_balancer=Field(Str(), required=True), protocol=Field(Str(choices=("HTTP", "HTTPS")), default="HTTP"),
            path=Field(Str(pattern=r"/.*", pattern_text="a path starting with /"), default="/"),
            headers=Field(StrMap(), default={}), requests=Field(Int(1, 100), default=1),
@@ -501,8 +482,7 @@ def _host_label(cloud: Cloud, host: str) -> str:
 # == TLS =============================================================================================================
 
 
-@criterion("certificate", Text("{load_balancer}의 DNS 이름에 대한 인증서",
-                               "A certificate for {load_balancer}'s DNS name"),
+@criterion("certificate", Text.of("criterion.certificate"),
            load_balancer=Field(Str(), required=True))
 async def _certificate(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
     lb = load_balancer_named(ctx.cloud, p["load_balancer"])
@@ -513,8 +493,7 @@ async def _certificate(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None
     return None
 
 
-@criterion("ssl_offload", Text("{load_balancer}: HTTPS는 로드 밸런서에서 끝나고 대상에는 HTTP로 전달",
-                               "{load_balancer}: HTTPS ends at the load balancer; targets get plain HTTP"),
+@criterion("ssl_offload", Text.of("criterion.ssl_offload"),
            load_balancer=Field(Str(), required=True))
 async def _ssl_offload(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
     lb, listener, problem = _listener(ctx.cloud, p["load_balancer"], "HTTPS", 443)
@@ -542,8 +521,7 @@ def _plain_http_target(cloud: Cloud, fields: list[str]) -> bool:
 # == observing =====================================================================================================
 
 
-@criterion("observed", Text("이 단계에서 {requests_to}의 DNS 이름으로 직접 요청해 봄",
-                            "You sent requests to {requests_to}'s DNS name yourself in this step"),
+@criterion("observed", Text.of("criterion.observed"),
            requests_to=Field(Str(), required=True),
            protocol=Field(Str(choices=("HTTP", "HTTPS"))),
            requests=Field(Int(1, 100), default=1))
@@ -561,8 +539,7 @@ async def _observed(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
                                       "protocol": p["protocol"] or "HTTP"})
 
 
-@criterion("viewed", Text("이 단계에서 대상 그룹 → {target_group} → 대상 탭을 열어 봄",
-                          "You opened Target Groups → {target_group} → Targets in this step"),
+@criterion("viewed", Text.of("criterion.viewed"),
            page=Field(Str(choices=VIEWABLE), required=True),
            target_group=Field(Str(), required=True))
 async def _viewed(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:

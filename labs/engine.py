@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from labs import placeholders
 from labs.actions import ActionContext, perform
-from labs.codes import Diagnosis
+from labs.codes import Diagnosis, state_names
 from labs.criteria import CRITERIA, CheckContext
 from labs.loader import load_lab
 from labs.model import Criterion, Lab, Step
@@ -240,7 +240,7 @@ class LabSession:
 
     async def _evaluate(self, criterion: Criterion, context: CheckContext) -> CriterionResult:
         kind = CRITERIA[criterion.type]
-        label = criterion.label or kind.label.format(**criterion.params)
+        label = criterion.label or kind.label.format(**state_names(criterion.params))
         try:
             diagnosis = await kind.run(context, dict(criterion.params))
         except CloudError as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from labs import timing
 from labs.resources import instance_named, load_balancer_named, target_group_named
-from labs.text import Text
+from labs.text import Text, phrase
 from mock_cloud.cloud import Cloud
 from mock_cloud.elbv2.target_group import HealthCheckSettings
 
@@ -37,14 +37,14 @@ def _health_settings(cloud: Cloud, name: str) -> HealthCheckSettings | None:
 
 def _dns(cloud: Cloud, name: str) -> Text:
     lb = load_balancer_named(cloud, name)
-    return Text.same(lb.dns_name) if lb is not None else Text(f"{name}의 DNS 이름", f"{name}'s DNS name")
+    return Text.same(lb.dns_name) if lb is not None else phrase("placeholder.dns_name", name=name)
 
 
 def _public_ip(cloud: Cloud, name: str) -> Text:
     instance = instance_named(cloud, name)
     if instance is not None and instance.public_ip:
         return Text.same(instance.public_ip)
-    return Text(f"{name}의 퍼블릭 IP", f"{name}'s public IP")
+    return phrase("placeholder.public_ip", name=name)
 
 
 def _edge(cloud: Cloud, _: str) -> Text:
@@ -53,7 +53,7 @@ def _edge(cloud: Cloud, _: str) -> Text:
 
 def _time_scale(cloud: Cloud, _: str) -> Text:
     scale = _scale(cloud)
-    return Text("일시 정지", "paused") if scale == 0 else Text.same(f"×{scale:g}")
+    return Text.of("placeholder.paused") if scale == 0 else Text.same(f"×{scale:g}")
 
 
 PLACEHOLDERS: dict[str, Placeholder] = {

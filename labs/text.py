@@ -1,4 +1,8 @@
-"""Bilingual text: every string a learner reads exists in Korean and English."""
+"""Bilingual text: every string a learner reads exists in Korean and English.
+
+The labs' own sentences live in the text catalogue (phrasebook/*.yaml) beside the console's;
+`Text.of(key)` is one entry in both languages, and `phrase(key, **params)` fills it in.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from labs.josa import fill
+from phrasebook import load_strings, template
 
 Lang = Literal["ko", "en"]
 LANGS: tuple[Lang, ...] = ("ko", "en")
@@ -28,6 +33,12 @@ class Text:
                       ((self.ko, "ko"), (self.en, "en"))))
 
     @staticmethod
+    def of(key: str) -> Text:
+        """The catalogue's entry `key` as a template in both languages (a missing key is a KeyError: a bug)."""
+        entry = load_strings()[key]
+        return Text(template(entry, "ko"), template(entry, "en"))
+
+    @staticmethod
     def same(text: str) -> Text:
         """Text that reads the same in both languages (names, numbers, code)."""
         return Text(text, text)
@@ -36,6 +47,11 @@ class Text:
     def join(parts: Iterable[Text], separator: str = " ") -> Text:
         items = list(parts)
         return Text(separator.join(p.ko for p in items), separator.join(p.en for p in items))
+
+
+def phrase(key: str, **params: Any) -> Text:
+    """The catalogue's entry `key` in both languages, its fields filled from `params`."""
+    return Text.of(key).format(**params)
 
 
 class _Localized(dict[str, Any]):

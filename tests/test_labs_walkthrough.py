@@ -62,7 +62,7 @@ async def test_troubleshooting_checks_show_what_the_console_shows_and_leave_the_
     report = await lab.check()
     [failed] = report.failed
     assert failed.code == "TARGETS_UNHEALTHY_SG_BLOCKS_LB"
-    assert failed.message.en == "trouble-web-1, trouble-web-2: unhealthy (Target.Timeout), Request timed out"
+    assert failed.message.en == "trouble-web-1, trouble-web-2: Unhealthy (Target.Timeout), Request timed out"
     assert failed.message.ko == ("trouble-web-1, trouble-web-2의 상태: 비정상(Target.Timeout), "
                                  "요청 시간이 초과되었습니다")
     assert "trouble-lb-sg" not in failed.label.en + failed.label.ko  # the answer is the third hint's
@@ -71,7 +71,7 @@ async def test_troubleshooting_checks_show_what_the_console_shows_and_leave_the_
     await cloud.clock.advance(3 * 30)
     [failed] = (await lab.check()).failed
     assert failed.code == "HEALTH_PATH_404"
-    assert failed.message.en == ("trouble-web-1: unhealthy (Target.ResponseCodeMismatch), Health checks failed with "
+    assert failed.message.en == ("trouble-web-1: Unhealthy (Target.ResponseCodeMismatch), Health checks failed with "
                                  "these codes: [404]")
     assert failed.message.ko == ("trouble-web-1의 상태: 비정상(Target.ResponseCodeMismatch), "
                                  "상태 확인이 다음 코드로 실패했습니다: [404]")

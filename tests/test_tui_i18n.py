@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mock_cloud.ec2.security_group import SgRule
-from tui.i18n import LocaleError, Translator, load_strings
+from phrasebook import LocaleError, load_strings
+from tui.i18n import Translator
 from tui.rules import RULE_TYPES, RuleDraft, rule_changes
 from tui.screens.instances import InstancesPage
 from tui.screens.security_groups import SecurityGroupsPage
@@ -18,7 +19,7 @@ TUI = Path(__file__).resolve().parent.parent / "tui"
 # A quoted dotted key such as "launch.title" in the console's code (module paths excluded below).
 KEY = re.compile(r'"([a-z_]+(?:\.[a-z0-9_-]+)+)"')
 NOT_KEYS = re.compile(r"^(tui|app|instance|security_group|lb|target|tags|tg)\.|\.(tcss|py|yaml|json|svg|png)$")
-# The load balancing pages' files: their strings live in tui/locale/elb.yaml, checked with them.
+# The load balancing pages' files: their strings live in phrasebook/elb.yaml, checked with them.
 ELB_FILES = re.compile(r"^(elb_|target_groups|load_balancers)")
 
 

@@ -8,7 +8,8 @@ from labs import list_labs, load_lab
 from labs.placeholders import render
 from labs.text import Text
 from mock_cloud.cloud import Cloud
-from tui.i18n import Translator, load_strings
+from phrasebook import load_strings
+from tui.i18n import Translator
 from tui.widgets.elb_format import health_details
 
 # Words a Korean console never shows: English for "every protocol/port", "영역" alone for an

@@ -19,10 +19,8 @@ from mock_cloud.ids import ACCOUNT_ID
 
 log = logging.getLogger(__name__)
 
-TIMES_NOTE = (
-    "lblab writes the processing times as really measured (real seconds), not scaled to the cloud clock; "
-    "'time' and 'request_creation_time' are cloud time."
-)
+# lblab's simplification note, as its key in the text catalogue (phrasebook/elb.yaml).
+TIMES_NOTE = "note.log_times"
 FLUSH_SECONDS = 1.0
 
 

@@ -12,11 +12,8 @@ from collections.abc import Sequence
 from mock_cloud.elbv2.listener_rules import TargetGroupTuple
 from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
 
-SLOW_START_NOTE = (
-    "lblab slow start: a target that just became healthy gets a share that grows linearly from 0 to a full "
-    "share over the duration (weighted random choice while any target ramps). Like AWS, it does not apply "
-    "when every eligible target is new."
-)
+# lblab's simplification note, as its key in the text catalogue (phrasebook/elb.yaml).
+SLOW_START_NOTE = "note.attr.slow_start.duration_seconds"
 
 
 def pick_group(groups: Sequence[TargetGroupTuple], rng: random.Random) -> str | None:

@@ -20,14 +20,9 @@ PROTOCOL_ENUM = ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUI
 MAX_LISTENERS_PER_ALB = 50
 MAX_RULES_PER_ALB = 100  # not counting the default rules
 MAX_CERTIFICATES_PER_ALB = 25  # not counting default certificates
-LISTENER_QUOTA_NOTE = (
-    f"Quota: {MAX_LISTENERS_PER_ALB} listeners per Application Load Balancer (older guides say 10), "
-    f"{MAX_RULES_PER_ALB} rules per balancer besides the default rules."
-)
-LOCAL_PORT_NOTE = (
-    "lblab: each listener of an active balancer is a real server on 127.0.0.1 at the port shown as "
-    "'local port'; the internet edge forwards the balancer's DNS name and listener port to it."
-)
+# lblab's simplification note, as its key in the text catalogue (phrasebook/elb.yaml).
+LISTENER_QUOTA_NOTE = "note.listener_quota"
+LOCAL_PORT_NOTE = "note.local_port"
 
 
 @dataclass

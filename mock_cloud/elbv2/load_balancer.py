@@ -29,19 +29,10 @@ PROVISIONING, ACTIVE = "provisioning", "active"
 # Cloud seconds a new balancer stays `provisioning`. AWS does not document the time (a few minutes
 # in practice); lblab picks one minute.
 PROVISIONING_SECONDS = 60.0
-PROVISIONING_NOTE = (
-    "lblab: a new load balancer is 'provisioning' for 60 s of cloud time, then 'active'. AWS does not "
-    "document the time; it usually takes a few minutes."
-)
-ACCESS_LOG_NOTE = (
-    "S3 is emulated by a local file: with access logs enabled, lblab appends each log line to a file under "
-    "the cloud's data directory (access-logs/<bucket>/<prefix>/AWSLogs/...), uncompressed and at once "
-    "rather than gzipped every 5 minutes."
-)
-NODE_NOTE = (
-    "lblab gives the balancer one node (a private IP address) per subnet; health checks and forwarded "
-    "requests come from the node in the target's Availability Zone, as AWS's cross-zone balancing does."
-)
+# lblab's simplification note, as its key in the text catalogue (phrasebook/elb.yaml).
+PROVISIONING_NOTE = "note.provisioning"
+ACCESS_LOG_NOTE = "note.attr.access_logs.s3.enabled"
+NODE_NOTE = "note.nodes"
 
 ATTRIBUTE_DEFAULTS = {
     "access_logs.s3.enabled": "false",
@@ -68,14 +59,15 @@ ATTRIBUTE_DEFAULTS = {
     "waf.fail_open.enabled": "false",
     "zonal_shift.config.enabled": "false",
 }
+# Attributes lblab accepts but simplifies, with the key of their note.
 ATTRIBUTE_NOTES = {
     "access_logs.s3.enabled": ACCESS_LOG_NOTE,
-    "connection_logs.s3.enabled": "Accepted; lblab does not write connection logs.",
-    "health_check_logs.s3.enabled": "Accepted; lblab does not write health check logs.",
-    "routing.http2.enabled": "Accepted; lblab listeners speak HTTP/1.1 to clients.",
-    "waf.fail_open.enabled": "Accepted; lblab has no AWS WAF.",
-    "zonal_shift.config.enabled": "Accepted; lblab has no zonal shift.",
-    "routing.http.desync_mitigation_mode": "Accepted; lblab does not classify requests for desync mitigation.",
+    "connection_logs.s3.enabled": "note.attr.connection_logs.s3.enabled",
+    "health_check_logs.s3.enabled": "note.attr.health_check_logs.s3.enabled",
+    "routing.http2.enabled": "note.attr.routing.http2.enabled",
+    "waf.fail_open.enabled": "note.attr.waf.fail_open.enabled",
+    "zonal_shift.config.enabled": "note.attr.zonal_shift.config.enabled",
+    "routing.http.desync_mitigation_mode": "note.attr.routing.http.desync_mitigation_mode",
 }
 
 

@@ -31,10 +31,8 @@ TG_METRICS = ("RequestCount", "RequestCountPerTarget", "TargetConnectionErrorCou
               "TargetResponseTime", "HealthyHostCount", "UnHealthyHostCount")
 AVERAGES = frozenset({"TargetResponseTime"})
 GAUGES = frozenset({"HealthyHostCount", "UnHealthyHostCount", "ActiveConnectionCount"})
-METRIC_NOTE = (
-    "lblab keeps metrics in memory for 24 hours of cloud time; ActiveConnectionCount is the highest number of "
-    "open client connections seen in each minute."
-)
+# lblab's simplification note, as its key in the text catalogue (phrasebook/elb.yaml).
+METRIC_NOTE = "note.metrics"
 
 Dims = tuple[tuple[str, str], ...]
 _ACTION_COUNTERS = {"redirect": "HTTP_Redirect_Count", "fixed-response": "HTTP_Fixed_Response_Count"}

@@ -36,28 +36,17 @@ TARGET_TYPES = ("instance", "ip", "lambda", "alb")
 ALGORITHMS = ("round_robin", "least_outstanding_requests", "weighted_random")
 TRAFFIC_PORT = "traffic-port"
 
-TARGET_TYPE_NOTE = (
-    "lblab emulates target types 'instance' and 'ip' (the private IPv4 addresses of instances in the VPC: "
-    "the instances you pick are registered by their addresses); 'lambda' and 'alb' are not emulated."
-)
-PROTOCOL_VERSION_NOTE = (
-    "lblab accepts the HTTP2 and GRPC protocol versions but always speaks HTTP/1.1 to targets (HTTP1), and "
-    "health checks keep HTTP semantics whatever the version: the group's path and success codes ('/' and 200 "
-    "unless you change them; AWS uses /AWS.ALB/healthcheck and gRPC code 12 for GRPC)."
-)
-HTTPS_TARGETS_NOTE = (
-    "lblab reaches targets over plain HTTP even for HTTPS target groups and HTTPS health checks: the emulated "
-    "web servers do not serve TLS. (ALB does not validate target certificates either.)"
-)
+# lblab's simplification note, as its key in the text catalogue (phrasebook/elb.yaml).
+TARGET_TYPE_NOTE = "note.target_type"
+PROTOCOL_VERSION_NOTE = "note.protocol_version"
+HTTPS_TARGETS_NOTE = "note.https_targets"
+# Attributes lblab accepts but simplifies, with the key of their note.
 ATTRIBUTE_NOTES = {
-    "load_balancing.algorithm.anomaly_mitigation": "Accepted; lblab does not emulate anomaly mitigation.",
-    "load_balancing.cross_zone.enabled": "Accepted; an ALB always balances across zones, and lblab does too.",
-    "target_group_health.dns_failover.minimum_healthy_targets.count":
-        "Accepted; lblab has no Route 53, so DNS failover never happens.",
-    "target_group_health.dns_failover.minimum_healthy_targets.percentage":
-        "Accepted; lblab has no Route 53, so DNS failover never happens.",
-    "slow_start.duration_seconds": "lblab ramps a new target's share linearly over the duration, by weighted "
-                                   "random choice, as the ALB user guide describes.",
+    "load_balancing.algorithm.anomaly_mitigation": "note.attr.load_balancing.algorithm.anomaly_mitigation",
+    "load_balancing.cross_zone.enabled": "note.attr.load_balancing.cross_zone.enabled",
+    "target_group_health.dns_failover.minimum_healthy_targets.count": "note.attr.dns_failover",
+    "target_group_health.dns_failover.minimum_healthy_targets.percentage": "note.attr.dns_failover",
+    "slow_start.duration_seconds": "note.attr.slow_start.duration_seconds",
 }
 
 ATTRIBUTE_DEFAULTS = {

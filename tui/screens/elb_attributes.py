@@ -34,7 +34,7 @@ class AttrField:
     label_key: str
     kind: str = BOOL
     choices: tuple[str, ...] = ()
-    note: str = ""  # a cloud simplification note, shown under the value (translated by `note.attr.<key>`)
+    note: str = ""  # the catalogue key of the cloud's simplification note, shown under the value
 
 
 TG_ATTRIBUTES = (
@@ -77,7 +77,7 @@ def attributes_table(t: Translate, specs: tuple[AttrField, ...], values: Mapping
     for spec in specs:
         value = Text(shown_value(t, spec, values.get(spec.key, "")))
         if spec.note:
-            value.append("\n" + t(f"note.attr.{spec.key}", note=spec.note), style="dim italic")
+            value.append("\n" + t(spec.note), style="dim italic")
         table.add_row(Text(t(spec.label_key), style="bold"), value)
     return table
 
@@ -109,7 +109,7 @@ class AttributesScreen(ElbEditorScreen):
         for index, spec in enumerate(self.specs):
             widgets += field(t(spec.label_key), self._editor(index, spec))
             if spec.note:
-                widgets.append(Static(t(f"note.attr.{spec.key}", note=spec.note), classes="field-hint",
+                widgets.append(Static(t(spec.note), classes="field-hint",
                                       markup=False))
         yield Section(t("attr.section"), *widgets)
 

@@ -109,7 +109,7 @@ class CertificatesPage(Page):
             (t("acm.col.expires"), c.not_after.strftime(DATE)),
             (t("acm.key_algorithm"), "RSA-2048"),
             (t("acm.serial"), c.serial),
-        ], columns=2), cloud_note(t, "note.issuance", ISSUANCE_NOTE))
+        ], columns=2), cloud_note(t, ISSUANCE_NOTE))
 
     def _trust(self, c: Certificate) -> RenderableType:
         t = self.t
@@ -144,7 +144,7 @@ class RequestCertificateScreen(ElbEditorScreen):
                                         compact=True), hint=t("acm.fqdn_hint")),
             *field(t("acm.other_names"), Input(self.form.other_names, placeholder="example.com, *.example.com",
                                                id="other_names", compact=True), hint=t("acm.other_names_hint")),
-            Static(cloud_note(t, "note.issuance", ISSUANCE_NOTE)),
+            Static(cloud_note(t, ISSUANCE_NOTE)),
         )
 
     async def save(self) -> str:

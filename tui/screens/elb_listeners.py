@@ -125,8 +125,8 @@ class ListenersPage(Page):
             (t("listener.col.policy"), listener.ssl_policy),
             (t("listener.col.certificate"), "\n".join(listener.certificates)),
             (t("listener.local_port"), local),
-        ], columns=2), cloud_note(t, "note.local_port", LOCAL_PORT_NOTE),
-            cloud_note(t, "note.listener_quota", LISTENER_QUOTA_NOTE))
+        ], columns=2), cloud_note(t, LOCAL_PORT_NOTE),
+            cloud_note(t, LISTENER_QUOTA_NOTE))
 
 
 class RulesPage(Page):

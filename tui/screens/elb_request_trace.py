@@ -173,7 +173,7 @@ class RequestTraceScreen(WorkScreen[None]):
             else:
                 table.add_row(Text(f"· {number}", style="dim"), Text(t(HOP_KEYS[hop]), style="dim"),
                               Text(t("trace.not_reached"), style="dim"), "")
-        notes = [cloud_note(t, "note.sg_timeout", SG_TIMEOUT_NOTE)] if self._stopped_by_group(trace) else []
+        notes = [cloud_note(t, SG_TIMEOUT_NOTE)] if self._stopped_by_group(trace) else []
         return Group(head, Text(""), table, Text(""), self._verdict(trace), *notes)
 
     def _hop_cells(self, number: int, hop: Hop) -> tuple[Text, Text, Text, str]:

@@ -85,7 +85,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
                     yield Static(t("tg.intro"), classes="screen-note", markup=False)
                     yield from self._basic_section()
                     yield Section(t("tg.health_checks"), HealthCheckForm(self.form.health))
-                    yield Static(cloud_note(t, "note.https_targets", HTTPS_TARGETS_NOTE), id="https-note",
+                    yield Static(cloud_note(t, HTTPS_TARGETS_NOTE), id="https-note",
                                  classes="screen-note")
                 with VerticalScroll(id="step-2", classes="step-body"):
                     yield Static(t("tg.register_intro"), classes="screen-note", markup=False)
@@ -113,7 +113,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
         yield Section(
             t("tg.basic"),
             Label(t("tg.target_type"), classes="field-label"), types,
-            Static(cloud_note(t, "note.target_type", TARGET_TYPE_NOTE)),
+            Static(cloud_note(t, TARGET_TYPE_NOTE)),
             *field(t("tg.name"), Input(form.tg_name, placeholder="demo-tg", id="tg_name", compact=True),
                    hint=t("tg.name_hint")),
             Label(t("tg.protocol_port"), classes="field-label"),
@@ -124,7 +124,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
             *field(t("tg.ip_type"), Label(t("tg.ipv4"), classes="field-value")),
             *field(t("field.vpc_id"), Select(vpcs, value=form.vpc_id, allow_blank=False, id="vpc_id", compact=True)),
             Label(t("tg.protocol_version"), classes="field-label"), versions,
-            Static(cloud_note(t, "note.protocol_version", PROTOCOL_VERSION_NOTE)),
+            Static(cloud_note(t, PROTOCOL_VERSION_NOTE)),
         )
 
     def show_state(self) -> None:

@@ -113,7 +113,7 @@ class EditHealthChecksScreen(_GroupEditor):
     def body(self) -> ComposeResult:
         t = self.app.t  # type: ignore[attr-defined]
         yield Section(t("tg.health_checks"), HealthCheckForm(self.draft, advanced_open=True))
-        yield Static(cloud_note(t, "note.threshold", THRESHOLD_NOTE), classes="screen-note")
+        yield Static(cloud_note(t, THRESHOLD_NOTE), classes="screen-note")
 
     async def save(self) -> str:
         await self.app.cloud.elbv2.modify_target_group(  # type: ignore[attr-defined]

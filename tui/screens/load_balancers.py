@@ -164,7 +164,7 @@ class LoadBalancersPage(Page):
         ], columns=2)
         parts: list[RenderableType] = [dns, grid, arn_field(t("lb.arn"), lb.arn)]
         if lb.state == PROVISIONING:
-            parts.append(cloud_note(t, "note.provisioning", PROVISIONING_NOTE))
+            parts.append(cloud_note(t, PROVISIONING_NOTE))
         return Group(*parts)
 
     def _listeners(self, lb: LoadBalancer) -> RenderableType:
@@ -181,7 +181,7 @@ class LoadBalancersPage(Page):
                                      certificate=arn_id(listener.certificates[0]))
             parts.append(section(f"{listener_name(listener)}  {summary}",
                                  listener_rules_table(t, listener.rules, elbv2.target_groups)))
-        parts += [cloud_note(t, "note.listener_quota", LISTENER_QUOTA_NOTE), note(t("lb.listeners_hint"))]
+        parts += [cloud_note(t, LISTENER_QUOTA_NOTE), note(t("lb.listeners_hint"))]
         return Group(*parts)
 
     def _network(self, lb: LoadBalancer) -> RenderableType:
@@ -194,7 +194,7 @@ class LoadBalancersPage(Page):
             subnet = subnets.get(subnet_id)
             table.add_row(zone, subnet_id, subnet.cidr_block if subnet else DASH, lb.node_ips.get(subnet_id, DASH))
         return Group(field_grid([(t("field.vpc_id"), lb.vpc_id), (t("lb.ip_type"), t(f"lb.ip.{lb.ip_address_type}"))],
-                                columns=2), table, Text(""), cloud_note(t, "note.nodes", NODE_NOTE))
+                                columns=2), table, Text(""), cloud_note(t, NODE_NOTE))
 
     def _resource_map(self, lb: LoadBalancer) -> RenderableType:
         t = self.t
@@ -224,9 +224,9 @@ class LoadBalancersPage(Page):
             Text(t("mon.no_requests"), style="dim")
         return Group(
             metric_table(series, headings, tone_style(self.app, "accent")),
-            cloud_note(t, "note.metrics", METRIC_NOTE), Text(""),
+            cloud_note(t, METRIC_NOTE), Text(""),
             Text(t("mon.access_log", count=ACCESS_LOG_LINES), style="bold underline"), log,
-            cloud_note(t, "note.log_times", TIMES_NOTE), note(t("mon.trace_hint")),
+            cloud_note(t, TIMES_NOTE), note(t("mon.trace_hint")),
         )
 
     def _attributes(self, lb: LoadBalancer) -> RenderableType:

@@ -71,8 +71,8 @@ Example (the ELB engineer's `tui/screens/target_groups.py` follows this shape):
         def perform_delete(self, key): self.call_cloud(lambda: self.cloud.elbv2.delete_target_group(key),
                                                        done_key="tg.deleted")
 
-Strings go in `tui/locale/elb.yaml` (`key: {en: ..., ko: ...}`); the console loads every
-`tui/locale/*.yaml`, and a key defined in two files stops it at start-up (LocaleError), so
+Strings go in `phrasebook/elb.yaml` (`key: {en: ..., ko: ...}`); the console loads every
+`phrasebook/*.yaml`, and a key defined in two files stops it at start-up (LocaleError), so
 prefix new keys with the page's own namespace (`tg.`, `lb.`, `elb.`).
 """
 

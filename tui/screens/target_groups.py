@@ -194,7 +194,7 @@ class TargetGroupsPage(Page):
                   for name, unit in TG_CHARTS]
         headings = (t("mon.metric"), t("mon.last_30"), t("mon.latest"), t("mon.highest"))
         return Group(metric_table(series, headings, tone_style(self.app, "accent")),
-                     Text(""), cloud_note(t, "note.metrics", METRIC_NOTE))
+                     Text(""), cloud_note(t, METRIC_NOTE))
 
     def _health_checks(self, g: TargetGroup) -> RenderableType:
         t = self.t
@@ -209,7 +209,7 @@ class TargetGroupsPage(Page):
             (t("hc.timeout"), t("unit.seconds", n=hc.timeout_seconds)),
             (t("hc.interval"), t("unit.seconds", n=hc.interval_seconds)),
             (t("hc.success_codes"), hc.matcher),
-        ], columns=2), cloud_note(t, "note.threshold", THRESHOLD_NOTE), note(t("tg.edit_health_hint")))
+        ], columns=2), cloud_note(t, THRESHOLD_NOTE), note(t("tg.edit_health_hint")))
 
     def _attributes(self, g: TargetGroup) -> RenderableType:
         t = self.t

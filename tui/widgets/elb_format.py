@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from mock_cloud.elbv2.health import ZONE_NOT_ENABLED
+from labs.codes import health_reason
 from mock_cloud.elbv2.listener_rules import FIXED_RESPONSE, FORWARD, REDIRECT, Action, Rule, RuleCondition
 from tui.format import DASH, state_text
 
@@ -43,27 +43,21 @@ def health_text(app: App, t: Translate, state: str) -> Text:
     return state_text(app, state, t(f"health.{state}"))
 
 
-# Descriptions that share a reason code with others get their own catalogue key.
-_DESCRIPTION_KEYS = {ZONE_NOT_ENABLED: "zone_not_enabled", "Target is in the stopped state": "stopped",
-                     "Target is in the terminated state": "terminated"}
-
-
 def health_details(t: Translate, reason: str | None, description: str | None) -> str:
     """A target's health status details in the console's language (the cloud speaks AWS's English)."""
     if not description:
         return DASH
-    key = f"health_reason.{_DESCRIPTION_KEYS.get(description, reason)}"
-    return t(key, description=description, codes=description.partition("[")[2].rstrip("]"))
+    key, fields = health_reason(reason, description)
+    return t(key, **fields)
 
 
 def lb_state_text(app: App, t: Translate, state: str) -> Text:
     return state_text(app, state, t(f"lb.state.{state}"))
 
 
-def cloud_note(t: Translate, key: str, note: str) -> Text:
-    """A simplification note from the cloud (English) or its Korean translation (`key` in elb.yaml has
-    `en: "{note}"`, so English always shows the cloud's own words)."""
-    return Text(t(key, note=note), style="dim italic")
+def cloud_note(t: Translate, key: str) -> Text:
+    """A simplification note the cloud hands out by its catalogue key (mock_cloud's `*_NOTE` constants)."""
+    return Text(t(key), style="dim italic")
 
 
 def listener_name(listener: Listener) -> str:
