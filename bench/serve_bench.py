@@ -14,7 +14,8 @@ seed lab built through the AWS API (`serve_lab.py`: two instances, demo-tg, Demo
   isolation   latency of one GET every 5 ms on a keep-alive connection, to one instance's web server
               directly and to DemoALB, before and while a third instance runs a CPU-heavy user-data
               script (a backtracking `grep -E` over a 100 KB line, again and again, until the interpreter's
-              5 s limit stops it); "during" is every 100 ms in which that guest used a quarter core or more
+              5 s limit stops it); "during" is every 100 ms in which that guest used a quarter core or more;
+              --renice N lowers that guest's priority (an experiment: lblab does not do it)
 
 The load average is printed first and last. The last lines are:
 
@@ -49,7 +50,7 @@ from bench.lb_bench import (
     report,
     run_wrk,
 )
-from bench.serve_lab import ServedLab, rss_kb, served_lab
+from bench.serve_lab import ServedLab, proc_kb, served_lab
 
 CPU_HEAVY = ('#!/bin/bash\nbig=$(printf "%0100000d" 0)\n'
              'for i in $(seq 1000); do echo "$big" | grep -E "( |  )*b"; done\n')
@@ -60,18 +61,14 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 # -- cost ---------------------------------------------------------------------------------------------------
 def pss_kb(pid: int) -> int:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
+    return proc_kb(pid, "smaps_rollup", "Pss:")
 
 
 def cost(lab: ServedLab) -> None:
     cloud, *guests = lab.pids()
-    print(f"rss: cloud {rss_kb(cloud) / 1024:.1f} MB, guests "
-          + ", ".join(f"{rss_kb(pid) / 1024:.1f}" for pid in guests) + " MB")
-    total_rss = sum(rss_kb(pid) for pid in (cloud, *guests)) / 1024
+    print(f"rss: cloud {proc_kb(cloud) / 1024:.1f} MB, guests "
+          + ", ".join(f"{proc_kb(pid) / 1024:.1f}" for pid in guests) + " MB")
+    total_rss = sum(proc_kb(pid) for pid in (cloud, *guests)) / 1024
     total_pss = sum(pss_kb(pid) for pid in (cloud, *guests)) / 1024
     print(f"seed_lab_rss_mb={total_rss:.1f} seed_lab_pss_mb={total_pss:.1f} processes={1 + len(guests)}")
 
@@ -181,7 +178,14 @@ def busy_windows(pid: int, stop: threading.Event, windows: list[tuple[float, flo
             last, last_cpu = now, now_cpu
 
 
-def isolation(lab: ServedLab, baseline_seconds: float) -> None:
+def renice(pid: int, niceness: int) -> None:
+    """Every thread of the process (Linux priorities are per thread; threads made later inherit)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):
+            os.setpriority(os.PRIO_PROCESS, int(task.name), niceness)
+
+
+def isolation(lab: ServedLab, baseline_seconds: float, niceness: int) -> None:
     probes = {"instance": Probe(lab.httpd_port(lab.instance_ids[0])), "DemoALB": Probe(lab.listener_port())}
     stop = threading.Event()
     threads = [threading.Thread(target=p.run, args=(stop,)) for p in probes.values()]
@@ -197,6 +201,8 @@ def isolation(lab: ServedLab, baseline_seconds: float) -> None:
         time.sleep(0.05)
     windows: list[tuple[float, float]] = []
     if pid is not None:
+        if niceness:
+            renice(pid, niceness)
         watcher = threading.Thread(target=busy_windows, args=(pid, stop, windows))
         watcher.start()
         time.sleep(12)
@@ -221,6 +227,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per contender (default 10)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating DemoALB/nginx slices (default 5)")
     parser.add_argument("--connections", type=int, default=64, help="wrk's keep-alive connections (default 64)")
+    parser.add_argument("--renice", type=int, default=0, choices=range(20), metavar="0-19",
+                        help="experiment: the CPU-heavy guest's threads at this niceness (default 0: as lblab runs it)")
     parser.add_argument("--only", choices=("rss", "throughput", "isolation"), help="one part only")
     args = parser.parse_args()
     if not (1 <= args.duration <= 120 and 1 <= args.rounds <= 20 and 1 <= args.connections <= 1024):
@@ -237,7 +245,7 @@ def main() -> None:
             else:
                 throughput(lab, wrk, nginx, args)
         if args.only in (None, "isolation"):
-            isolation(lab, baseline_seconds=5)
+            isolation(lab, baseline_seconds=5, niceness=args.renice)
     print(f"after: {load_average()}")
 
 

@@ -157,9 +157,10 @@ def served_lab(time_scale: float = 30.0) -> Iterator[ServedLab]:
                 proc.wait()
 
 
-def rss_kb(pid: int) -> int:
+def proc_kb(pid: int, file: str = "status", key: str = "VmRSS:") -> int:
+    """A kB figure of a process from /proc (Linux): RSS by default, or e.g. ("smaps_rollup", "Pss:"); 0 if gone."""
     with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(key):
                 return int(line.split()[1])
     return 0
