@@ -260,12 +260,15 @@ class ListenerRouter:
 
     def _sticky_fields(self, head: RequestHead, group: TargetGroup) -> list[str] | None:
         """The stickiness cookie's fields (group, target, port[, stuck until]) when the group is sticky."""
-        cookies = head.header("cookie")
         if group.sticky_seconds is not None:
-            value = request_cookie(cookies, TARGET_COOKIE)
+            value = request_cookie(head.header("cookie"), TARGET_COOKIE)
             fields = self.plane.codec.decode(value) if value else None
             return fields if fields is not None and len(fields) == 3 else None
-        if group.app_cookie is None or request_cookie(cookies, group.app_cookie[0]) is None:
+        app = group.app_cookie
+        if app is None:  # not sticky: the request's headers are never split out of its head
+            return None
+        cookies = head.header("cookie")
+        if request_cookie(cookies, app[0]) is None:
             return None  # application-based stickiness needs the application's own cookie as well
         value = request_cookie(cookies, f"{APP_COOKIE}-0")
         fields = self.plane.codec.decode(value) if value and value != APP_COOKIE_REMOVED else None
