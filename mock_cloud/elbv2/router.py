@@ -34,7 +34,7 @@ from mock_cloud.elbv2.listener_rules import (
     select_rule,
 )
 from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.metrics import count_exchange, minute_of
+from mock_cloud.elbv2.metrics import minute_of
 from mock_cloud.elbv2.plane import DataPlane, Eligible
 from mock_cloud.elbv2.proxy import ExchangeRecord, Forward, ListenerServer, RequestHead, Respond
 from mock_cloud.elbv2.proxy_http import error_page
@@ -289,7 +289,7 @@ class ListenerRouter:
         exchange = Exchange(record, decision, now)
         self.history.exchanges.append(exchange)
         minute = minute_of(now)
-        count_exchange(plane.metrics, minute, self._lb_dims, record, decision)
+        plane.metrics.count_exchange(minute, self._lb_dims, record, decision)
         self._count_connections(minute)
         if self.lb.access_logs_enabled:
             plane.write_access_log(self.lb, self.listener, exchange)
