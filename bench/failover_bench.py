@@ -25,6 +25,7 @@ import asyncio
 import collections
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,10 +91,10 @@ class Tally:
         self.errors = collections.Counter()
 
 
-async def client(port: int, stop_at: float, tally: Tally) -> None:
-    """One keep-alive connection sending GETs back to back; reconnects after a failure."""
+async def client(port: int, running: Callable[[], bool], tally: Tally) -> None:
+    """One keep-alive connection sending GETs back to back while `running()`; reconnects after a failure."""
     assert tally.errors is not None
-    while time.monotonic() < stop_at:
+    while running():
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
@@ -101,7 +102,7 @@ async def client(port: int, stop_at: float, tally: Tally) -> None:
             await asyncio.sleep(0.05)
             continue
         try:
-            while time.monotonic() < stop_at:
+            while running():
                 writer.write(REQUEST)
                 tally.requests += 1
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
@@ -145,9 +146,13 @@ async def run(seconds: float, connections: int) -> None:
     port = await lb.start()
     tally = Tally()
     started = time.monotonic()
+
+    def running() -> bool:
+        return time.monotonic() < started + seconds
+
     print(f"{connections} keep-alive connections for {seconds:g} s; B down from {STOP_AT:g} s to {START_AT:g} s")
     try:
-        await asyncio.gather(outage(b, started), *(client(port, started + seconds, tally) for _ in range(connections)))
+        await asyncio.gather(outage(b, started), *(client(port, running, tally) for _ in range(connections)))
     finally:
         await lb.stop()
         await a.server.stop()

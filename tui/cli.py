@@ -137,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import asyncio
 
-        return asyncio.run(serve(args))
+        from mock_cloud.loops import new_event_loop
+
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            return runner.run(serve(args))
     if args.command == "reset":
         return reset(args)
     if args.command == "labs":

@@ -8,11 +8,13 @@ As on CloudWatch, a counter that saw no traffic in a minute has no datapoint for
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mock_cloud.elbv2.exchange import RouteDecision
     from mock_cloud.elbv2.proxy import ExchangeRecord
+    from mock_cloud.elbv2.target_group import TargetGroup
 
 NAMESPACE = "AWS/ApplicationELB"
 RETENTION_MINUTES = 24 * 60
@@ -35,6 +37,7 @@ GAUGES = frozenset({"HealthyHostCount", "UnHealthyHostCount", "ActiveConnectionC
 METRIC_NOTE = "note.metrics"
 
 Dims = tuple[tuple[str, str], ...]
+PENDING_LIMIT = 1024  # kinds of exchanges held before they are counted even though nobody reads
 _ACTION_COUNTERS = {"redirect": "HTTP_Redirect_Count", "fixed-response": "HTTP_Fixed_Response_Count"}
 # Counter names by status class, made once rather than formatted for every request.
 _TARGET_CODES = {n: f"HTTPCode_Target_{n}XX_Count" for n in range(10)}
@@ -57,6 +60,9 @@ class Metrics:
     def __init__(self) -> None:
         self._points: dict[tuple[Dims, str], dict[int, float]] = {}
         self._samples: dict[tuple[Dims, str], dict[int, int]] = {}  # datapoints averaged per minute
+        # Finished exchanges not counted yet, by everything their metrics depend on: a request through the
+        # balancer costs one dict update; they are counted in bulk before anything reads (see count_exchange).
+        self._pending: dict[tuple[Any, ...], PendingExchanges] = {}
 
     def add(self, dims: Dims, name: str, value: float, minute: int) -> None:
         points = self._points.get((dims, name))
@@ -65,7 +71,8 @@ class Metrics:
         else:
             self._series(dims, name, minute)[minute] = float(value)
 
-    def average(self, dims: Dims, name: str, value: float, minute: int) -> None:
+    def average(self, dims: Dims, name: str, value: float, minute: int, count: int = 1) -> None:
+        """`count` datapoints whose values add up to `value` join the minute's average."""
         key = (dims, name)
         points = self._points.get(key)
         if points is None or minute not in points:
@@ -73,9 +80,9 @@ class Metrics:
         samples = self._samples.get(key)
         if samples is None:
             samples = self._samples[key] = {}
-        count = samples.get(minute, 0)
-        points[minute] = (points.get(minute, 0.0) * count + value) / (count + 1)
-        samples[minute] = count + 1
+        seen = samples.get(minute, 0)
+        points[minute] = (points.get(minute, 0.0) * seen + value) / (seen + count)
+        samples[minute] = seen + count
 
     def gauge(self, dims: Dims, name: str, value: float, minute: int) -> None:
         self._series(dims, name, minute)[minute] = value
@@ -86,6 +93,7 @@ class Metrics:
 
     def series(self, dims: Mapping[str, str], name: str, minutes: int, now: float) -> list[tuple[int, float]]:
         """(minute epoch, value) for the last `minutes` minutes that have data, oldest first."""
+        self._count_pending()
         points = self._points.get((dims_key(dims), name), {})
         last = minute_of(now)
         first = last - 60 * (minutes - 1)
@@ -106,6 +114,7 @@ class Metrics:
         return filled
 
     def forget(self, dims: Mapping[str, str]) -> None:
+        self._count_pending()
         key = dims_key(dims)
         for store in (self._points, self._samples):
             for series in [k for k in store if k[0] == key]:
@@ -122,34 +131,73 @@ class Metrics:
         return points
 
 
-def count_exchange(metrics: Metrics, minute: int, lb: Dims, record: ExchangeRecord,
-                   decision: RouteDecision | None) -> None:
-    """The per-request metrics of one finished exchange (a handful of dict updates)."""
-    add = metrics.add
-    add(lb, "ProcessedBytes", record.received_bytes + record.sent_bytes, minute)
-    group = decision.group if decision is not None else None
-    group_dims = (("TargetGroup", group.dimension),) if group is not None else None
-    if decision is not None and decision.target is not None:
-        # RequestCount only counts requests for which the balancer could choose a target.
-        add(lb, "RequestCount", 1, minute)
-        if group_dims is not None:
-            add(group_dims, "RequestCount", 1, minute)
-            add(group_dims, "RequestCountPerTarget", 1 / max(1, decision.eligible), minute)
-    status = record.target_status
-    if status is not None:
-        name = _TARGET_CODES[status // 100]
-        add(lb, name, 1, minute)
-        metrics.average(lb, "TargetResponseTime", record.target_processing_time, minute)
-        if group_dims is not None:
-            add(group_dims, name, 1, minute)
-            metrics.average(group_dims, "TargetResponseTime", record.target_processing_time, minute)
-        return
-    elb = record.elb_status
-    if 300 <= elb < 600:
-        add(lb, _ELB_CODES[elb // 100], 1, minute)
-        if elb in _ELB_STATUSES:
-            add(lb, _ELB_STATUSES[elb], 1, minute)
-    if decision is not None and decision.action in _ACTION_COUNTERS:
-        add(lb, _ACTION_COUNTERS[decision.action], 1, minute)
-    if group_dims is not None and record.error_reason == "TargetConnectionError":
-        add(group_dims, "TargetConnectionErrorCount", 1, minute)
+    def count_exchange(self, minute: int, lb: Dims, record: ExchangeRecord, decision: RouteDecision | None) -> None:
+        """One finished exchange, held with the others of its kind (same minute, group, statuses, action) until
+        anything reads the metrics: one dict update per request instead of a handful of series updates."""
+        if decision is None:
+            group, chosen, eligible, action = None, False, 0, "-"
+        else:
+            group, chosen, eligible = decision.group, decision.target is not None, decision.eligible
+            action = decision.action
+        key = (minute, lb, group.arn if group is not None else None, chosen, eligible, record.target_status,
+               record.elb_status, action, record.error_reason)
+        pending = self._pending.get(key)
+        if pending is None:
+            if len(self._pending) >= PENDING_LIMIT:
+                self._count_pending()
+            pending = self._pending[key] = PendingExchanges(minute, lb, group, chosen, eligible, record.target_status,
+                                                            record.elb_status, action, record.error_reason)
+        pending.requests += 1
+        pending.processed_bytes += record.received_bytes + record.sent_bytes
+        pending.target_time += record.target_processing_time
+
+    def _count_pending(self) -> None:
+        pending, self._pending = self._pending, {}
+        for held in pending.values():
+            held.count(self)
+
+
+@dataclass(slots=True)
+class PendingExchanges:
+    """Finished exchanges of one kind not counted yet: how many, their bytes and their total target time."""
+
+    minute: int
+    lb: Dims
+    group: TargetGroup | None
+    chosen: bool  # the balancer could choose a target
+    eligible: int  # among how many targets
+    status: int | None  # the target's
+    elb: int  # the balancer's own status when the target gave none
+    action: str
+    error: str | None
+    requests: int = 0
+    processed_bytes: int = 0
+    target_time: float = 0.0
+
+    def count(self, metrics: Metrics) -> None:
+        """The per-request metrics of these exchanges."""
+        add, n, minute, lb = metrics.add, self.requests, self.minute, self.lb
+        add(lb, "ProcessedBytes", self.processed_bytes, minute)
+        group_dims = (("TargetGroup", self.group.dimension),) if self.group is not None else None
+        if self.chosen:
+            # RequestCount only counts requests for which the balancer could choose a target.
+            add(lb, "RequestCount", n, minute)
+            if group_dims is not None:
+                add(group_dims, "RequestCount", n, minute)
+                add(group_dims, "RequestCountPerTarget", n / max(1, self.eligible), minute)
+        if self.status is not None:
+            name = _TARGET_CODES[self.status // 100]
+            add(lb, name, n, minute)
+            metrics.average(lb, "TargetResponseTime", self.target_time, minute, n)
+            if group_dims is not None:
+                add(group_dims, name, n, minute)
+                metrics.average(group_dims, "TargetResponseTime", self.target_time, minute, n)
+            return
+        if 300 <= self.elb < 600:
+            add(lb, _ELB_CODES[self.elb // 100], n, minute)
+            if self.elb in _ELB_STATUSES:
+                add(lb, _ELB_STATUSES[self.elb], n, minute)
+        if self.action in _ACTION_COUNTERS:
+            add(lb, _ACTION_COUNTERS[self.action], n, minute)
+        if group_dims is not None and self.error == "TargetConnectionError":
+            add(group_dims, "TargetConnectionErrorCount", n, minute)

@@ -34,7 +34,7 @@ from mock_cloud.elbv2.listener_rules import (
     select_rule,
 )
 from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.metrics import count_exchange, minute_of
+from mock_cloud.elbv2.metrics import minute_of
 from mock_cloud.elbv2.plane import DataPlane, Eligible
 from mock_cloud.elbv2.proxy import ExchangeRecord, Forward, ListenerServer, RequestHead, Respond
 from mock_cloud.elbv2.proxy_http import error_page
@@ -258,12 +258,15 @@ class ListenerRouter:
 
     def _sticky_fields(self, head: RequestHead, group: TargetGroup) -> list[str] | None:
         """The stickiness cookie's fields (group, target, port[, stuck until]) when the group is sticky."""
-        cookies = head.header("cookie")
         if group.sticky_seconds is not None:
-            value = request_cookie(cookies, TARGET_COOKIE)
+            value = request_cookie(head.header("cookie"), TARGET_COOKIE)
             fields = self.plane.codec.decode(value) if value else None
             return fields if fields is not None and len(fields) == 3 else None
-        if group.app_cookie is None or request_cookie(cookies, group.app_cookie[0]) is None:
+        app = group.app_cookie
+        if app is None:  # not sticky: the request's headers are never split out of its head
+            return None
+        cookies = head.header("cookie")
+        if request_cookie(cookies, app[0]) is None:
             return None  # application-based stickiness needs the application's own cookie as well
         value = request_cookie(cookies, f"{APP_COOKIE}-0")
         fields = self.plane.codec.decode(value) if value and value != APP_COOKIE_REMOVED else None
@@ -284,7 +287,7 @@ class ListenerRouter:
         exchange = Exchange(record, decision, now)
         self.history.exchanges.append(exchange)
         minute = minute_of(now)
-        count_exchange(plane.metrics, minute, self._lb_dims, record, decision)
+        plane.metrics.count_exchange(minute, self._lb_dims, record, decision)
         self._count_connections(minute)
         if self.lb.access_logs_enabled:
             plane.write_access_log(self.lb, self.listener, exchange)
