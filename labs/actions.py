@@ -27,7 +27,7 @@ from labs.text import Text
 from mock_cloud.clock import wait_for_condition
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import RuleSpec
+from mock_cloud.ec2.service import AttributeChange, RuleSpec
 from mock_cloud.elbv2.listener_rules import Action as ElbAction
 from mock_cloud.elbv2.load_balancer import LoadBalancer
 from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
@@ -167,6 +167,45 @@ async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
         # A stopping instance cannot start yet: wait until it is stopped, as the console makes you.
         await _wait(ctx.cloud, lambda i=instance: i.state != "stopping", f"stopping {instance.name}")
     await ctx.cloud.ec2.start_instances([i.instance_id for i in instances])
+
+
+@action("change_security_groups", Text("{instance}의 보안 그룹 변경: {groups}",
+                                       "Change the security groups of {instance}: {groups}"),
+        instance=Field(Str(), required=True), groups=Field(_NAMES, required=True))
+async def _change_security_groups(ctx: ActionContext, p: dict[str, Any]) -> None:
+    """Actions › Security › Change security groups: in place, on the running instance."""
+    instance = _instance(ctx.cloud, p["instance"])
+    ids = []
+    for name in p["groups"]:
+        group = security_group_named(ctx.cloud, name)
+        if group is None:
+            raise CloudError("InvalidGroup.NotFound", f"The security group '{name}' does not exist")
+        ids.append(group.group_id)
+    await ctx.cloud.ec2.modify_instance_attribute(instance.instance_id, AttributeChange(group_ids=ids))
+
+
+@action("simulate_failure", Text("{names}의 인스턴스 장애 시뮬레이션(lblab 전용)",
+                                 "Simulate an instance failure of {names} (lblab only)"),
+        names=Field(_NAMES, required=True))
+async def _simulate_failure(ctx: ActionContext, p: dict[str, Any]) -> None:
+    """The guest process is killed; waits until the instance's status check has failed."""
+    for name in p["names"]:
+        instance = _instance(ctx.cloud, name)
+        if instance.impaired_since is None:
+            await ctx.cloud.ec2.simulate_instance_failure(instance.instance_id, "kill")
+        await _wait(ctx.cloud, lambda i=instance: i.impaired_since is not None, f"the failure of {name}")
+
+
+@action("reboot_instances", Text("인스턴스 재부팅: {names}", "Reboot instances: {names}"),
+        names=Field(_NAMES, required=True))
+async def _reboot_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
+    """Reboot, and wait until the status checks pass again (a new guest)."""
+    instances = [_instance(ctx.cloud, n) for n in p["names"]]
+    await ctx.cloud.ec2.reboot_instances([i.instance_id for i in instances])
+    for instance in instances:
+        # A new guest answering: the dead one is not alive, and the reboot clears the failed check.
+        await _wait(ctx.cloud, lambda i=instance: i.guest is not None and i.guest.alive and i.impaired_since is None,
+                    f"the reboot of {instance.name}")
 
 
 @action("run_commands", Text("{instances}에 연결(Connect)해 실행: {commands}",

@@ -95,6 +95,16 @@ CODES: dict[str, Text] = {
     "HTTPD_NOT_ENABLED": Text(
         "{name}의 httpd가 실행 중이 아니며 부팅 시 자동 시작(enable)도 꺼져 있습니다.",
         "httpd is not running on {name}, and it is not enabled at boot."),
+    "INSTANCE_GROUPS": Text(
+        "{name}의 보안 그룹: {groups}.",
+        "{name}'s security groups: {groups}."),
+    # The console's Status check column and the instance status check's detail (docs/aws-facts.md).
+    "NO_FAILURE_SEEN": Text(
+        "이 단계에서 {name}의 상태 검사가 아직 한 번도 실패하지 않았습니다(2/2개 검사 통과).",
+        "{name}'s status check has not failed yet in this step (2/2 checks passed)."),
+    "INSTANCE_IMPAIRED": Text(
+        "{name}: 1/2개 검사 통과, 인스턴스 연결성 검사 실패(impaired).",
+        "{name}: 1/2 checks passed, Instance reachability check failed (impaired)."),
     "HTTPD_STOPPED": Text(
         "{name}의 httpd가 중지되어 있습니다(부팅 시 자동 시작은 켜져 있음).",
         "httpd is stopped on {name} (it is enabled at boot)."),
