@@ -167,11 +167,9 @@ async def _instance_recovered(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis
             return Diagnosis("INSTANCE_MISSING", {"name": name})
         if ctx.observations is None or not ctx.observations.failed(instance.instance_id):
             return Diagnosis("NO_FAILURE_SEEN", {"name": name})
-        problem = diagnose_running(instance, ctx.scale)
+        problem = diagnose_running(instance, ctx.scale)  # impaired still, or not running
         if problem is not None:
             return problem
-        if instance.impaired_since is not None:
-            return Diagnosis("INSTANCE_IMPAIRED", {"name": name})
     return None
 
 
