@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from labs import elb_specs
@@ -193,7 +194,7 @@ async def _simulate_failure(ctx: ActionContext, p: dict[str, Any]) -> None:
         instance = _instance(ctx.cloud, name)
         if instance.impaired_since is None:
             await ctx.cloud.ec2.simulate_instance_failure(instance.instance_id, "kill")
-        await _wait(ctx.cloud, lambda i=instance: i.impaired_since is not None, f"the failure of {name}")
+        await _wait(ctx.cloud, partial(_impaired, instance), f"the failure of {name}")
 
 
 @action("reboot_instances", Text("인스턴스 재부팅: {names}", "Reboot instances: {names}"),
@@ -203,9 +204,16 @@ async def _reboot_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
     instances = [_instance(ctx.cloud, n) for n in p["names"]]
     await ctx.cloud.ec2.reboot_instances([i.instance_id for i in instances])
     for instance in instances:
-        # A new guest answering: the dead one is not alive, and the reboot clears the failed check.
-        await _wait(ctx.cloud, lambda i=instance: i.guest is not None and i.guest.alive and i.impaired_since is None,
-                    f"the reboot of {instance.name}")
+        await _wait(ctx.cloud, partial(_answering, instance), f"the reboot of {instance.name}")
+
+
+def _impaired(instance: Instance) -> bool:
+    return instance.impaired_since is not None
+
+
+def _answering(instance: Instance) -> bool:
+    """A new guest answers: the dead one is not alive, and a reboot clears the failed check."""
+    return instance.guest is not None and instance.guest.alive and not _impaired(instance)
 
 
 @action("run_commands", Text("{instances}에 연결(Connect)해 실행: {commands}",
