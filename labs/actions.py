@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from labs import elb_specs
@@ -27,7 +28,7 @@ from labs.text import Text
 from mock_cloud.clock import wait_for_condition
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import RuleSpec
+from mock_cloud.ec2.service import AttributeChange, RuleSpec
 from mock_cloud.elbv2.listener_rules import Action as ElbAction
 from mock_cloud.elbv2.load_balancer import LoadBalancer
 from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
@@ -166,6 +167,50 @@ async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
         # A stopping instance cannot start yet: wait until it is stopped, as the console makes you.
         await _wait(ctx.cloud, lambda i=instance: i.state != "stopping", f"stopping {instance.name}")
     await ctx.cloud.ec2.start_instances([i.instance_id for i in instances])
+
+
+@action("change_security_groups", Text.of("lab_action.change_security_groups"),
+        instance=Field(Str(), required=True), groups=Field(_NAMES, required=True))
+async def _change_security_groups(ctx: ActionContext, p: dict[str, Any]) -> None:
+    """Actions › Security › Change security groups: in place, on the running instance."""
+    instance = _instance(ctx.cloud, p["instance"])
+    ids = []
+    for name in p["groups"]:
+        group = security_group_named(ctx.cloud, name)
+        if group is None:
+            raise CloudError("InvalidGroup.NotFound", f"The security group '{name}' does not exist")
+        ids.append(group.group_id)
+    await ctx.cloud.ec2.modify_instance_attribute(instance.instance_id, AttributeChange(group_ids=ids))
+
+
+@action("simulate_failure", Text.of("lab_action.simulate_failure"),
+        names=Field(_NAMES, required=True))
+async def _simulate_failure(ctx: ActionContext, p: dict[str, Any]) -> None:
+    """The guest process is killed; waits until the instance's status check has failed."""
+    for name in p["names"]:
+        instance = _instance(ctx.cloud, name)
+        if instance.impaired_since is None:
+            await ctx.cloud.ec2.simulate_instance_failure(instance.instance_id, "kill")
+        await _wait(ctx.cloud, partial(_impaired, instance), f"the failure of {name}")
+
+
+@action("reboot_instances", Text.of("lab_action.reboot_instances"),
+        names=Field(_NAMES, required=True))
+async def _reboot_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
+    """Reboot, and wait until the status checks pass again (a new guest)."""
+    instances = [_instance(ctx.cloud, n) for n in p["names"]]
+    await ctx.cloud.ec2.reboot_instances([i.instance_id for i in instances])
+    for instance in instances:
+        await _wait(ctx.cloud, partial(_answering, instance), f"the reboot of {instance.name}")
+
+
+def _impaired(instance: Instance) -> bool:
+    return instance.impaired_since is not None
+
+
+def _answering(instance: Instance) -> bool:
+    """A new guest answers: the dead one is not alive, and a reboot clears the failed check."""
+    return instance.guest is not None and instance.guest.alive and not _impaired(instance)
 
 
 @action("run_commands", Text.of("lab_action.run_commands"),

@@ -129,6 +129,35 @@ async def _instances(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
     return None
 
 
+@criterion("instance_groups", Text.of("criterion.instance_groups"),
+           instance=Field(Str(), required=True), groups=Field(_NAMES, required=True), without=Field(_NAMES))
+async def _instance_groups(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
+    """The instance has each of `groups` and none of `without` (Change security groups, no relaunch)."""
+    instance = instance_named(ctx.cloud, p["instance"])
+    if instance is None:
+        return Diagnosis("INSTANCE_MISSING", {"name": p["instance"]})
+    names = [security_group_name(ctx.cloud, g) for g in instance.security_group_ids]
+    if any(g not in names for g in p["groups"]) or any(g in names for g in p["without"] or []):
+        return Diagnosis("INSTANCE_GROUPS", {"name": p["instance"], "groups": names})
+    return None
+
+
+@criterion("instance_recovered", Text.of("criterion.instance_recovered"),
+           instances=Field(_NAMES, required=True))
+async def _instance_recovered(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
+    """A failure drill: the instance's status check failed since the step began, and passes again."""
+    for name in p["instances"]:
+        instance = instance_named(ctx.cloud, name)
+        if instance is None:
+            return Diagnosis("INSTANCE_MISSING", {"name": name})
+        if ctx.observations is None or not ctx.observations.failed(instance.instance_id):
+            return Diagnosis("NO_FAILURE_SEEN", {"name": name})
+        problem = diagnose_running(instance, ctx.scale)  # impaired still, or not running
+        if problem is not None:
+            return problem
+    return None
+
+
 @criterion("instance_http", Text.of("criterion.instance_http"),
            instances=Field(_NAMES, required=True), path=Field(Str(), default="/"), status=Field(Int(), default=200),
            contains=Field(Str()), distinct_hosts=Field(Bool(), default=False))
@@ -273,8 +302,9 @@ def _not_yet(ctx: CheckContext, group: TargetGroup, rows: list[TargetHealthDescr
 
 
 @criterion("lb_reaches_targets", Text.of("criterion.lb_reaches_targets"),
-           target_group=Field(Str(), required=True))
+           target_group=Field(Str(), required=True), targets=Field(_NAMES))
 async def _lb_reaches_targets(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
+    """`targets`: only these instances' targets (a step that fixes one of them)."""
     group = target_group_named(ctx.cloud, p["target_group"])
     if group is None:
         return Diagnosis("TG_MISSING", {"name": p["target_group"]})
@@ -283,7 +313,9 @@ async def _lb_reaches_targets(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis
     blocked = []
     for row in ctx.cloud.elbv2.describe_target_health(group.arn):
         instance = ctx.cloud.ec2.instances.get(row.target_id)
-        if instance is not None and lb_blocked(ctx.cloud, group, instance, int(row.health_check_port)):
+        if instance is None or (p["targets"] and instance.name not in p["targets"]):
+            continue
+        if lb_blocked(ctx.cloud, group, instance, int(row.health_check_port)):
             blocked.append(row)
     return diagnose_targets(ctx.cloud, group, blocked, ctx.scale)
 

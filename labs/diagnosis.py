@@ -30,6 +30,8 @@ def diagnose_running(instance: Instance, scale: float) -> Diagnosis | None:
         return Diagnosis("INSTANCE_PENDING", {"name": name, "boot": timing.boot(scale)})
     if instance.state != "running":
         return Diagnosis("INSTANCE_NOT_RUNNING", {"name": name, "state": INSTANCE_STATES[instance.state]})
+    if instance.impaired_since is not None:  # running, but its guest died or hangs: nothing inside answers
+        return Diagnosis("INSTANCE_IMPAIRED", {"name": name})
     return None
 
 

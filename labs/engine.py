@@ -178,6 +178,7 @@ class LabSession:
                 await asyncio.gather(task, return_exceptions=True)
         if self._subscription is not None:
             self._subscription.close()
+        self._observations.close()
         self._save()
 
     async def _setup(self) -> None:
@@ -201,6 +202,7 @@ class LabSession:
 
     def _begin_step(self) -> None:
         """The current step starts: what the learner observes counts from now on."""
+        self._observations.close()
         self._observations = Observations.begin(self.cloud, self.step_index)
 
     def _observed_now(self, event: Event) -> bool:

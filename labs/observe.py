@@ -7,6 +7,10 @@ Browser or the internet edge: the balancer's access log carries them, the lab's 
 left out by their User-Agent) or a `viewed` one (a console page the learner opened: the console
 reports it through `LabSession.viewed`). Pressing Check counts as looking: the learner asked.
 
+A failure drill's step also needs to know that an instance's status check failed while it ran (the
+instance is fine again by the time the step passes): the window follows the cloud's `instance.status`
+events from the step's start.
+
 Nothing here depends on the cloud clock, which a learner (or a test) may pause: requests are
 counted after a mark taken in the access log when the step began, views by the step they came in.
 """
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 
 from labs import probe
 from mock_cloud.cloud import Cloud
+from mock_cloud.events import Subscription
 
 # Console pages a step may ask the learner to look at (LabSession.viewed's `page`).
 VIEWABLE = ("targets_tab",)
@@ -35,11 +40,26 @@ class Observations:
     marks: dict[str, str] = field(default_factory=dict)  # load balancer ARN -> its last log entry then
     views: set[tuple[str, str]] = field(default_factory=set)  # (page, resource name)
     pressed: bool = False
+    impaired: set[str] = field(default_factory=set)  # instances whose status check failed in this step
+    statuses: Subscription | None = None  # the cloud's instance.status events since the step began
 
     @classmethod
     def begin(cls, cloud: Cloud, step: int) -> Observations:
         marks = {arn: _last_entry(cloud, arn) for arn in cloud.elbv2.load_balancers}
-        return cls(step, marks)
+        return cls(step, marks, statuses=cloud.events.subscribe("instance.status"))
+
+    def failed(self, instance_id: str) -> bool:
+        """Whether the instance's status check failed (impaired) since the step began."""
+        while self.statuses is not None and not self.statuses.queue.empty():
+            event = self.statuses.queue.get_nowait()
+            if event.data.get("status") == "impaired":
+                self.impaired.add(event.resource_id)
+        return instance_id in self.impaired
+
+    def close(self) -> None:
+        if self.statuses is not None:
+            self.statuses.close()
+            self.statuses = None
 
     def viewed(self, page: str, name: str = "") -> bool:
         return any(seen == page and (not name or name == resource) for seen, resource in self.views)

@@ -9,7 +9,7 @@ import pytest
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import RuleSpec
+from mock_cloud.ec2.service import AttributeChange, RuleSpec
 from mock_cloud.errors import CloudError
 from tests.conftest import SEED_USER_DATA, boot, make_config
 
@@ -229,3 +229,22 @@ async def test_a_launch_is_one_reservation_across_a_restart_and_old_states_still
     del saved["reservation_id"]  # a state file written before reservations were kept
     legacy = Instance.from_dict(saved)
     assert re.fullmatch(r"r-[0-9a-f]{17}", legacy.reservation_id)
+
+
+async def test_edited_user_data_is_kept_but_not_run_at_the_next_start(cloud: Cloud) -> None:
+    """AWS: if you stop an instance, modify its user data and start it, the updated user data is not run."""
+    group_id = await web_group(cloud)
+    [instance] = await cloud.ec2.run_instances(user_data=SEED_USER_DATA, security_group_ids=[group_id])
+    await boot(cloud)
+    edited = "#!/bin/bash\necho '<h1>edited</h1>' > /var/www/html/index.html\n"
+    with pytest.raises(CloudError) as running:
+        await cloud.ec2.modify_instance_attribute(instance.instance_id, AttributeChange(user_data=edited.encode()))
+    assert running.value.code == "IncorrectInstanceState"
+    await cloud.ec2.stop_instances([instance.instance_id])
+    await cloud.clock.advance(20)
+    await cloud.ec2.modify_instance_attribute(instance.instance_id, AttributeChange(user_data=edited.encode()))
+    assert instance.user_data == edited
+    await cloud.ec2.start_instances([instance.instance_id])
+    await boot(cloud, 15)
+    page = await cloud.fetch(f"http://{instance.public_ip}/")
+    assert page.status == 200 and HELLO.search(page.text) and "edited" not in page.text

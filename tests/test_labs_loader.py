@@ -73,7 +73,8 @@ def test_a_good_lab_loads(tmp_path: Path) -> None:
      "estimated_minutes: expected a whole number from 1 to 600, got the text 'soon'"),
     # an unknown criterion type
     (GOOD.format(id="bad").replace("type: instances", "type: instance"), 11,
-     "steps[0].check[0].type: unknown criterion type 'instance'; expected one of: certificate, instance_http"),
+     "steps[0].check[0].type: unknown criterion type 'instance'; expected one of: certificate, instance_groups, "
+     "instance_http"),
     # an unknown key in a criterion
     (GOOD.format(id="bad").replace("names: web", "names: web\n        colour: red"), 13,
      "unknown key 'colour' in criterion 'instances'"),

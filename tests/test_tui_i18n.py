@@ -74,18 +74,21 @@ def test_aws_console_words() -> None:
 # -- rule editing: what "Save rules" sends to the cloud -------------------------------------------------
 
 
-def test_rule_changes_keeps_unchanged_rules_and_replaces_edited_ones() -> None:
+def test_rule_changes_keeps_unchanged_rules_and_modifies_edited_ones_in_place() -> None:
     http = SgRule("sgr-1", False, "tcp", 80, 80, cidr_ipv4="0.0.0.0/0")
     ssh = SgRule("sgr-2", False, "tcp", 22, 22, cidr_ipv4="0.0.0.0/0")
     drafts = [RuleDraft.from_rule(http), RuleDraft.from_rule(ssh)]
     assert drafts[0].type_key == "http" and drafts[0].source_kind == "anywhere"
-    assert rule_changes([http, ssh], drafts) == ([], [])
+    assert drafts[1].rule_id == "sgr-2"
+    assert not rule_changes([http, ssh], drafts)
     drafts[1].source_kind, drafts[1].source = "custom", "10.0.0.0/8"
-    new, revoked = rule_changes([http, ssh], drafts)
-    assert revoked == ["sgr-2"] and [(s.from_port, s.cidr_ipv4) for s in new] == [(22, "10.0.0.0/8")]
-    assert rule_changes([http, ssh], []) == ([], ["sgr-1", "sgr-2"])
+    changes = rule_changes([http, ssh], drafts)
+    assert (changes.new, changes.revoked) == ([], [])
+    assert [(rule_id, s.from_port, s.cidr_ipv4) for rule_id, s in changes.modified.items()] == [
+        ("sgr-2", 22, "10.0.0.0/8")]
+    assert rule_changes([http, ssh], []).revoked == ["sgr-1", "sgr-2"]
     custom = RuleDraft("custom_tcp", "8000 - 8080", "custom", "sg-0123456789abcdef0")
-    [spec] = rule_changes([], [custom])[0]
+    [spec] = rule_changes([], [custom]).new
     assert (spec.from_port, spec.to_port, spec.source_group_id, spec.cidr_ipv4) == (8000, 8080, "sg-0123456789abcdef0",
                                                                                     None)
 
@@ -93,9 +96,9 @@ def test_rule_changes_keeps_unchanged_rules_and_replaces_edited_ones() -> None:
 def test_a_custom_source_names_a_group_by_name_or_id_as_the_console_lets_one_pick_it() -> None:
     groups = {"trouble-lb-sg": "sg-0123456789abcdef0"}
     by_name = RuleDraft("http", "", "custom", "trouble-lb-sg")
-    [spec] = rule_changes([], [by_name], groups)[0]
+    [spec] = rule_changes([], [by_name], groups).new
     assert (spec.source_group_id, spec.cidr_ipv4) == ("sg-0123456789abcdef0", None)
-    [spec] = rule_changes([], [RuleDraft("http", "", "custom", "10.0.0.0/8")], groups)[0]
+    [spec] = rule_changes([], [RuleDraft("http", "", "custom", "10.0.0.0/8")], groups).new
     assert (spec.source_group_id, spec.cidr_ipv4) == (None, "10.0.0.0/8")
     referenced = SgRule("sgr-3", False, "tcp", 80, 80, referenced_group_id="sg-0123456789abcdef0")
-    assert rule_changes([referenced], [RuleDraft.from_rule(referenced)], groups) == ([], [])
+    assert not rule_changes([referenced], [RuleDraft.from_rule(referenced)], groups)

@@ -33,6 +33,7 @@ from tui.screens.console import ConsoleScreen
 from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
 from tui.screens.elb_listeners import PageScreen
 from tui.screens.elb_rule_editor import RuleEditorScreen
+from tui.screens.instance_settings import ChangeSecurityGroupsScreen
 from tui.screens.launch_wizard import LaunchWizardScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 from tui.widgets.lab_panel import LabPanel
@@ -217,6 +218,14 @@ class Learner:
         await self.press(key)
         if confirm:
             await self.press("enter")
+
+    async def change_security_groups(self, name: str, *toggled: str) -> None:
+        """Instances › Actions › Security › Change security groups: click the `toggled` groups, then Save."""
+        await self.instance_action(name, "G")
+        await self.wait(lambda: isinstance(self.app.screen, ChangeSecurityGroupsScreen))
+        await tick(self.pilot, "#setting", list(toggled))
+        await self.click("#save")
+        await self.wait(lambda: isinstance(self.app.screen, ConsoleScreen))
 
     async def connect(self, name: str, *commands: str) -> None:
         """Instances › Connect: run commands in the instance's shell, then close it."""
@@ -573,6 +582,8 @@ async def walk_troubleshooting(learner: Learner) -> None:
     await learner.moment("1-timeout")
     await learner.edit_inbound("trouble-web-sg", ("HTTP", "Custom", "trouble-lb-sg"))
     await learner.passes("security-group")
+    await learner.change_security_groups("trouble-web-2", "trouble-web-sg", "trouble-db-sg")  # in place
+    await learner.passes("instance-groups", every=10)
 
     await learner.edit_health_check("trouble-tg", health_path="/")
     await learner.passes("health-path", every=10)
@@ -584,7 +595,23 @@ async def walk_troubleshooting(learner: Learner) -> None:
     await learner.connect("trouble-web-2", "sudo yum install -y httpd", "sudo systemctl enable --now httpd",
                           'echo "<h1>Hello World from $(hostname -f)</h1>" | sudo tee /var/www/html/index.html')
     await learner.passes("user-data", every=10)
-    await learner.moment("3-finished")
+
+    web_1 = next(i for i in learner.app.cloud.ec2.describe_instances()  # type: ignore[attr-defined]
+                 if i.name == "trouble-web-1")
+    await learner.instance_action("trouble-web-1", "F", confirm=True)  # Simulate instance failure (lblab only)
+    await learner.wait(lambda: web_1.impaired_since is not None, 30.0)  # the guest process is really gone
+    await learner.moment("3-status-check-failed")
+    await learner.wait_on_cloud(lambda: learner.healthy("trouble-tg") == 1, every=10)
+    await learner.targets("trouble-tg")  # trouble-web-1: unhealthy, Target.FailedHealthChecks
+    await learner.moment("4-target-unhealthy")
+    await learner.select("4", "TroubleALB")
+    await learner.browse()
+    browser = await learner.send_requests(10)
+    assert list(browser.tally.counts().values()) == [10]  # everything on the survivor
+    await learner.press("escape")
+    await learner.instance_action("trouble-web-1", "R", confirm=True)
+    await learner.passes("failure-drill", every=10)
+    await learner.moment("5-finished")
 
 
 # Longest first: xdist hands the first tests to different workers, so the long ones start at once (and

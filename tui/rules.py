@@ -90,6 +90,7 @@ class RuleDraft:
     source_kind: str = "custom"  # "anywhere" | "custom", the console's Source choices
     source: str = ""  # custom: a CIDR block, a group ID (sg-…) or a group's name
     description: str = ""
+    rule_id: str | None = None  # the sgr- ID of the rule this row edits; None for a new row
 
     @classmethod
     def from_rule(cls, rule: SgRule) -> RuleDraft:
@@ -97,7 +98,7 @@ class RuleDraft:
         kind = "anywhere" if rule.cidr_ipv4 == ANYWHERE_IPV4 else "custom"
         source = rule.referenced_group_id or rule.cidr_ipv4 or ""
         ports = "" if rule_type.fixed else port_text(rule)
-        return cls(rule_type.key, ports, kind, source, rule.description)
+        return cls(rule_type.key, ports, kind, source, rule.description, rule.rule_id)
 
     @classmethod
     def preset(cls, type_key: str, anywhere: bool = True) -> RuleDraft:
@@ -138,21 +139,34 @@ def spec_of(rule: SgRule) -> RuleSpec:
                     rule.description)
 
 
-def rule_changes(current: list[SgRule], drafts: list[RuleDraft],
-                 group_ids: Mapping[str, str] | None = None) -> tuple[list[RuleSpec], list[str]]:
-    """What saving an edited rule list does: (rules to authorize, IDs of rules to revoke).
+@dataclass
+class RuleChanges:
+    """What saving an edited rule list does, as the console's "Save rules" does it."""
 
-    A row that states an existing rule exactly keeps it; every other row is a new rule, and
-    every existing rule no row states goes — as the console's "Save rules" does. `group_ids`: see
-    `RuleDraft.to_spec`.
-    """
-    remaining = list(current)
-    new_specs: list[RuleSpec] = []
+    new: list[RuleSpec]  # rows added: AuthorizeSecurityGroupIngress/Egress
+    modified: dict[str, RuleSpec]  # rule ID -> its new permission: ModifySecurityGroupRules (the ID stays)
+    revoked: list[str]  # IDs of the rules whose rows were deleted: Revoke… by rule ID
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.modified or self.revoked)
+
+
+def rule_changes(current: list[SgRule], drafts: list[RuleDraft],
+                 group_ids: Mapping[str, str] | None = None) -> RuleChanges:
+    """A row of an existing rule that the learner changed modifies that rule in place; an unchanged row
+    leaves it; a new row authorizes a rule; an existing rule no row stands for is revoked.
+    `group_ids`: see `RuleDraft.to_spec`."""
+    by_id = {rule.rule_id: rule for rule in current}
+    changes = RuleChanges([], {}, [])
+    kept: set[str] = set()
     for draft in drafts:
         spec = draft.to_spec(group_ids)
-        match = next((rule for rule in remaining if spec_of(rule) == spec), None)
-        if match is None:
-            new_specs.append(spec)
-        else:
-            remaining.remove(match)
-    return new_specs, [rule.rule_id for rule in remaining]
+        rule = by_id.get(draft.rule_id or "")
+        if rule is None:
+            changes.new.append(spec)
+            continue
+        kept.add(rule.rule_id)
+        if spec_of(rule) != spec:
+            changes.modified[rule.rule_id] = spec
+    changes.revoked = [rule.rule_id for rule in current if rule.rule_id not in kept]
+    return changes

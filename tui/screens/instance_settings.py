@@ -1,5 +1,6 @@
 """Instance settings dialogs: Actions › Security › Change security groups and Actions › Instance settings ›
-Change instance type. Each dismisses with the new value (None when cancelled); the page applies it."""
+Change instance type / Edit user data. Each dismisses with the new value (None when cancelled, or when it
+could only be viewed); the page applies it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Label, Select, SelectionList, Static
+from textual.widgets import Button, Label, Select, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
 from mock_cloud.ec2.catalogue import IMAGES, INSTANCE_TYPES
@@ -36,11 +37,18 @@ class SettingDialog(Localized, ModalScreen[T | None], Generic[T]):
         name = self.instance.name or self.instance.instance_id
         with Vertical(id="dialog", classes="dialog"):
             yield Label(f"{t(self.TITLE_KEY)} › {name}", classes="dialog-title", markup=False)
-            yield Static(t(self.NOTE_KEY, id=self.instance.instance_id), classes="dialog-body", markup=False)
+            yield Static(t(self.note_key(), id=self.instance.instance_id), classes="dialog-body", markup=False)
             yield self.input()
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("button.cancel"), id="cancel", compact=True)
-                yield Button(t("settings.save"), id="save", variant="primary", compact=True)
+                yield Button(t("settings.save"), id="save", variant="primary", compact=True,
+                             disabled=not self.editable())
+
+    def note_key(self) -> str:
+        return self.NOTE_KEY
+
+    def editable(self) -> bool:
+        return True
 
     def input(self) -> Widget:
         raise NotImplementedError
@@ -87,3 +95,22 @@ class ChangeSecurityGroupsScreen(SettingDialog[list[str]]):
 
     def value(self) -> list[str]:
         return list(self.query_one("#setting", SelectionList).selected)
+
+
+class EditUserDataScreen(SettingDialog[str]):
+    """The user data as typed (the console decodes it): read-only unless the instance is stopped, as on AWS."""
+
+    TITLE_KEY = "action.edit_user_data"
+
+    def editable(self) -> bool:
+        return self.instance.state == "stopped"
+
+    def note_key(self) -> str:
+        return "settings.user_data_note" if self.editable() else "settings.user_data_running_note"
+
+    def input(self) -> Widget:
+        return TextArea(self.instance.user_data, id="setting", language=None, soft_wrap=False,
+                        read_only=not self.editable(), show_line_numbers=False, classes="user-data-editor")
+
+    def value(self) -> str:
+        return self.query_one("#setting", TextArea).text

@@ -53,6 +53,7 @@ class InstancesPage(Page):
                    in_footer=False),
         PageAction("change_groups", "G", "action.change_security_groups", short_key="short.change_security_groups",
                    in_footer=False),
+        PageAction("user_data", "U", "action.edit_user_data", short_key="short.edit_user_data", in_footer=False),
         # lblab-only (no such EC2 action): the instance's guest process is killed, for failure labs. Off the
         # footer like the settings above, so ^q Quit stays in it.
         PageAction("simulate_failure", "F", "action.simulate_failure", confirm_key="confirm.simulate_failure",
@@ -157,6 +158,12 @@ class InstancesPage(Page):
 
         self._setting(key, ChangeSecurityGroupsScreen, lambda value: AttributeChange(group_ids=value),
                       "done.groups_changed")
+
+    def perform_user_data(self, key: str | None) -> None:
+        from tui.screens.instance_settings import EditUserDataScreen
+
+        self._setting(key, EditUserDataScreen, lambda value: AttributeChange(user_data=value.encode()),
+                      "done.user_data_changed")
 
     def _setting(self, key: str | None, dialog: Callable[[Instance], Screen[Any]],
                  change: Callable[[Any], AttributeChange], done_key: str) -> None:

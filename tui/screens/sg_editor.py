@@ -78,7 +78,8 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
             for egress in self.directions:
                 drafts = self.form.outbound if egress else self.form.inbound
                 yield Section(t("sg.outbound_rules" if egress else "sg.inbound_rules"),
-                              RuleEditor(drafts, groups, egress, id="outbound" if egress else "inbound"))
+                              RuleEditor(drafts, groups, egress, id="outbound" if egress else "inbound",
+                                         rule_ids=not self.creating))
             yield ErrorLine(id="error")
             with Horizontal(classes="form-buttons"):
                 yield Button(t("button.cancel"), id="cancel", compact=True)
@@ -149,22 +150,29 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
         return form.group_id
 
     async def _apply(self, group_id: str, egress: bool, drafts: list[RuleDraft]) -> None:
-        """Make the group's rules of one direction what the editor shows (revoke, then authorize;
-        a rejected rule puts the revoked ones back so a failed save changes nothing)."""
+        """Make the group's rules of one direction what the editor shows: deleted rows are revoked by
+        rule ID, changed rows modified in place (ModifySecurityGroupRules: each keeps its sgr- ID), new
+        rows authorized. A rejected change undoes the others, so a failed save changes nothing."""
         ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
         group = ec2.security_group(group_id)
         current = list(group.egress if egress else group.ingress)
-        new_specs, revoked = rule_changes(current, drafts, self._groups_in_vpc())
-        if revoked:
-            await ec2.revoke(group_id, rule_ids=revoked, egress=egress)
-        if not new_specs:
-            return
+        changes = rule_changes(current, drafts, self._groups_in_vpc())
+        before = {rule.rule_id: spec_of(rule) for rule in current}
+        if changes.revoked:
+            await ec2.revoke(group_id, rule_ids=changes.revoked, egress=egress)
+        modified = False
         try:
-            await ec2.authorize(group_id, new_specs, egress=egress)
+            if changes.modified:
+                await ec2.modify_security_group_rules(group_id, changes.modified)
+                modified = True
+            if changes.new:
+                await ec2.authorize(group_id, changes.new, egress=egress)
         except CloudError:
-            restore = [spec_of(rule) for rule in current if rule.rule_id in revoked]
-            if restore:
-                await ec2.authorize(group_id, restore, egress=egress)
+            if modified:
+                await ec2.modify_security_group_rules(group_id, {rule_id: before[rule_id]
+                                                                 for rule_id in changes.modified})
+            if changes.revoked:
+                await ec2.authorize(group_id, [before[rule_id] for rule_id in changes.revoked], egress=egress)
             raise
 
     def _saved(self, group_id: str) -> None:

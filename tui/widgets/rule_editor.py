@@ -1,4 +1,6 @@
 """The inbound/outbound rule editor: one row per rule (type, protocol, port range, source, description).
+Editing an existing group, each row first shows its rule's ID (the console's "Security group rule ID"
+column; a row not saved yet shows –).
 
 As in the console, a custom source is one field that takes a CIDR block or a security group by ID
 or name; it suggests the existing groups as the learner types (→ or End accepts the suggestion)."""
@@ -14,20 +16,24 @@ from textual.widgets import Button, Input, Label, Select
 from tui.rules import ANYWHERE_IPV4, RULE_TYPES, RuleDraft, protocol_text
 
 SOURCE_KINDS = ("custom", "anywhere")
+NO_ID = "–"
 
 
 class RuleRow(Horizontal):
     """Edits one RuleDraft in place; its events stop here so the screen's form never sees them."""
 
-    def __init__(self, draft: RuleDraft, groups: list[str], egress: bool) -> None:
+    def __init__(self, draft: RuleDraft, groups: list[str], egress: bool, rule_id: bool) -> None:
         super().__init__(classes="rule-row")
         self.draft = draft
         self.groups = groups  # names and IDs of the groups a source may name
         self.egress = egress
+        self.rule_id = rule_id  # whether the row shows its rule's ID
 
     def compose(self) -> ComposeResult:
         t = self.app.t  # type: ignore[attr-defined]
         draft = self.draft
+        if self.rule_id:
+            yield Label(draft.rule_id or NO_ID, classes="rule-id", markup=False)
         yield Select([(t(f"rule_type.{rt.key}"), rt.key) for rt in RULE_TYPES], value=draft.type_key,
                      allow_blank=False, compact=True, classes="rule-type")
         yield Label(classes="rule-protocol")
@@ -95,21 +101,25 @@ class RuleEditor(Vertical):
     """All rules of one direction; edits the given list of drafts in place."""
 
     def __init__(self, drafts: list[RuleDraft], groups: list[str], egress: bool,
-                 id: str | None = None) -> None:
+                 id: str | None = None, rule_ids: bool = False) -> None:
         super().__init__(id=id, classes="rule-editor")
         self.drafts = drafts
         self.groups = groups
         self.egress = egress
+        self.rule_ids = rule_ids  # the console shows them when editing a group's rules, not when creating it
 
     def compose(self) -> ComposeResult:
         t = self.app.t  # type: ignore[attr-defined]
         with Horizontal(classes="rule-head"):
+            if self.rule_ids:
+                yield Label(t("col.rule_id"), classes="rule-id")
             for key, css in (("col.type", "rule-type"), ("col.protocol", "rule-protocol"),
                              ("col.port_range", "rule-ports"),
                              ("col.destination" if self.egress else "col.source", "rule-source-kind"),
                              ("rule.cidr_or_group", "rule-cidr"), ("col.description", "rule-description")):
                 yield Label(t(key), classes=css)
-        yield Vertical(*(RuleRow(draft, self.groups, self.egress) for draft in self.drafts), classes="rule-rows")
+        yield Vertical(*(RuleRow(draft, self.groups, self.egress, self.rule_ids)
+                                 for draft in self.drafts), classes="rule-rows")
         yield Label(t("sg.no_rules"), classes="rule-empty field-hint")
         yield Button(t("rule.add"), classes="rule-add", compact=True)
 
@@ -124,7 +134,7 @@ class RuleEditor(Vertical):
         event.stop()
         draft = RuleDraft()
         self.drafts.append(draft)
-        row = RuleRow(draft, self.groups, self.egress)
+        row = RuleRow(draft, self.groups, self.egress, self.rule_ids)
         await self.query_one(".rule-rows").mount(row)
         self._show_empty()
         row.query_one(".rule-type", Select).focus()
