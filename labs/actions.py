@@ -24,14 +24,8 @@ from labs.resources import (
 from labs.schema import Bool, Field, Int, ListOf, Record, Str
 from labs.sg_specs import RULES, rule_admits
 from labs.text import Text
-from mock_cloud.clock import wait_for_condition
-from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import RuleSpec
-from mock_cloud.elbv2.listener_rules import Action as ElbAction
-from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
-from mock_cloud.errors import CloudError
+from mock_cloud import Action as ElbAction
+from mock_cloud import Cloud, CloudError, Instance, LoadBalancer, RuleSpec, TargetGroup, TargetSpec, wait_for_condition
 
 # Cloud seconds an action waits for an instance to be ready before giving up.
 READY_TIMEOUT = 180.0

@@ -17,7 +17,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from labs import probe
-from mock_cloud.cloud import Cloud
+from mock_cloud import Cloud
 
 # Console pages a step may ask the learner to look at (LabSession.viewed's `page`).
 VIEWABLE = ("targets_tab",)

@@ -6,8 +6,7 @@ from typing import Any
 
 from labs.resources import security_group_named
 from labs.schema import Field, Int, ListOf, Record, Str
-from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.security_group import SgRule
+from mock_cloud import Cloud, SgRule
 
 _RULE = Record({
     "protocol": Field(Str(choices=("tcp", "udp", "-1")), default="tcp"),

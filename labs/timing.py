@@ -7,12 +7,10 @@ AWS the same settings mean five checks thirty seconds apart, two and a half minu
 from __future__ import annotations
 
 from labs.text import Text
-from mock_cloud.ec2 import lifecycle
-from mock_cloud.elbv2.load_balancer import PROVISIONING_SECONDS
-from mock_cloud.elbv2.target_group import HealthCheckSettings
+from mock_cloud import BOOT_SECONDS, PROVISIONING_SECONDS, USER_DATA_SECONDS, HealthCheckSettings
 
-BOOT_SECONDS = lifecycle.BOOT_SECONDS
-USER_DATA_SECONDS = lifecycle.BOOT_SECONDS + lifecycle.USER_DATA_SECONDS
+# User data runs once the instance has booted.
+BOOT_AND_USER_DATA_SECONDS = BOOT_SECONDS + USER_DATA_SECONDS
 
 
 def duration(seconds: float) -> Text:
@@ -73,4 +71,4 @@ def provisioning(scale: float) -> Text:
 def boot(scale: float) -> Text:
     return Text("부팅과 사용자 데이터 실행까지 약 {total}, {here}",
                 "about {total} to boot and run the user data, {here}").format(
-        total=duration(USER_DATA_SECONDS), here=here(USER_DATA_SECONDS, scale))
+        total=duration(BOOT_AND_USER_DATA_SECONDS), here=here(BOOT_AND_USER_DATA_SECONDS, scale))

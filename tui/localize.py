@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
 
+from tui.typed_app import app_of
+
 if TYPE_CHECKING:
     from tui.i18n import Translator
 
@@ -50,7 +52,7 @@ class Localized:
     """
 
     async def on_mount(self) -> None:
-        localize_bindings(self, self.app.t)  # type: ignore[arg-type, attr-defined]
+        localize_bindings(self, app_of(self).t)  # type: ignore[arg-type]
         await self.composed()
 
     async def composed(self) -> None:
@@ -58,7 +60,7 @@ class Localized:
 
     async def relocalize(self) -> None:
         """After a language switch: translate the bindings and compose again from state."""
-        localize_bindings(self, self.app.t)  # type: ignore[arg-type, attr-defined]
+        localize_bindings(self, app_of(self).t)  # type: ignore[arg-type]
         await self.recompose()  # type: ignore[attr-defined]
         await self.composed()
         self.refresh_bindings()  # type: ignore[attr-defined]

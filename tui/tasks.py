@@ -8,8 +8,7 @@ from typing import Any, TypeVar
 from textual.dom import DOMNode
 from textual.worker import Worker
 
-from mock_cloud.errors import CloudError
-from mock_cloud.events import Event
+from mock_cloud import CloudError, Event
 
 T = TypeVar("T")
 
@@ -51,7 +50,7 @@ def follow_events(node: DOMNode, kinds: tuple[str, ...], on_batch: Callable[[lis
     """
 
     async def follower() -> None:
-        subscription = node.app.cloud.events.subscribe(*kinds)  # type: ignore[attr-defined]
+        subscription = node.app.cloud.events.subscribe(*kinds)
         try:
             while True:
                 batch = [await subscription.get()]

@@ -6,9 +6,9 @@ from typing import Any
 
 from textual.app import ComposeResult
 
-from mock_cloud.elbv2.listener import Listener
-from mock_cloud.elbv2.load_balancer import LoadBalancer
+from mock_cloud import Listener, LoadBalancer
 from tui.screens.elb_editor import ElbEditorScreen
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY, ActionDraft, ListenerDraft
 from tui.widgets.elb_listener_form import ListenerForm
 from tui.widgets.form import Section
@@ -37,18 +37,18 @@ class ListenerEditorScreen(ElbEditorScreen):
         return cls(lb, draft, listener)
 
     def save_label(self) -> str:
-        return self.app.t("listener.add" if self.listener is None else "key.save")  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).t("listener.add" if self.listener is None else "key.save")
 
     def heading(self) -> str:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         key = "listener.add" if self.listener is None else "listener.edit"
         return f"{self.lb.name} › {t(key)}"
 
     def body(self) -> ComposeResult:
-        yield Section(self.app.t("listener.details"), ListenerForm(self.draft))  # type: ignore[attr-defined]
+        yield Section(app_of(self).t("listener.details"), ListenerForm(self.draft))
 
     async def save(self) -> str:
-        elbv2, draft = self.app.cloud.elbv2, self.draft  # type: ignore[attr-defined]
+        elbv2, draft = app_of(self).cloud.elbv2, self.draft
         actions = [draft.action.to_action()]
         if self.listener is None:
             listener = await elbv2.create_listener(self.lb.arn, draft.listener_protocol, draft.listener_port.strip(),

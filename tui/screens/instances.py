@@ -11,11 +11,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.screen import Screen
 
-from mock_cloud.ec2.catalogue import IMAGES
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import USER_DATA_LIMIT, AttributeChange
+from mock_cloud import IMAGES, USER_DATA_LIMIT, AttributeChange, Instance
 from tui.format import cloud_time, plain, state_text
 from tui.screens.page import Column, Page, PageAction, Row
+from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note, rules_table, script_text, section
 
 RUNNING = "running"
@@ -116,7 +115,7 @@ class InstancesPage(Page):
     def perform_browse(self, key: str | None) -> None:
         instance = self.instance(key or "")
         if instance is not None and instance.public_ip:
-            self.app.open_browser(f"http://{instance.public_ip}/")  # type: ignore[attr-defined]
+            app_of(self).open_browser(f"http://{instance.public_ip}/")
 
     def perform_system_log(self, key: str | None) -> None:
         from tui.screens.system_log import SystemLogScreen

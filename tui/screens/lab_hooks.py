@@ -16,6 +16,7 @@ from textual.screen import ActiveBinding, Screen, ScreenResultType
 
 from labs import ProgressStore
 from tui.localize import Localized
+from tui.typed_app import app_of
 from tui.widgets.footer import ConsoleFooter
 from tui.widgets.lab_panel import LabPanel, open_lab, pick_lab
 from tui.widgets.lab_state import open_lab_of, set_open_lab
@@ -27,7 +28,7 @@ FOOTER_FIRST = ("question_mark", "ctrl+l", "L")
 async def start_labs(app: App[object], lab_id: str | None = None) -> None:
     """`lblab lab ID` opens that lab; otherwise the lab open last resumes, or a learner starting
     afresh chooses one. A cloud that saves nothing (the demo, tests) has no learner to ask."""
-    cloud = app.cloud  # type: ignore[attr-defined]
+    cloud = app_of(app).cloud
     store = ProgressStore.for_cloud(cloud)
     if store.error:
         app.notify(store.error, severity="warning", timeout=15)

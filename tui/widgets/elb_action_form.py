@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
-from mock_cloud.elbv2.listener_rules import (
+from mock_cloud import (
     ACTION_TYPES,
     FIXED_RESPONSE,
     FIXED_RESPONSE_CONTENT_TYPES,
@@ -24,6 +24,7 @@ from mock_cloud.elbv2.listener_rules import (
     REDIRECT,
     REDIRECT_STATUS_CODES,
 )
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import ActionDraft, WeightedGroup
 from tui.widgets.form import BoundForm, field
 
@@ -44,7 +45,7 @@ class OpenOnTop(Message):
 
 
 def group_options(app: object) -> list[tuple[str, str]]:
-    groups = app.cloud.elbv2.describe_target_groups()  # type: ignore[attr-defined]
+    groups = app_of(app).cloud.elbv2.describe_target_groups()
     return [(f"{g.name} · {g.protocol}:{g.port}", g.arn) for g in groups]
 
 
@@ -59,7 +60,7 @@ class GroupRow(Horizontal):
         self.weighted = weighted
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         known = {arn for _, arn in self.options}
         yield Select(self.options, value=self.share.arn if self.share.arn in known else Select.NULL,
                      prompt=t("act.pick_group"), compact=True, classes="group-pick")
@@ -95,7 +96,7 @@ class ActionForm(BoundForm, Vertical):
         self.weighted = weighted
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         draft = self.form
         if len(self.kinds) > 1:
             yield from field(t("act.type"), Select([(t(f"act.type.{kind}"), kind) for kind in self.kinds],

@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from mock_cloud.elbv2.health import ZONE_NOT_ENABLED
-from mock_cloud.elbv2.listener_rules import FIXED_RESPONSE, FORWARD, REDIRECT, Action, Rule, RuleCondition
+from mock_cloud import FIXED_RESPONSE, FORWARD, REDIRECT, ZONE_NOT_ENABLED, Action, Rule, RuleCondition
 from tui.format import DASH, state_text
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from mock_cloud.elbv2.listener import Listener
-    from mock_cloud.elbv2.target_group import TargetGroup
+    from mock_cloud import Listener, TargetGroup
 
 Translate = Callable[..., str]
 

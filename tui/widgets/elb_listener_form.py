@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from mock_cloud.elbv2.listener import PROTOCOLS
-from mock_cloud.elbv2.listener_rules import ACTION_TYPES
-from mock_cloud.elbv2.ssl_policies import DEFAULT_POLICY, list_policies
+from mock_cloud import ACTION_TYPES, DEFAULT_POLICY, list_policies
+from mock_cloud import LISTENER_PROTOCOLS as PROTOCOLS
+from tui.typed_app import app_of
 from tui.widgets.elb_action_form import ActionForm, OpenOnTop
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY, ListenerDraft
 from tui.widgets.form import BoundForm, field
@@ -21,7 +21,7 @@ DEFAULT_PORTS = {"HTTP": "80", "HTTPS": "443"}
 
 
 def certificate_options(app: object) -> list[tuple[str, str]]:
-    store = app.cloud.elbv2.certificates  # type: ignore[attr-defined]
+    store = app_of(app).cloud.elbv2.certificates
     return [(f"{c.domain_name} · {c.id}", c.arn) for c in store.list()]
 
 
@@ -37,7 +37,7 @@ class ListenerForm(BoundForm, Vertical):
         self.removable = removable
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         draft = self.form
         with Horizontal(classes="listener-head"):
             yield Label(t("listener.protocol"), classes="inline-label")

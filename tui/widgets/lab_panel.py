@@ -33,6 +33,7 @@ from tui.localize import Localized
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.lab_picker import LabPickerScreen
 from tui.screens.page import Page
+from tui.typed_app import app_of
 from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
 from tui.widgets.nav import Navigation
 
@@ -87,7 +88,7 @@ class LabPanel(Localized, Vertical):
         return open_lab_of(self.app)
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         if self.lab is not None:
             self.lab.session.lang = t.lang  # the panel speaks the console's language
         with Vertical(id="lab-head"):
@@ -159,7 +160,7 @@ class LabPanel(Localized, Vertical):
         lab = self.lab
         if lab is None:
             return
-        t, progress = self.app.t, lab.session.progress  # type: ignore[attr-defined]
+        t, progress = app_of(self).t, lab.session.progress
         where = t("lab.finished", count=progress.step_count) if progress.finished else \
             t("lab.progress", number=progress.step_number, count=progress.step_count)
         parts = [where, t("lab.elapsed", time=elapsed_text(progress.elapsed))]
@@ -187,7 +188,7 @@ class LabPanel(Localized, Vertical):
             self.query_one("#lab-body", VerticalScroll).scroll_home(animate=False)
 
     def _checks(self, session: LabSession, report: CheckReport | None) -> RenderableType:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         heading = RichText(t("lab.checks"), style="bold")
         if report is None:
             return Group(heading, RichText(t("lab.checking"), style="dim"))
@@ -207,10 +208,10 @@ class LabPanel(Localized, Vertical):
 
     def _hints(self, session: LabSession) -> RenderableType:
         items = "\n".join(f"{n}. {session.text(hint)}" for n, hint in enumerate(session.hints_shown, 1))
-        return Group(RichText(self.app.t("lab.hints"), style="bold"), RichMarkdown(items))  # type: ignore[attr-defined]
+        return Group(RichText(app_of(self).t("lab.hints"), style="bold"), RichMarkdown(items))
 
     def _solved(self, lab: OpenLab) -> RenderableType:
-        t, solved, session = self.app.t, lab.solved, lab.session  # type: ignore[attr-defined]
+        t, solved, session = app_of(self).t, lab.solved, lab.session
         if solved is None:
             return ""
         if solved.error is not None:
@@ -223,7 +224,7 @@ class LabPanel(Localized, Vertical):
 
     def _refresh_buttons(self, lab: OpenLab) -> None:
         allowed = frozenset(request for request, _, _ in REQUESTS if _allowed(lab, request))
-        t, shown, total = self.app.t, len(lab.session.hints_shown), len(lab.session.step.hints)  # type: ignore[attr-defined]
+        t, shown, total = app_of(self).t, len(lab.session.hints_shown), len(lab.session.step.hints)
         label = t("lab.hint_button", shown=shown, total=total) if total else t("lab.key.hint")
         hint = self.query_one("#lab-hint", Button)
         if str(hint.label) != label:
@@ -269,7 +270,7 @@ class LabPanel(Localized, Vertical):
         self._copied = (self._copied + 1) % len(items)
         copied = items[self._copied]
         self.app.copy_to_clipboard(copied)
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         self.notify(t("lab.copied", number=self._copied + 1, count=len(items), text=copied),
                     title=t("notify.success"), markup=False)
 
@@ -355,7 +356,7 @@ def refresh_panels(app: App[object]) -> None:
 
 async def open_lab(app: App[object], lab_id: str) -> OpenLab | None:
     """Open a lab beside the console (closing the one open before), resuming its saved progress."""
-    t = app.t  # type: ignore[attr-defined]
+    t = app_of(app).t
     previous = open_lab_of(app)
     if previous is not None and previous.session.lab.id == lab_id:
         previous.visible = True
@@ -369,7 +370,7 @@ async def open_lab(app: App[object], lab_id: str) -> OpenLab | None:
     if previous is not None:
         set_open_lab(app, None)
         await previous.close()
-    opened = OpenLab(app, LabSession(app.cloud, lab, t.lang), lambda: refresh_panels(app))  # type: ignore[attr-defined]
+    opened = OpenLab(app, LabSession(app_of(app).cloud, lab, t.lang), lambda: refresh_panels(app))
     set_open_lab(app, opened)
     refresh_panels(app)
     opened.start()

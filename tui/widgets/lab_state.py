@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from labs import LabSession, SessionEvent, Text
+from tui.typed_app import app_of
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -54,7 +55,7 @@ class OpenLab:
 
     @property
     def t(self) -> Callable[..., str]:
-        return self.app.t  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).t
 
     # -- the learner's requests (each runs in an app worker, so a recomposed panel does not cancel it) --
     def start(self) -> None:

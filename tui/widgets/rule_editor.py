@@ -12,6 +12,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select
 
 from tui.rules import ANYWHERE_IPV4, RULE_TYPES, RuleDraft, protocol_text
+from tui.typed_app import app_of
 
 SOURCE_KINDS = ("custom", "anywhere")
 
@@ -26,7 +27,7 @@ class RuleRow(Horizontal):
         self.egress = egress
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         draft = self.draft
         yield Select([(t(f"rule_type.{rt.key}"), rt.key) for rt in RULE_TYPES], value=draft.type_key,
                      allow_blank=False, compact=True, classes="rule-type")
@@ -45,7 +46,7 @@ class RuleRow(Horizontal):
 
     def _show(self) -> None:
         """Fixed types show their ports; the source field matches the source kind."""
-        draft, everything = self.draft, self.app.t("all")  # type: ignore[attr-defined]
+        draft, everything = self.draft, app_of(self).t("all")
         self.query_one(".rule-protocol", Label).update(protocol_text(draft.rule_type.protocol, everything))
         ports = self.query_one(".rule-ports", Input)
         ports.disabled = draft.rule_type.fixed
@@ -102,7 +103,7 @@ class RuleEditor(Vertical):
         self.egress = egress
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         with Horizontal(classes="rule-head"):
             for key, css in (("col.type", "rule-type"), ("col.protocol", "rule-protocol"),
                              ("col.port_range", "rule-ports"),
