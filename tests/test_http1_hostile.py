@@ -25,9 +25,10 @@ import pytest
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.httpd import LIMITS as HTTPD_LIMITS
-from mock_cloud.edge import EDGE_LIMITS, InternetEdge, Unknown
+from mock_cloud.edge import EDGE_LIMITS, InternetEdge
 from mock_cloud.elbv2.proxy_http import ALB_LIMITS
 from mock_cloud.http1 import Limits, half_close
+from mock_cloud.routes import Unknown
 from tests.test_elbv2_support import Lab, healthy_lab, run_in
 
 LOOP = "127.0.0.1"

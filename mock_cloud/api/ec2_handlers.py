@@ -19,12 +19,12 @@ from mock_cloud.api.ec2_ebs import (
     root_device_of,
     volume_shape,
 )
-from mock_cloud.api.images import resolve_image_id
 from mock_cloud.api.paging import ec2_page
 from mock_cloud.api.query import Req
 from mock_cloud.api.xml import timestamp
 from mock_cloud.ec2.catalogue import DEFAULT_INSTANCE_TYPE, IMAGES, Image
 from mock_cloud.ec2.filters import Matcher, bool_text, filtered, group_filters
+from mock_cloud.ec2.images import resolve_image_id
 from mock_cloud.ec2.instance import STATE_CODES, Instance
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
 from mock_cloud.ec2.service import RuleSpec, decode_user_data_base64

@@ -16,8 +16,6 @@ from typing import Any
 from mock_cloud.context import Context
 from mock_cloud.ec2.security_group import Peer
 from mock_cloud.ec2.service import Ec2Service
-from mock_cloud.edge import Drop, Route, Unknown
-from mock_cloud.edge import Forward as EdgeForward
 from mock_cloud.elbv2 import health
 from mock_cloud.elbv2.access_log import format_line
 from mock_cloud.elbv2.certificates import CertificateStore, sni_context
@@ -66,6 +64,8 @@ from mock_cloud.errors import CloudError, validation
 from mock_cloud.events import Subscription
 from mock_cloud.ids import ACCOUNT_ID, arn
 from mock_cloud.network import INTERNET_CLIENT, Network
+from mock_cloud.routes import Drop, Route, Unknown
+from mock_cloud.routes import Forward as EdgeForward
 
 MAX_TARGETS_PER_GROUP = 1000
 CLIENT_IP_HEADER = "X-Lblab-Client-Ip"
