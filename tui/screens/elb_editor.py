@@ -21,7 +21,6 @@ from mock_cloud import CloudError
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
 from tui.typed_app import app_of
-from tui.widgets.elb_action_form import OpenOnTop
 from tui.widgets.form import BoundForm, ErrorLine
 from tui.widgets.header import ConsoleHeader
 
@@ -91,17 +90,6 @@ class ElbEditorScreen(WorkScreen[Any], BoundForm):
     def show_state(self) -> None:
         """Show what composing alone does not (the error, which parts apply); again after a language switch."""
         self.query_one("#error", ErrorLine).show_error(self.error)
-
-    # -- sections that open a screen on top (Create target group, Request new certificate) ----------------
-    @on(OpenOnTop)
-    def _open_on_top(self, message: OpenOnTop) -> None:
-        message.stop()
-        self.app.push_screen(message.screen, lambda result: self._hand_back(message, result))
-
-    def _hand_back(self, message: OpenOnTop, result: Any) -> None:
-        for section in self.query(BoundForm):
-            if section.form is message.draft:
-                getattr(section, message.then)(result)
 
     # -- radio sets: the pressed button's name is the value ----------------------------------------
     @on(RadioSet.Changed)

@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, RadioSet, Select, Static
 
 from mock_cloud import FORWARD
 from tui.format import tone_style
-from tui.screens.elb_editor import ElbEditorScreen
+from tui.screens.elb_section_host import SectionHostScreen
 from tui.screens.lab_hooks import WorkScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 from tui.typed_app import app_of
@@ -86,7 +86,7 @@ class BalancerForm:
     created_arn: str | None = None
 
 
-class CreateLoadBalancerScreen(ElbEditorScreen):
+class CreateLoadBalancerScreen(SectionHostScreen):
     TITLE_KEY = "lb.create_alb"
     SAVE_KEY = "lb.create"
     DONE_KEY = "lb.created"

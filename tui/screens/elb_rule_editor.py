@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input
 
 from mock_cloud import MAX_PRIORITY, Listener, Rule
-from tui.screens.elb_editor import ElbEditorScreen
+from tui.screens.elb_section_host import SectionHostScreen
 from tui.typed_app import app_of
 from tui.widgets.elb_action_form import ActionForm
 from tui.widgets.elb_condition_editor import ConditionEditor
@@ -34,7 +34,7 @@ def next_priority(listener: Listener) -> int:
     return min(max(used, default=0) + 1, MAX_PRIORITY)
 
 
-class RuleEditorScreen(ElbEditorScreen):
+class RuleEditorScreen(SectionHostScreen):
     INTRO_KEY = "lrule.intro"
     DONE_KEY = "lrule.saved"
     FOCUS = "#priority, Select"

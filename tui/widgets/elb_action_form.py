@@ -6,13 +6,10 @@ selected, as the console's "Create target group" link does in a new tab.
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
 from mock_cloud import (
@@ -34,14 +31,14 @@ REDIRECT_PARTS = (("redirect_port", "act.port"), ("redirect_host", "act.host"), 
                   ("redirect_query", "act.query"))
 
 
-class OpenOnTop(Message):
-    """A form section asks its screen to open `screen` on top and hand the result to the method `then` of
-    whichever section edits `draft` by then: a language switch rebuilds the sections meanwhile, and a
-    screen opened by a section that no longer exists would hand its result to no one."""
+class CreateTargetGroupRequested(Message):
+    """"Create target group" in the section editing `draft`: the screen opens the wizard on top and hands the
+    new group to whichever ActionForm edits `draft` by then (`group_created`). A language switch rebuilds the
+    sections meanwhile, and the section that asked may no longer exist."""
 
-    def __init__(self, screen: Screen[Any], draft: object, then: str) -> None:
+    def __init__(self, draft: ActionDraft) -> None:
         super().__init__()
-        self.screen, self.draft, self.then = screen, draft, then
+        self.draft = draft
 
 
 def group_options(app: object) -> list[tuple[str, str]]:
@@ -160,10 +157,8 @@ class ActionForm(BoundForm, Vertical):
 
     @on(Button.Pressed, ".group-create")
     def _create_group(self, event: Button.Pressed) -> None:
-        from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
-
         event.stop()
-        self.post_message(OpenOnTop(CreateTargetGroupScreen(), self.form, "group_created"))
+        self.post_message(CreateTargetGroupRequested(self.form))
 
     def group_created(self, arn: str | None) -> None:
         if arn:

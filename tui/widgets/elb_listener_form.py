@@ -8,16 +8,26 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from mock_cloud import ACTION_TYPES, DEFAULT_POLICY, list_policies
 from mock_cloud import LISTENER_PROTOCOLS as PROTOCOLS
 from tui.typed_app import app_of
-from tui.widgets.elb_action_form import ActionForm, OpenOnTop
+from tui.widgets.elb_action_form import ActionForm
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY, ListenerDraft
 from tui.widgets.form import BoundForm, field
 
 DEFAULT_PORTS = {"HTTP": "80", "HTTPS": "443"}
+
+
+class RequestCertificateRequested(Message):
+    """"Request new certificate" in the listener section editing `draft`: the screen opens the request on top
+    and hands the new certificate to whichever ListenerForm edits `draft` by then (`certificate_requested`)."""
+
+    def __init__(self, draft: ListenerDraft) -> None:
+        super().__init__()
+        self.draft = draft
 
 
 def certificate_options(app: object) -> list[tuple[str, str]]:
@@ -88,10 +98,8 @@ class ListenerForm(BoundForm, Vertical):
 
     @on(Button.Pressed, ".certificate-request")
     def _request(self, event: Button.Pressed) -> None:
-        from tui.screens.elb_certificates import RequestCertificateScreen
-
         event.stop()
-        self.post_message(OpenOnTop(RequestCertificateScreen(), self.form, "certificate_requested"))
+        self.post_message(RequestCertificateRequested(self.form))
 
     def certificate_requested(self, arn: str | None) -> None:
         if arn:
