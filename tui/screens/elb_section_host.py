@@ -28,18 +28,18 @@ class SectionHostScreen(ElbEditorScreen):
     @on(CreateTargetGroupRequested)
     def _create_target_group(self, message: CreateTargetGroupRequested) -> None:
         message.stop()
-        self.app.push_screen(CreateTargetGroupScreen(), partial(self._group_created, message.draft))
+        self.app.push_screen(CreateTargetGroupScreen(), partial(self._hand_target_group, message.draft))
 
-    def _group_created(self, draft: ActionDraft, arn: str | None) -> None:
+    def _hand_target_group(self, draft: ActionDraft, arn: str | None) -> None:
         for section in self._editing(ActionForm, draft):
             section.group_created(arn)
 
     @on(RequestCertificateRequested)
     def _request_certificate(self, message: RequestCertificateRequested) -> None:
         message.stop()
-        self.app.push_screen(RequestCertificateScreen(), partial(self._certificate_requested, message.draft))
+        self.app.push_screen(RequestCertificateScreen(), partial(self._hand_certificate, message.draft))
 
-    def _certificate_requested(self, draft: ListenerDraft, arn: str | None) -> None:
+    def _hand_certificate(self, draft: ListenerDraft, arn: str | None) -> None:
         for section in self._editing(ListenerForm, draft):
             section.certificate_requested(arn)
 
