@@ -189,7 +189,7 @@ class LblabApp(App[int]):
 
     # -- the command palette ------------------------------------------------------------------------
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]  # it asks for App[object]; ours is App[int]
             self.push_screen(CommandPalette(id="--command-palette", placeholder=self.t("palette.placeholder")))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

@@ -106,7 +106,7 @@ def default_lang() -> str:
 
 
 def state_path(args: argparse.Namespace) -> Path:
-    return args.state or default_state_path()  # type: ignore[no-any-return]
+    return args.state or default_state_path()
 
 
 def cloud_config(args: argparse.Namespace, edge_port: int | None = DEFAULT_EDGE_PORT) -> CloudConfig:

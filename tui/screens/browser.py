@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import ClassVar
@@ -57,10 +58,10 @@ def normalize_url(text: str) -> str:
     return text if "://" in text or not text else f"http://{text}"
 
 
-def _trace_screen() -> type[Screen[None]] | None:
+def _trace_screen() -> Callable[[str, FetchResult], Screen[None]] | None:
     module_name, class_name = TRACE_SCREEN
     try:
-        return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_name), class_name)
     except ModuleNotFoundError as missing:
         if missing.name != module_name:
             raise
@@ -208,7 +209,7 @@ class BrowserScreen(WorkScreen[None]):
     def action_trace(self) -> None:
         screen = _trace_screen()
         if screen is not None and self.result is not None:
-            self.app.push_screen(screen(self.url, self.result))  # type: ignore[call-arg]
+            self.app.push_screen(screen(self.url, self.result))
 
     # -- widgets ---------------------------------------------------------------------------------
     @on(Input.Submitted, "#url")

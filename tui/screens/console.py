@@ -38,7 +38,7 @@ PAGES = {
 
 def page_factory(page_id: str) -> PageFactory:
     module_name, class_name = PAGES[page_id]
-    return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 class ConsoleScreen(WorkScreen[None]):

@@ -51,7 +51,7 @@ class CertificatesPage(Page):
     DETAIL_TABS = ("acm.tab.details", "acm.tab.trust")
 
     def certificates(self) -> list[Certificate]:
-        return self.cloud.elbv2.certificates.list()  # type: ignore[no-any-return]
+        return self.cloud.elbv2.certificates.list()
 
     def certificate(self, key: str | None) -> Certificate | None:
         return next((c for c in self.certificates() if c.arn == key), None)

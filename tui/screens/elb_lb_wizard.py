@@ -304,7 +304,7 @@ class CreateLoadBalancerScreen(SectionHostScreen):
         for draft in form.listeners:
             await elbv2.create_listener(lb.arn, draft.listener_protocol, draft.listener_port.strip(),
                                         [draft.action.to_action()], draft.certificates(), draft.policy())
-        return lb.arn  # type: ignore[no-any-return]
+        return lb.arn
 
     def done_name(self, result: Any) -> str:
         return self.form.lb_name.strip()

@@ -57,7 +57,7 @@ class ListenerEditorScreen(SectionHostScreen):
             listener = await elbv2.modify_listener(self.listener.arn, draft.listener_port.strip(),
                                                    draft.listener_protocol, actions, draft.certificates(),
                                                    draft.policy())
-        return listener.arn  # type: ignore[no-any-return]
+        return listener.arn
 
     def done_name(self, result: Any) -> str:
         return f"{self.draft.listener_protocol}:{self.draft.listener_port}"

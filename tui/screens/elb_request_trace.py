@@ -115,7 +115,7 @@ class RequestTraceScreen(WorkScreen[None]):
         """The balancer asked for, or the one whose DNS name the Browser's address names."""
         balancers = app_of(self).cloud.elbv2.load_balancers
         if self.load_balancer_arn in balancers:
-            return balancers[self.load_balancer_arn]  # type: ignore[no-any-return]
+            return balancers[self.load_balancer_arn]
         host = (urlsplit(self.url).hostname or "").lower()
         return next((lb for lb in balancers.values() if lb.dns_name.lower() == host), None)
 

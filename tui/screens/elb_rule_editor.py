@@ -75,7 +75,7 @@ class RuleEditorScreen(SectionHostScreen):
         actions = [form.action.to_action()]
         if self.rule is None:
             rule = await elbv2.create_rule(self.listener.arn, form.priority.strip(), conditions, actions)
-            return rule.arn  # type: ignore[no-any-return]
+            return rule.arn
         await elbv2.modify_rule(self.rule.arn, None if self.is_default else conditions, actions)
         if not self.is_default and form.priority.strip() != str(self.rule.priority):
             await elbv2.set_rule_priorities([(self.rule.arn, form.priority.strip())])
@@ -84,5 +84,5 @@ class RuleEditorScreen(SectionHostScreen):
     def done_name(self, result: Any) -> str:
         t, listener = app_of(self).t, listener_name(self.listener)
         if self.is_default:
-            return t("lrule.where_default", listener=listener)  # type: ignore[no-any-return]
-        return t("lrule.where", listener=listener, priority=self.form.priority.strip())  # type: ignore[no-any-return]
+            return t("lrule.where_default", listener=listener)
+        return t("lrule.where", listener=listener, priority=self.form.priority.strip())

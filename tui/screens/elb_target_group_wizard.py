@@ -188,7 +188,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
             health_check=form.health.fields())
         if form.pending:
             await elbv2.register_targets(group.arn, [self._target(p) for p in form.pending])
-        return group.arn  # type: ignore[no-any-return]
+        return group.arn
 
     def _target(self, pending: PendingTarget) -> TargetSpec:
         """An IP-address group registers the picked instance by its private IPv4 address."""

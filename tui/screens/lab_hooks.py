@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,7 +25,7 @@ from tui.widgets.lab_state import open_lab_of, set_open_lab
 FOOTER_FIRST = ("question_mark", "ctrl+l", "L")
 
 
-async def start_labs(app: App[object], lab_id: str | None = None) -> None:
+async def start_labs(app: App[Any], lab_id: str | None = None) -> None:
     """`lblab lab ID` opens that lab; otherwise the lab open last resumes, or a learner starting
     afresh chooses one. A cloud that saves nothing (the demo, tests) has no learner to ask."""
     cloud = app_of(app).cloud
@@ -39,7 +39,7 @@ async def start_labs(app: App[object], lab_id: str | None = None) -> None:
         pick_lab(app)
 
 
-async def stop_labs(app: App[object]) -> None:
+async def stop_labs(app: App[Any]) -> None:
     """Save the open lab's progress (time spent included) before the cloud goes."""
     lab = open_lab_of(app)
     if lab is not None:
@@ -47,7 +47,7 @@ async def stop_labs(app: App[object]) -> None:
         await lab.close()
 
 
-def toggle_lab_panel(screen: Screen[object]) -> None:
+def toggle_lab_panel(screen: Screen[Any]) -> None:
     """The Lab key: show the panel and move to it; from the panel, hide it. With no lab open: the picker."""
     app = screen.app
     lab = open_lab_of(app)

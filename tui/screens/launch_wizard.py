@@ -250,7 +250,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         if self.form.created_group_id:
             group = app_of(self).cloud.ec2.security_groups.get(self.form.created_group_id)
             if group is not None:
-                return group.group_name  # type: ignore[no-any-return]
+                return group.group_name
         taken = {g.group_name for g in app_of(self).cloud.ec2.describe_security_groups()}
         number = 1
         while f"launch-wizard-{number}" in taken:
@@ -279,7 +279,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         form, ec2 = self.form, app_of(self).cloud.ec2
         count = int(form.count) if form.count.isdigit() else 0
         groups = [await self._firewall_group()] if form.create_group else form.existing_groups
-        return await ec2.run_instances(  # type: ignore[no-any-return]
+        return await ec2.run_instances(
             form.image_id, form.instance_type, count,
             name=form.name.strip() or None,
             subnet_id=None if form.subnet_id == NO_PREFERENCE else form.subnet_id,
@@ -293,7 +293,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         """The console creates the wizard's group (and its rules) just before it launches."""
         ec2 = app_of(self).cloud.ec2
         if self.form.created_group_id in ec2.security_groups:
-            return self.form.created_group_id  # type: ignore[return-value]
+            return self.form.created_group_id
         name = self._new_group_name()
         created = iso_time(app_of(self).cloud.clock.now())
         group = await ec2.create_security_group(name, f"{name} created {created}")
@@ -301,7 +301,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         rules = self.form.firewall_rules()
         if rules:
             await ec2.authorize(group.group_id, [rule.to_spec() for rule in rules])
-        return group.group_id  # type: ignore[no-any-return]
+        return group.group_id
 
     def _launched(self, instances: list[Instance]) -> None:
         t = app_of(self).t

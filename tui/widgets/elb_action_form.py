@@ -6,8 +6,10 @@ selected, as the console's "Create target group" link does in a new tab.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, TextArea
@@ -41,7 +43,7 @@ class CreateTargetGroupRequested(Message):
         self.draft = draft
 
 
-def group_options(app: object) -> list[tuple[str, str]]:
+def group_options(app: App[Any]) -> list[tuple[str, str]]:
     groups = app_of(app).cloud.elbv2.describe_target_groups()
     return [(f"{g.name} · {g.protocol}:{g.port}", g.arn) for g in groups]
 

@@ -5,8 +5,10 @@ Used by the create wizard ("Listeners and routing") and by Add listener / Edit l
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -30,7 +32,7 @@ class RequestCertificateRequested(Message):
         self.draft = draft
 
 
-def certificate_options(app: object) -> list[tuple[str, str]]:
+def certificate_options(app: App[Any]) -> list[tuple[str, str]]:
     store = app_of(app).cloud.elbv2.certificates
     return [(f"{c.domain_name} · {c.id}", c.arn) for c in store.list()]
 

@@ -7,6 +7,7 @@ screen registers `pending` when the learner is done.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -50,7 +51,7 @@ def padded(text: Text | str, width: int) -> Text:
     return cell
 
 
-def fitted(columns: tuple[tuple[str, int], ...], app: App[object]) -> tuple[tuple[str, int], ...]:
+def fitted(columns: tuple[tuple[str, int], ...], app: App[Any]) -> tuple[tuple[str, int], ...]:
     """`columns` with the name column as wide as the longest name: names are never cut."""
     t, instances = app_of(app).t, app_of(app).cloud.ec2.describe_instances()
     width = max([cell_len(t("picker.col.name"))] + [cell_len(i.name or DASH) for i in instances]) + 2

@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
@@ -170,8 +170,8 @@ class LabPanel(Localized, Vertical):
         self.query_one("#lab-bar", ProgressBar).update(total=progress.step_count, progress=len(progress.completed))
 
     def _show_step(self, session: LabSession) -> None:
-        title = self.app.t("lab.finished_title") if session.finished else \
-            f"{session.step_index + 1}. {session.text(session.step.title)}"  # type: ignore[attr-defined]
+        title = app_of(self).t("lab.finished_title") if session.finished else \
+            f"{session.step_index + 1}. {session.text(session.step.title)}"
         self._set("#lab-step", title)
         # Placeholders (a DNS name, a public IP) fill in as the learner builds: draw again when they change.
         text = session.text(session.lab.finish if session.finished else session.step.instructions)
@@ -257,7 +257,7 @@ class LabPanel(Localized, Vertical):
             session = lab.session
             dialog = ConfirmScreen(title_key, question_key, f"lab.key.{request}", name=session.text(session.lab.title),
                                    number=session.step_index + 1, title=session.text(session.step.title))
-            self.app.push_screen(dialog, lambda yes: act() if yes else None)
+            self.app.push_screen(dialog, lambda yes: _confirmed(yes, act))
         else:
             act()
 
@@ -334,6 +334,12 @@ def _allowed(lab: OpenLab, request: str) -> bool:
     return True  # reset_lab
 
 
+
+def _confirmed(yes: bool | None, act: Callable[[], object]) -> None:
+    if yes:
+        act()
+
+
 def focus_console(screen: object) -> None:
     """Give the keyboard to the screen's own work: the console's page, as arriving on it does, or the
     first thing a wizard or a tool can focus."""
@@ -347,14 +353,14 @@ def focus_console(screen: object) -> None:
         screen.focus_next()  # type: ignore[attr-defined]
 
 
-def refresh_panels(app: App[object]) -> None:
+def refresh_panels(app: App[Any]) -> None:
     """Draw every lab panel of the app again (the console's, wherever it is in the screen stack)."""
     for screen in app.screen_stack:
         for panel in screen.query(LabPanel):
             panel.refresh_lab()
 
 
-async def open_lab(app: App[object], lab_id: str) -> OpenLab | None:
+async def open_lab(app: App[Any], lab_id: str) -> OpenLab | None:
     """Open a lab beside the console (closing the one open before), resuming its saved progress."""
     t = app_of(app).t
     previous = open_lab_of(app)
@@ -377,7 +383,7 @@ async def open_lab(app: App[object], lab_id: str) -> OpenLab | None:
     return opened
 
 
-def pick_lab(app: App[object]) -> None:
+def pick_lab(app: App[Any]) -> None:
     """The lab picker; the lab chosen there opens beside the console."""
 
     def chosen(lab_id: str | None) -> None:
