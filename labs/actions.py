@@ -80,6 +80,11 @@ async def _wait(cloud: Cloud, ready: Callable[[], bool], what: str) -> None:
         raise CloudError("LabTimeout", f"{what} was not ready after {READY_TIMEOUT:g} s of cloud time")
 
 
+def _of(instance: Instance, test: Callable[[Instance], bool]) -> Callable[[], bool]:
+    """`test` of this instance, bound now: the loops that wait go on to the next instance."""
+    return lambda: test(instance)
+
+
 def _instance(cloud: Cloud, name: str) -> Instance:
     instance = instance_named(cloud, name)
     if instance is None:
@@ -159,7 +164,7 @@ async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
     instances = [_instance(ctx.cloud, n) for n in p["names"]]
     for instance in instances:
         # A stopping instance cannot start yet: wait until it is stopped, as the console makes you.
-        await _wait(ctx.cloud, lambda i=instance: i.state != "stopping", f"stopping {instance.name}")
+        await _wait(ctx.cloud, _of(instance, lambda i: i.state != "stopping"), f"stopping {instance.name}")
     await ctx.cloud.ec2.start_instances([i.instance_id for i in instances])
 
 
@@ -169,8 +174,8 @@ async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
 async def _run_commands(ctx: ActionContext, p: dict[str, Any]) -> None:
     for name in p["instances"]:
         instance = _instance(ctx.cloud, name)
-        await _wait(ctx.cloud, lambda i=instance: i.state == "running" and (i.os.user_data_ran or not i.user_data),
-                    f"instance {name}")
+        ready = _of(instance, lambda i: i.state == "running" and (i.os.user_data_ran or not i.user_data))
+        await _wait(ctx.cloud, ready, f"instance {name}")
         shell = await ctx.cloud.ec2.open_shell(instance.instance_id)  # runs in the instance's guest
         for command in p["commands"]:
             result = await shell.run(command)
@@ -233,7 +238,7 @@ async def _register(cloud: Cloud, group: TargetGroup, names: list[str]) -> None:
         if any(t.id == instance.instance_id and t.draining_until is None for t in group.targets.values()):
             continue
         # Only a running instance can be registered (the console lists only those, too).
-        await _wait(cloud, lambda i=instance: i.state == "running", f"instance {name}")
+        await _wait(cloud, _of(instance, lambda i: i.state == "running"), f"instance {name}")
         await cloud.elbv2.register_targets(group.arn, [TargetSpec(instance.instance_id)])
 
 

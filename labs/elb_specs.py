@@ -160,7 +160,7 @@ def action_matches(cloud: Cloud, action: Action, spec: dict[str, Any]) -> bool:
     if kind not in actual:
         return False
     if kind == "forward":
-        return actual[kind] == spec[kind]
+        return bool(actual[kind] == spec[kind])
     return all(actual[kind].get(k) == v for k, v in spec[kind].items() if v is not None)
 
 

@@ -28,6 +28,6 @@ def rule_admits(cloud: Cloud, rule: SgRule, spec: dict[str, Any]) -> bool:
     if rule.egress or not rule.covers(spec["protocol"], spec["port"]):
         return False
     if spec["cidr"]:
-        return rule.cidr_ipv4 == spec["cidr"]
+        return bool(rule.cidr_ipv4 == spec["cidr"])
     group = security_group_named(cloud, spec["source_group"])
     return group is not None and rule.referenced_group_id == group.group_id

@@ -92,7 +92,6 @@ if TYPE_CHECKING:
     from mock_cloud.elbv2.load_balancer import ATTRIBUTE_NOTES as LOAD_BALANCER_ATTRIBUTE_NOTES
     from mock_cloud.elbv2.metrics import METRIC_NOTE
     from mock_cloud.elbv2.router import SG_TIMEOUT_NOTE
-    from mock_cloud.elbv2.service import TargetHealthDescription
     from mock_cloud.elbv2.ssl_policies import DEFAULT_POLICY, list_policies
     from mock_cloud.elbv2.target_group import (
         ALGORITHMS,
@@ -108,6 +107,7 @@ if TYPE_CHECKING:
     from mock_cloud.elbv2.target_group import ATTRIBUTE_NOTES as TARGET_GROUP_ATTRIBUTE_NOTES
     from mock_cloud.elbv2.target_group import PROTOCOLS as TARGET_GROUP_PROTOCOLS
     from mock_cloud.elbv2.target_group import validate_identity as validate_target_group
+    from mock_cloud.elbv2.targets import TargetHealthDescription
     from mock_cloud.elbv2.trace import Hop, RequestTrace
     from mock_cloud.elbv2.validation import as_int
     from mock_cloud.errors import CloudError
@@ -159,7 +159,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "mock_cloud.elbv2.metrics": ("METRIC_NOTE",),
     "mock_cloud.elbv2.router": ("SG_TIMEOUT_NOTE",),
-    "mock_cloud.elbv2.service": ("TargetHealthDescription",),
+    "mock_cloud.elbv2.targets": ("TargetHealthDescription",),
     "mock_cloud.elbv2.ssl_policies": ("DEFAULT_POLICY", "list_policies"),
     "mock_cloud.elbv2.target_group": (
         "ALGORITHMS", "HTTPS_TARGETS_NOTE", "PROTOCOL_VERSION_NOTE", "TARGET_TYPE_NOTE", "TRAFFIC_PORT",

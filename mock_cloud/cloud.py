@@ -86,7 +86,7 @@ class Cloud:
         self.lock = (cfg.state_lock or StateLock(cfg.state_path)) if cfg.state_path else None
         data_dir = self.store.data_dir if self.store else Path.cwd() / ".lblab-scratch"
         self.ctx = Context(cfg.region, self.clock, self.ids, self.events, data_dir, self.save)
-        self.ec2 = Ec2Service(self.ctx)
+        self.ec2: Ec2Service = Ec2Service(self.ctx)
         self.network = Network(self.ec2)
         self.edge: InternetEdge | None = None
         # Other services (ELBv2) add resolvers for the public names they own.

@@ -344,7 +344,7 @@ RUN_INSTANCES = {
 @ACTIONS.action("RunInstances", RUN_INSTANCES)
 async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     ec2 = cloud.ec2
-    interface = next(iter(args.get("NetworkInterface", [])), {})
+    interface: dict[str, Any] = next(iter(args.get("NetworkInterface", [])), {})
     for param, what in (("SubnetId", "subnet ID"), ("SecurityGroupId", "security groups")):
         if interface and args.get(param):
             raise CloudError("InvalidParameterCombination",
@@ -500,7 +500,7 @@ async def describe_security_groups(cloud: Cloud, args: dict[str, Any]) -> dict[s
 
 def _group_id(cloud: Cloud, args: dict[str, Any]) -> str:
     if args.get("GroupId"):
-        return args["GroupId"]
+        return str(args["GroupId"])
     if args.get("GroupName"):
         return cloud.ec2.security_group_by_name(args["GroupName"]).group_id
     raise CloudError("MissingParameter", "The request must contain the parameter groupName or groupId")
