@@ -6,6 +6,10 @@ swaps that copy for one whose descriptions are translated, so the footer, the he
 and the command palette all speak the current language. Screens re-render themselves from
 their own state when the language changes (`Localized.relocalize`), so a screen must
 keep what the learner typed in attributes, not only in its widgets.
+
+Textual has no public way to change a binding's description: this writes `_merged_bindings`'s copy into
+the node's `_bindings`. pyproject.toml pins Textual's major version, and tests/test_tui_localize_internals.py
+fails if a release moves either.
 """
 
 from __future__ import annotations
