@@ -23,6 +23,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Label, Markdown, ProgressBar, Static
 from textual.widgets._toast import ToastRack
@@ -340,17 +341,17 @@ def _confirmed(yes: bool | None, act: Callable[[], object]) -> None:
         act()
 
 
-def focus_console(screen: object) -> None:
+def focus_console(screen: Screen[Any]) -> None:
     """Give the keyboard to the screen's own work: the console's page, as arriving on it does, or the
     first thing a wizard or a tool can focus."""
     page = getattr(screen, "current_page", None)
     if isinstance(page, Page):
         page.table.focus()
-    elif navigation := screen.query(Navigation):  # type: ignore[attr-defined]
+    elif navigation := screen.query(Navigation):
         navigation.first().focus()
     else:
-        screen.set_focus(None)  # type: ignore[attr-defined]
-        screen.focus_next()  # type: ignore[attr-defined]
+        screen.set_focus(None)
+        screen.focus_next()
 
 
 def refresh_panels(app: App[Any]) -> None:
