@@ -23,7 +23,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Label, Markdown, ProgressBar, Static
 from textual.widgets._toast import ToastRack
@@ -31,12 +31,8 @@ from textual.widgets._toast import ToastRack
 from labs import CheckReport, LabLoadError, LabSession, load_lab
 from tui.format import tone_style
 from tui.localize import Localized
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.lab_picker import LabPickerScreen
-from tui.screens.page import Page
 from tui.typed_app import app_of
 from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
-from tui.widgets.nav import Navigation
 
 # Buttons and keys: (request, button id, i18n key). A request is an OpenLab method or a panel action.
 REQUESTS = (
@@ -60,6 +56,25 @@ def elapsed_text(seconds: float) -> str:
     minutes, second = divmod(int(seconds), 60)
     hours, minute = divmod(minutes, 60)
     return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute:02d}:{second:02d}"
+
+
+
+class LabPickRequested(Message):
+    """The learner asked for the list of labs (the Labs button or key): the screen opens the picker."""
+
+
+class LabConfirmRequested(Message):
+    """A request the learner cannot take back (show me, reset): the screen asks first and runs `act` on yes."""
+
+    def __init__(self, title_key: str, question_key: str, confirm_key: str, act: Callable[[], object],
+                 **values: object) -> None:
+        super().__init__()
+        self.title_key, self.question_key, self.confirm_key = title_key, question_key, confirm_key
+        self.act, self.values = act, values
+
+
+class ConsoleFocusRequested(Message):
+    """The keyboard goes back to the screen's own work (the field that had it before is gone)."""
 
 
 class LabPanel(Localized, Vertical):
@@ -249,16 +264,16 @@ class LabPanel(Localized, Vertical):
             self.app.bell()
             return
         if request == "labs":
-            pick_lab(self.app)
+            self.post_message(LabPickRequested())
             return
         act: Callable[[], object] = getattr(lab, request)
         if request in CONFIRMED:
             # One key does it, and a Tab too many lands here: what the learner cannot take back is asked first.
             title_key, question_key = CONFIRMED[request]
             session = lab.session
-            dialog = ConfirmScreen(title_key, question_key, f"lab.key.{request}", name=session.text(session.lab.title),
-                                   number=session.step_index + 1, title=session.text(session.step.title))
-            self.app.push_screen(dialog, lambda yes: _confirmed(yes, act))
+            self.post_message(LabConfirmRequested(
+                title_key, question_key, f"lab.key.{request}", act, name=session.text(session.lab.title),
+                number=session.step_index + 1, title=session.text(session.step.title)))
         else:
             act()
 
@@ -299,7 +314,7 @@ class LabPanel(Localized, Vertical):
         if back is not None and back.is_attached and back.focusable and self not in back.ancestors:
             back.focus()
         else:
-            focus_console(self.screen)
+            self.post_message(ConsoleFocusRequested())
 
 
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -336,24 +351,6 @@ def _allowed(lab: OpenLab, request: str) -> bool:
 
 
 
-def _confirmed(yes: bool | None, act: Callable[[], object]) -> None:
-    if yes:
-        act()
-
-
-def focus_console(screen: Screen[Any]) -> None:
-    """Give the keyboard to the screen's own work: the console's page, as arriving on it does, or the
-    first thing a wizard or a tool can focus."""
-    page = getattr(screen, "current_page", None)
-    if isinstance(page, Page):
-        page.table.focus()
-    elif navigation := screen.query(Navigation):
-        navigation.first().focus()
-    else:
-        screen.set_focus(None)
-        screen.focus_next()
-
-
 def refresh_panels(app: App[Any]) -> None:
     """Draw every lab panel of the app again (the console's, wherever it is in the screen stack)."""
     for screen in app.screen_stack:
@@ -383,12 +380,3 @@ async def open_lab(app: App[Any], lab_id: str) -> OpenLab | None:
     opened.start()
     return opened
 
-
-def pick_lab(app: App[Any]) -> None:
-    """The lab picker; the lab chosen there opens beside the console."""
-
-    def chosen(lab_id: str | None) -> None:
-        if lab_id is not None:
-            app.run_worker(open_lab(app, lab_id), group="lab", exclusive=False)
-
-    app.push_screen(LabPickerScreen(), chosen)
