@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -43,6 +44,12 @@ REQUESTS = (
     ("reset_lab", "lab-reset-lab", "lab.key.reset_lab"),
     ("labs", "lab-labs", "lab.key.labs"),
 )
+
+# What each request does to the open lab ("labs" opens the picker instead).
+LAB_ACTIONS: dict[str, Callable[[OpenLab], None]] = {
+    "check": OpenLab.check, "hint": OpenLab.hint, "solve": OpenLab.solve,
+    "reset_step": OpenLab.reset_step, "reset_lab": OpenLab.reset_lab,
+}
 
 # The requests that change the learner's work or the cloud: (dialog title, question).
 CONFIRMED = {
@@ -266,7 +273,7 @@ class LabPanel(Localized, Vertical):
         if request == "labs":
             self.post_message(LabPickRequested())
             return
-        act: Callable[[], object] = getattr(lab, request)
+        act = partial(LAB_ACTIONS[request], lab)
         if request in CONFIRMED:
             # One key does it, and a Tab too many lands here: what the learner cannot take back is asked first.
             title_key, question_key = CONFIRMED[request]
