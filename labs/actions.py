@@ -25,14 +25,18 @@ from labs.resources import (
 from labs.schema import Bool, Field, Int, ListOf, Record, Str
 from labs.sg_specs import RULES, rule_admits
 from labs.text import Text
-from mock_cloud.clock import wait_for_condition
-from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import AttributeChange, RuleSpec
-from mock_cloud.elbv2.listener_rules import Action as ElbAction
-from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
-from mock_cloud.errors import CloudError
+from mock_cloud import Action as ElbAction
+from mock_cloud import (
+    AttributeChange,
+    Cloud,
+    CloudError,
+    Instance,
+    LoadBalancer,
+    RuleSpec,
+    TargetGroup,
+    TargetSpec,
+    wait_for_condition,
+)
 
 # Cloud seconds an action waits for an instance to be ready before giving up.
 READY_TIMEOUT = 180.0
@@ -85,6 +89,11 @@ _PORT = Int(1, 65535)
 async def _wait(cloud: Cloud, ready: Callable[[], bool], what: str) -> None:
     if not await wait_for_condition(ready, cloud.clock, READY_TIMEOUT):
         raise CloudError("LabTimeout", f"{what} was not ready after {READY_TIMEOUT:g} s of cloud time")
+
+
+def _of(instance: Instance, test: Callable[[Instance], bool]) -> Callable[[], bool]:
+    """`test` of this instance, bound now: the loops that wait go on to the next instance."""
+    return lambda: test(instance)
 
 
 def _instance(cloud: Cloud, name: str) -> Instance:
@@ -165,7 +174,7 @@ async def _start_instances(ctx: ActionContext, p: dict[str, Any]) -> None:
     instances = [_instance(ctx.cloud, n) for n in p["names"]]
     for instance in instances:
         # A stopping instance cannot start yet: wait until it is stopped, as the console makes you.
-        await _wait(ctx.cloud, lambda i=instance: i.state != "stopping", f"stopping {instance.name}")
+        await _wait(ctx.cloud, _of(instance, lambda i: i.state != "stopping"), f"stopping {instance.name}")
     await ctx.cloud.ec2.start_instances([i.instance_id for i in instances])
 
 
@@ -218,8 +227,8 @@ def _answering(instance: Instance) -> bool:
 async def _run_commands(ctx: ActionContext, p: dict[str, Any]) -> None:
     for name in p["instances"]:
         instance = _instance(ctx.cloud, name)
-        await _wait(ctx.cloud, lambda i=instance: i.state == "running" and (i.os.user_data_ran or not i.user_data),
-                    f"instance {name}")
+        ready = _of(instance, lambda i: i.state == "running" and (i.os.user_data_ran or not i.user_data))
+        await _wait(ctx.cloud, ready, f"instance {name}")
         shell = await ctx.cloud.ec2.open_shell(instance.instance_id)  # runs in the instance's guest
         for command in p["commands"]:
             result = await shell.run(command)
@@ -279,7 +288,7 @@ async def _register(cloud: Cloud, group: TargetGroup, names: list[str]) -> None:
         if any(t.id == instance.instance_id and t.draining_until is None for t in group.targets.values()):
             continue
         # Only a running instance can be registered (the console lists only those, too).
-        await _wait(cloud, lambda i=instance: i.state == "running", f"instance {name}")
+        await _wait(cloud, _of(instance, lambda i: i.state == "running"), f"instance {name}")
         await cloud.elbv2.register_targets(group.arn, [TargetSpec(instance.instance_id)])
 
 

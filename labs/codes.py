@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labs.text import Text, phrase
-from mock_cloud.elbv2.health import ZONE_NOT_ENABLED
+from mock_cloud import ZONE_NOT_ENABLED
 from phrasebook import load_strings
 
 

@@ -36,18 +36,26 @@ from labs.resources import (
 from labs.schema import Bool, Field, Int, ListOf, Str, StrMap
 from labs.sg_specs import RULES, describe_rule, rule_admits
 from labs.text import Text
-from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.security_group import Peer
-from mock_cloud.elbv2 import health
-from mock_cloud.elbv2.listener import Listener
-from mock_cloud.elbv2.listener_rules import FORWARD
-from mock_cloud.elbv2.load_balancer import ACTIVE, LoadBalancer
-from mock_cloud.elbv2.service import TargetHealthDescription
-from mock_cloud.elbv2.target_group import TargetGroup
-from mock_cloud.network import INTERNET_CLIENT, instance_peer
+from mock_cloud import (
+    ACTIVE,
+    DRAINING,
+    FORWARD,
+    HEALTHY,
+    INITIAL,
+    INTERNET_CLIENT,
+    UNHEALTHY,
+    UNUSED,
+    Cloud,
+    Instance,
+    Listener,
+    LoadBalancer,
+    Peer,
+    TargetGroup,
+    TargetHealthDescription,
+    instance_peer,
+)
 
-TARGET_STATES = (health.INITIAL, health.HEALTHY, health.UNHEALTHY, health.UNUSED, health.DRAINING)
+TARGET_STATES = (INITIAL, HEALTHY, UNHEALTHY, UNUSED, DRAINING)
 DOCROOT = "/var/www/html"
 
 
@@ -258,7 +266,7 @@ def _registered(cloud: Cloud, group: TargetGroup, name: str) -> bool:
 
 @criterion("target_health", Text.of("criterion.target_health"),
            target_group=Field(Str(), required=True), targets=Field(_NAMES),
-           state=Field(Str(choices=TARGET_STATES), default=health.HEALTHY), reason=Field(Str()))
+           state=Field(Str(choices=TARGET_STATES), default=HEALTHY), reason=Field(Str()))
 async def _target_health(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None:
     group = target_group_named(ctx.cloud, p["target_group"])
     if group is None:
@@ -275,7 +283,7 @@ async def _target_health(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | No
     wrong = [r for r in rows if r.state != p["state"] or (p["reason"] and r.reason != p["reason"])]
     if not wrong:
         return None
-    if p["state"] == health.HEALTHY:
+    if p["state"] == HEALTHY:
         return diagnose_targets(ctx.cloud, group, wrong, ctx.scale)
     return _not_yet(ctx, group, wrong, p)
 
@@ -285,11 +293,11 @@ def _not_yet(ctx: CheckContext, group: TargetGroup, rows: list[TargetHealthDescr
     """Targets not (yet) in the state a step provokes (unhealthy, unused)."""
     names = [instance_name(ctx.cloud, r.target_id) for r in rows]
     instances = [ctx.cloud.ec2.instances.get(r.target_id) for r in rows]
-    if p["state"] == health.UNUSED and any(i is not None and i.state in ("pending", "running") for i in instances):
+    if p["state"] == UNUSED and any(i is not None and i.state in ("pending", "running") for i in instances):
         running = next(i for i in instances if i is not None and i.state in ("pending", "running"))
         return Diagnosis("INSTANCE_NOT_STOPPED", {"name": running.name or running.instance_id,
                                                   "state": INSTANCE_STATES[running.state]})
-    if p["state"] == health.UNHEALTHY and any(r.state in (health.HEALTHY, health.INITIAL) for r in rows):
+    if p["state"] == UNHEALTHY and any(r.state in (HEALTHY, INITIAL) for r in rows):
         return Diagnosis("TARGET_STILL_HEALTHY", {"names": names,
                                                  "unhealthy_after": timing.unhealthy_after(group.health_check,
                                                                                            ctx.scale)})
@@ -474,7 +482,7 @@ def _behind(ctx: CheckContext, listener: Listener, p: dict[str, Any], problem: D
     group = _group_behind(ctx.cloud, listener, p)
     if group is None:
         return problem
-    not_healthy = [r for r in ctx.cloud.elbv2.describe_target_health(group.arn) if r.state != health.HEALTHY]
+    not_healthy = [r for r in ctx.cloud.elbv2.describe_target_health(group.arn) if r.state != HEALTHY]
     found = diagnose_targets(ctx.cloud, group, not_healthy, ctx.scale)
     if found is not None:
         return found
@@ -498,7 +506,7 @@ def _spread(ctx: CheckContext, listener: Listener, p: dict[str, Any], hosts: lis
     if p["hosts"] == "distinct" and len(seen) < p["min_hosts"]:
         group = _group_behind(ctx.cloud, listener, p)
         if group is not None:
-            not_healthy = [r for r in ctx.cloud.elbv2.describe_target_health(group.arn) if r.state != health.HEALTHY]
+            not_healthy = [r for r in ctx.cloud.elbv2.describe_target_health(group.arn) if r.state != HEALTHY]
             found = diagnose_targets(ctx.cloud, group, not_healthy, ctx.scale)
             if found is not None:
                 return found

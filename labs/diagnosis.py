@@ -13,13 +13,23 @@ from labs import timing
 from labs.codes import HEALTH_STATES, INSTANCE_STATES, Diagnosis, health_description
 from labs.resources import instance_name, security_group_name
 from labs.text import Text
-from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.security_group import Peer
-from mock_cloud.elbv2 import health
-from mock_cloud.elbv2.service import TargetHealthDescription
-from mock_cloud.elbv2.target_group import TargetGroup
-from mock_cloud.network import instance_peer
+from mock_cloud import (
+    DRAINING,
+    NOT_IN_USE,
+    NOT_REGISTERED,
+    REGISTRATION_IN_PROGRESS,
+    RESPONSE_CODE_MISMATCH,
+    TARGET_TIMEOUT,
+    UNHEALTHY,
+    UNUSED,
+    ZONE_NOT_ENABLED,
+    Cloud,
+    Instance,
+    Peer,
+    TargetGroup,
+    TargetHealthDescription,
+    instance_peer,
+)
 
 WEB_SERVICE = "httpd"
 
@@ -113,27 +123,27 @@ def diagnose_target(cloud: Cloud, group: TargetGroup, row: TargetHealthDescripti
         base["groups"] = [security_group_name(cloud, g) for g in instance.security_group_ids]
         lb = cloud.elbv2.load_balancers.get(group.load_balancer_arns[0]) if group.load_balancer_arns else None
         base["lb_groups"] = [security_group_name(cloud, g) for g in lb.security_groups] if lb else []
-    if row.state in (health.UNUSED, health.DRAINING):
+    if row.state in (UNUSED, DRAINING):
         return _not_in_service(cloud, instance, row, base, scale)
     if instance is None:
         return Diagnosis("TARGET_STATE", {**base, "expected": HEALTH_STATES["healthy"]})
     # A blocked path is worth saying before the checks even fail: they will time out.
     blocked = lb_blocked(cloud, group, instance, port)
-    if row.reason == health.TIMEOUT and blocked:
+    if row.reason == TARGET_TIMEOUT and blocked:
         return Diagnosis("TARGETS_UNHEALTHY_SG_BLOCKS_LB", base)
     if blocked:
         return Diagnosis("INSTANCE_SG_BLOCKS_LB", base)
-    if row.reason == health.REGISTRATION_IN_PROGRESS:
+    if row.reason == REGISTRATION_IN_PROGRESS:
         return Diagnosis("TARGETS_REGISTERING", base)
     server = diagnose_web_server(instance, scale, port)
     if server is not None:
         return server
     if not serves_path(instance, group.health_check.path):
         return Diagnosis("HEALTH_PATH_404", base)
-    if row.reason == health.RESPONSE_CODE_MISMATCH and "[404]" not in (row.description or ""):
+    if row.reason == RESPONSE_CODE_MISMATCH and "[404]" not in (row.description or ""):
         return Diagnosis("HEALTH_CODE_MISMATCH", {**base, "matcher": group.health_check.matcher})
     # Nothing is wrong any more: an unhealthy target only waits for its healthy threshold.
-    return Diagnosis("TARGETS_RECOVERING" if row.state == health.UNHEALTHY else "TARGETS_INITIAL", base)
+    return Diagnosis("TARGETS_RECOVERING" if row.state == UNHEALTHY else "TARGETS_INITIAL", base)
 
 
 def serves_path(instance: Instance, path: str) -> bool:
@@ -147,13 +157,13 @@ def serves_path(instance: Instance, path: str) -> bool:
 
 def _not_in_service(cloud: Cloud, instance: Instance | None, row: TargetHealthDescription,
                     base: dict[str, object], scale: float) -> Diagnosis:
-    if row.state == health.DRAINING:
+    if row.state == DRAINING:
         return Diagnosis("TARGET_DRAINING", base)
-    if row.reason == health.NOT_REGISTERED:
+    if row.reason == NOT_REGISTERED:
         return Diagnosis("TARGET_NOT_REGISTERED", base)
-    if row.reason == health.NOT_IN_USE and row.description == health.ZONE_NOT_ENABLED:
+    if row.reason == NOT_IN_USE and row.description == ZONE_NOT_ENABLED:
         return Diagnosis("TARGET_ZONE_NOT_ENABLED", {**base, "zones": row.availability_zone})
-    if row.reason == health.NOT_IN_USE:
+    if row.reason == NOT_IN_USE:
         return Diagnosis("TG_NOT_IN_USE", base)
     if instance is not None and instance.state in ("stopping", "stopped"):
         return Diagnosis("TARGET_STOPPED", base)

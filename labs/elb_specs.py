@@ -11,8 +11,7 @@ from typing import Any
 
 from labs.resources import target_group_name, target_group_named
 from labs.schema import Field, Int, ListOf, Record, Str, StrMap
-from mock_cloud.cloud import Cloud
-from mock_cloud.elbv2.listener_rules import (
+from mock_cloud import (
     FIXED_RESPONSE,
     FORWARD,
     HOST_HEADER,
@@ -23,12 +22,13 @@ from mock_cloud.elbv2.listener_rules import (
     REDIRECT,
     SOURCE_IP,
     Action,
+    Cloud,
+    CloudError,
     FixedResponseConfig,
     HttpHeaderConfig,
     RedirectConfig,
     RuleCondition,
 )
-from mock_cloud.errors import CloudError
 
 _STRINGS = ListOf(Str(), min_items=1, single=True)
 
@@ -160,7 +160,7 @@ def action_matches(cloud: Cloud, action: Action, spec: dict[str, Any]) -> bool:
     if kind not in actual:
         return False
     if kind == "forward":
-        return actual[kind] == spec[kind]
+        return bool(actual[kind] == spec[kind])
     return all(actual[kind].get(k) == v for k, v in spec[kind].items() if v is not None)
 
 

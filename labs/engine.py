@@ -27,9 +27,7 @@ from labs.observe import Observations
 from labs.progress import LabProgress, ProgressStore
 from labs.resources import load_balancer_named
 from labs.text import Text
-from mock_cloud.cloud import Cloud
-from mock_cloud.errors import CloudError
-from mock_cloud.events import Event, Subscription
+from mock_cloud import Cloud, CloudError, Event, Subscription
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from labs import probe
-from mock_cloud.cloud import Cloud
-from mock_cloud.events import Subscription
+from mock_cloud import Cloud, Subscription
 
 # Console pages a step may ask the learner to look at (LabSession.viewed's `page`).
 VIEWABLE = ("targets_tab",)

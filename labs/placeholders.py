@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from labs import timing
 from labs.resources import instance_named, load_balancer_named, target_group_named
 from labs.text import Text, phrase
-from mock_cloud.cloud import Cloud
-from mock_cloud.elbv2.target_group import HealthCheckSettings
+from mock_cloud import Cloud, HealthCheckSettings
 
 PATTERN = re.compile(r"\{\{\s*([a-z_]+)(?::([^}]*))?\s*\}\}")
 

@@ -14,7 +14,7 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from mock_cloud.cloud import Cloud
+from mock_cloud import Cloud
 
 TIMEOUT = 15.0  # real seconds; long enough for the edge to report a dropped connection itself
 USER_AGENT = "lblab-lab-check/1.0"

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mock_cloud.cloud import Cloud
+from mock_cloud import Cloud
 
 FILE_NAME = "labs.json"
 VERSION = 1

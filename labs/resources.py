@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.security_group import SecurityGroup
-from mock_cloud.elbv2.listener import Listener
-from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.target_group import TargetGroup
+from mock_cloud import Cloud, Instance, Listener, LoadBalancer, SecurityGroup, TargetGroup
 
 GONE = ("shutting-down", "terminated")
 # A learner who relaunched keeps the old one around for a while: prefer the one that can serve.

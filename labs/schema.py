@@ -175,7 +175,7 @@ class TextKind(Kind):
     expected = "a mapping with 'ko' and 'en' texts"
 
     def convert(self, node: yaml.Node, where: str) -> Text:
-        fields = {lang: Field(Str(), required=True) for lang in LANGS}
+        fields: dict[str, Field] = {lang: Field(Str(), required=True) for lang in LANGS}
         values = Record(fields).convert(node, where) if isinstance(node, yaml.MappingNode) else None
         if values is None:
             raise self.fail(node, where)

@@ -6,8 +6,7 @@ from typing import Any
 
 from labs.resources import security_group_named
 from labs.schema import Field, Int, ListOf, Record, Str
-from mock_cloud.cloud import Cloud
-from mock_cloud.ec2.security_group import SgRule
+from mock_cloud import Cloud, SgRule
 
 _RULE = Record({
     "protocol": Field(Str(choices=("tcp", "udp", "-1")), default="tcp"),
@@ -29,6 +28,6 @@ def rule_admits(cloud: Cloud, rule: SgRule, spec: dict[str, Any]) -> bool:
     if rule.egress or not rule.covers(spec["protocol"], spec["port"]):
         return False
     if spec["cidr"]:
-        return rule.cidr_ipv4 == spec["cidr"]
+        return bool(rule.cidr_ipv4 == spec["cidr"])
     group = security_group_named(cloud, spec["source_group"])
     return group is not None and rule.referenced_group_id == group.group_id

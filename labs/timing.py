@@ -7,12 +7,10 @@ AWS the same settings mean five checks thirty seconds apart, two and a half minu
 from __future__ import annotations
 
 from labs.text import Text, phrase
-from mock_cloud.ec2 import lifecycle
-from mock_cloud.elbv2.load_balancer import PROVISIONING_SECONDS
-from mock_cloud.elbv2.target_group import HealthCheckSettings
+from mock_cloud import BOOT_SECONDS, PROVISIONING_SECONDS, USER_DATA_SECONDS, HealthCheckSettings
 
-BOOT_SECONDS = lifecycle.BOOT_SECONDS
-USER_DATA_SECONDS = lifecycle.BOOT_SECONDS + lifecycle.USER_DATA_SECONDS
+# User data runs once the instance has booted.
+BOOT_AND_USER_DATA_SECONDS = BOOT_SECONDS + USER_DATA_SECONDS
 
 
 def duration(seconds: float) -> Text:
@@ -65,4 +63,5 @@ def provisioning(scale: float) -> Text:
 
 
 def boot(scale: float) -> Text:
-    return phrase("timing.boot", total=duration(USER_DATA_SECONDS), here=here(USER_DATA_SECONDS, scale))
+    seconds = BOOT_AND_USER_DATA_SECONDS
+    return phrase("timing.boot", total=duration(seconds), here=here(seconds, scale))

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 from mock_cloud.clock import DETERMINISTIC_EPOCH, Clock
 from mock_cloud.context import Context
 from mock_cloud.ec2.service import Ec2Service
-from mock_cloud.edge import Drop, Forward, InternetEdge, Refused, Route, Unknown
+from mock_cloud.edge import InternetEdge
 from mock_cloud.elbv2.service import Elbv2Service
 from mock_cloud.events import EventBus
 from mock_cloud.ids import IdFactory
 from mock_cloud.network import INTERNET_CLIENT, Network, instance_peer
 from mock_cloud.ports import DEFAULT_EDGE_PORT
+from mock_cloud.routes import Drop, Forward, Refused, Route, Unknown
 from mock_cloud.state_model import StateEncoder, check_loaded
 from mock_cloud.state_validation import check_finite
 from mock_cloud.store import StateLock, StateStore
@@ -85,7 +86,7 @@ class Cloud:
         self.lock = (cfg.state_lock or StateLock(cfg.state_path)) if cfg.state_path else None
         data_dir = self.store.data_dir if self.store else Path.cwd() / ".lblab-scratch"
         self.ctx = Context(cfg.region, self.clock, self.ids, self.events, data_dir, self.save)
-        self.ec2 = Ec2Service(self.ctx)
+        self.ec2: Ec2Service = Ec2Service(self.ctx)
         self.network = Network(self.ec2)
         self.edge: InternetEdge | None = None
         # Other services (ELBv2) add resolvers for the public names they own.

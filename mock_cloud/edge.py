@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mock_cloud.http1 import (
     BadChunk,
@@ -39,6 +39,7 @@ from mock_cloud.http1 import (
     read_head,
     reason_phrase,
 )
+from mock_cloud.routes import LOOPBACK_HOSTS, Drop, Forward, Refused, Route, Unknown
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,13 @@ UPSTREAM_TIMEOUT = 60.0  # like nginx's proxy_read_timeout: how long we wait for
 # with unread input sends a RST, which can destroy the answer (say a 400) before it is read.
 LINGER_TIMEOUT = 2.0
 
-_LOOPBACK_HOSTS = frozenset(("127.0.0.1", "localhost", "::1"))
 _WILDCARD_HOSTS = frozenset(("", "0.0.0.0", "::"))
 
 
 def check_bind_host(host: str, allow_non_loopback: bool, what: str) -> None:
     """Servers of the cloud listen on loopback; any other address only when explicitly asked for
     (`lblab serve --bind`, which warns that whoever reaches it can drive the cloud)."""
-    if host in _LOOPBACK_HOSTS:
+    if host in LOOPBACK_HOSTS:
         return
     if not allow_non_loopback:
         raise ValueError(f"{what} listens on loopback only, not {host!r} (lblab serve --bind ADDRESS exposes it "
@@ -91,42 +91,7 @@ _UNKNOWN_HINT = (
     "DNS names of load balancers; the lblab console lists them.\n"
 )
 
-
-# -- what the cloud tells the edge about a destination --------------------------------------------
-@dataclass
-class Forward:
-    """Deliver to this loopback address (an instance's web server or a load balancer)."""
-
-    host: str
-    port: int
-    add_headers: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # The edge must never become a way out of the sandbox to real hosts.
-        if self.host not in _LOOPBACK_HOSTS:
-            raise ValueError(f"Forward host must be loopback, got {self.host!r}")
-
-
-@dataclass
-class Drop:
-    """A security group (or NACL) silently drops the packets: the client sees a timeout."""
-
-
-@dataclass
-class Refused:
-    """The address exists but nothing listens on that port."""
-
-    reason: str = ""
-
-
-@dataclass
-class Unknown:
-    """The name or address does not exist in this cloud."""
-
-    reason: str = ""
-
-
-Route = Forward | Drop | Refused | Unknown
+# -- what the edge asks the cloud about a destination (the answer: mock_cloud/routes.py) ----------
 Resolver = Callable[[str, int, str], Route]
 
 
@@ -630,7 +595,7 @@ class InternetEdge:
         )
 
     def is_self(self, host: str, port: int) -> bool:
-        return (host in _LOOPBACK_HOSTS or host == self._host) and port == self._port
+        return (host in LOOPBACK_HOSTS or host == self._host) and port == self._port
 
     def route(self, request: _Request) -> Route | None:
         """The cloud's verdict on a destination; None if the resolver itself failed."""

@@ -3,7 +3,7 @@
 Two formats share one reading of the saved state (no servers start): a bash script of `aws`
 CLI calls (export_awscli.py) and a CloudFormation template (export_cloudformation.py). Neither
 names anything that only exists here: the default VPC, its subnets and the AMIs are looked up
-where the export runs (AMIs through AWS's public SSM parameters, see api/images.py).
+where the export runs (AMIs through AWS's public SSM parameters, see ec2/images.py).
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from mock_cloud.api.images import PUBLIC_PARAMETERS, SSM_PREFIX
 from mock_cloud.ec2.catalogue import IMAGES
+from mock_cloud.ec2.images import PUBLIC_PARAMETERS, SSM_PREFIX
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
 from mock_cloud.elbv2.listener import Listener

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from mock_cloud.api.images import PUBLIC_PARAMETERS
 from mock_cloud.ec2.catalogue import IMAGES
+from mock_cloud.ec2.images import PUBLIC_PARAMETERS
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
 from mock_cloud.elbv2.listener import Listener

@@ -73,7 +73,7 @@ class Setup:
         """Whether anything exported names the group (instances, balancers, rules of other groups)."""
         named = {g for i in self.instances for g in i.security_group_ids}
         named |= {g for lb in self.load_balancers for g in lb.security_groups}
-        named |= {r.referenced_group_id for g in self.groups for r in extra_rules(g)}
+        named |= {r.referenced_group_id for g in self.groups for r in extra_rules(g) if r.referenced_group_id}
         return group_id in named or any(rules_changed(g) for g in self.groups if g.group_id == group_id)
 
     def zones_used(self) -> list[str]:

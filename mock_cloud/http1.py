@@ -369,7 +369,7 @@ async def read_head(
             line = await reader.readexactly(exc.consumed)  # over any limit: `check` refuses it
         start = len(buf)
         buf += line
-        if request and buf[:1] in (b"\r", b"\n"):
+        if request and buf.startswith((b"\r", b"\n")):
             buf = bytearray(skip_empty_lines(buf))
             start = 0
         check(buf, start)
@@ -557,7 +557,7 @@ async def iter_chunked(reader: asyncio.StreamReader, copy_chunk: int) -> AsyncIt
 
 def chunk(data: bytes | bytearray) -> bytes:
     """One chunk of a body re-framed for an HTTP/1.1 peer."""
-    return b"%x\r\n%b\r\n" % (len(data), data)
+    return b"".join((b"%x\r\n" % len(data), data, b"\r\n"))
 
 
 LAST_CHUNK = b"0\r\n\r\n"

@@ -22,7 +22,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 # A check returns what is wrong with a value, or None when it is fine.
 Check = Callable[[Any], str | None]
@@ -228,7 +228,7 @@ def _sequence(container: type, name: str, item: _FieldCheck) -> _FieldCheck:
         if not isinstance(value, container):
             return "", f"{value!r} is not a {name}"
         if item is not _anything:
-            for index, element in enumerate(value):
+            for index, element in enumerate(cast("Iterable[Any]", value)):  # a list, set or tuple
                 problem = item(element)
                 if problem is not None:
                     return f"[{index}]{problem[0]}", problem[1]

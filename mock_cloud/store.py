@@ -192,7 +192,8 @@ class StateStore:
                 f"the state file {self.path} has version {document.get('version')!r}; "
                 f"this lblab reads version {STATE_VERSION}"
             )
-        return document["state"]
+        state: dict[str, Any] = document["state"]
+        return state
 
     def wipe(self) -> None:
         """Remove the state file, its temp files and the data directory; a symbolic link in there is

@@ -23,9 +23,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from mock_cloud.edge import Drop, Forward, InternetEdge, Refused, Route, Unknown
+from mock_cloud.edge import InternetEdge
 from mock_cloud.guestos.vfs import VirtualFS
 from mock_cloud.guestos.web.listener import WebServer
+from mock_cloud.routes import Drop, Forward, Refused, Route, Unknown
 
 INDEX = "<h1>Hello from i-0abc</h1>\n"
 BIG = 20 * 1024 * 1024

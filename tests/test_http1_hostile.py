@@ -24,10 +24,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from mock_cloud.cloud import Cloud
-from mock_cloud.edge import EDGE_LIMITS, InternetEdge, Unknown
+from mock_cloud.edge import EDGE_LIMITS, InternetEdge
 from mock_cloud.elbv2.proxy_http import ALB_LIMITS
 from mock_cloud.guestos.web.listener import LIMITS as HTTPD_LIMITS
 from mock_cloud.http1 import Limits, half_close
+from mock_cloud.routes import Unknown
 from tests.test_elbv2_support import Lab, healthy_lab, run_in
 
 LOOP = "127.0.0.1"

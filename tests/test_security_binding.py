@@ -24,7 +24,8 @@ import pytest
 
 from mock_cloud.api.server import ApiServer
 from mock_cloud.cloud import Cloud, CloudConfig
-from mock_cloud.edge import InternetEdge, Unknown
+from mock_cloud.edge import InternetEdge
+from mock_cloud.routes import Unknown
 from tests.conftest import make_config
 from tests.processes import with_descendants
 from tests.test_elbv2_support import HELLO, healthy_lab

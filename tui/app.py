@@ -14,7 +14,7 @@ from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from mock_cloud.cloud import Cloud, CloudConfig
+from mock_cloud import Cloud, CloudConfig
 from tui import compositor
 from tui.i18n import Translator
 from tui.localize import Localized, localize_bindings
@@ -27,7 +27,7 @@ from tui.widgets.header import SCALES
 from tui.widgets.nav import NAV_ITEMS
 
 if TYPE_CHECKING:
-    from mock_cloud.api.server import ApiServer
+    from mock_cloud import ApiServer
 
 compositor.install()  # Korean under toasts, tooltips and menus drawn whole (tui/compositor.py)
 
@@ -110,7 +110,7 @@ class LblabApp(App[int]):
         self.clock_version += 1  # the header shows the API's URL
 
     async def _start_api(self, port: int) -> list[str]:
-        from mock_cloud.api.server import ApiServer
+        from mock_cloud import ApiServer
 
         notices = []
         if port and not port_is_free("127.0.0.1", port):
@@ -189,7 +189,7 @@ class LblabApp(App[int]):
 
     # -- the command palette ------------------------------------------------------------------------
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]  # it asks for App[object]; ours is App[int]
             self.push_screen(CommandPalette(id="--command-palette", placeholder=self.t("palette.placeholder")))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

@@ -9,12 +9,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mock_cloud import __version__
-from mock_cloud.ports import DEFAULT_API_PORT, DEFAULT_EDGE_PORT
-from mock_cloud.store import STATE_ENV, StateInUse, StateLock, StateStore, default_state_path
+from mock_cloud import (
+    DEFAULT_API_PORT,
+    DEFAULT_EDGE_PORT,
+    STATE_ENV,
+    StateInUse,
+    StateLock,
+    StateStore,
+    __version__,
+    default_state_path,
+)
 
 if TYPE_CHECKING:
-    from mock_cloud.cloud import CloudConfig
+    from mock_cloud import CloudConfig
 
 # `lblab --version` and `lblab labs` answer at once: the cloud, asyncio and Textual are imported by
 # the commands that use them.
@@ -99,11 +106,11 @@ def default_lang() -> str:
 
 
 def state_path(args: argparse.Namespace) -> Path:
-    return args.state or default_state_path()  # type: ignore[no-any-return]
+    return args.state or default_state_path()
 
 
 def cloud_config(args: argparse.Namespace, edge_port: int | None = DEFAULT_EDGE_PORT) -> CloudConfig:
-    from mock_cloud.cloud import CloudConfig
+    from mock_cloud import CloudConfig
 
     return CloudConfig(
         seed=args.seed,
@@ -137,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import asyncio
 
-        from mock_cloud.loops import new_event_loop
+        from mock_cloud import new_event_loop
 
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             return runner.run(serve(args))
@@ -152,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return web_command(args)
     if args.command == "export":
-        from mock_cloud.export import export_command
+        from mock_cloud import export_command
 
         return export_command(args.format, state_path(args))
     config = cloud_config(args)
@@ -220,7 +227,7 @@ async def serve(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
-    from mock_cloud.cloud import Cloud
+    from mock_cloud import Cloud
 
     if args.bind != LOOPBACK:
         print(f"WARNING: listening on {args.bind}: anyone who can reach this address can drive your cloud.",
@@ -243,7 +250,7 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"lblab: cannot serve the internet edge on {args.bind}:{args.edge_port} ({exc.strerror or exc}); "
               "pick another --edge-port", file=sys.stderr)
         return 1
-    from mock_cloud.api.server import ApiServer
+    from mock_cloud import ApiServer
 
     api = ApiServer(cloud, host=args.bind, port=args.port, allow_non_loopback=config.allow_non_loopback)
     try:

@@ -7,8 +7,7 @@ so that all of them show the same IDs, addresses and clock.
 
 from __future__ import annotations
 
-from mock_cloud.cloud import Cloud, CloudConfig
-from mock_cloud.ec2.service import RuleSpec
+from mock_cloud import Cloud, CloudConfig, RuleSpec
 from tui.app import LblabApp
 
 DEMO_SEED = 42

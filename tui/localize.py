@@ -6,15 +6,23 @@ swaps that copy for one whose descriptions are translated, so the footer, the he
 and the command palette all speak the current language. Screens re-render themselves from
 their own state when the language changes (`Localized.relocalize`), so a screen must
 keep what the learner typed in attributes, not only in its widgets.
+
+Textual has no public way to change a binding's description: this writes `_merged_bindings`'s copy into
+the node's `_bindings`. pyproject.toml pins Textual's major version, and tests/test_tui_localize_internals.py
+fails if a release moves either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
+from textual.widget import Widget
+
+from tui.typed_app import app_of
 
 if TYPE_CHECKING:
     from tui.i18n import Translator
@@ -41,7 +49,14 @@ def _translated(binding: Binding, t: Translator) -> Binding:
     return replace(binding, description=t(binding.description), tooltip=t(binding.tooltip) if binding.tooltip else "")
 
 
-class Localized:
+# Screens and widgets mix this in: to the type checker it is a widget (Screen is one too).
+if TYPE_CHECKING:
+    _Node = Widget
+else:
+    _Node = object
+
+
+class Localized(_Node):
     """Mixin for screens and widgets whose BINDINGS carry i18n keys.
 
     Put what `compose` alone does not set up (live values, focus, replayed output) in
@@ -49,8 +64,13 @@ class Localized:
     recompose a language switch does. One-time setup (event subscriptions) stays in on_mount.
     """
 
-    async def on_mount(self) -> None:
-        localize_bindings(self, self.app.t)  # type: ignore[arg-type, attr-defined]
+    def on_mount(self) -> Awaitable[None] | None:
+        # Not `async def`: a subclass's own on_mount, plain or async, then overrides it in good type order.
+        # Textual calls every class's on_mount along the MRO and awaits what a handler returns.
+        return self._localized_mount()
+
+    async def _localized_mount(self) -> None:
+        localize_bindings(self, app_of(self).t)
         await self.composed()
 
     async def composed(self) -> None:
@@ -58,7 +78,7 @@ class Localized:
 
     async def relocalize(self) -> None:
         """After a language switch: translate the bindings and compose again from state."""
-        localize_bindings(self, self.app.t)  # type: ignore[arg-type, attr-defined]
-        await self.recompose()  # type: ignore[attr-defined]
+        localize_bindings(self, app_of(self).t)
+        await self.recompose()
         await self.composed()
-        self.refresh_bindings()  # type: ignore[attr-defined]
+        self.refresh_bindings()

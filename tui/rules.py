@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mock_cloud.ec2.security_group import SecurityGroup, SgRule
-from mock_cloud.ec2.service import RuleSpec
+from mock_cloud import RuleSpec, SecurityGroup, SgRule
 
 ANYWHERE_IPV4 = "0.0.0.0/0"
 

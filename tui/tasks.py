@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.worker import Worker
 
-from mock_cloud.errors import CloudError
-from mock_cloud.events import Event
+from mock_cloud import CloudError, Event
+from tui.typed_app import app_of
 
 T = TypeVar("T")
 
@@ -20,7 +21,7 @@ def error_text(error: CloudError) -> str:
 
 
 def run_cloud(
-    node: DOMNode,
+    node: Widget,
     call: Callable[[], Awaitable[T]],
     on_done: Callable[[T], Any] | None = None,
     on_error: Callable[[CloudError], Any] | None = None,
@@ -51,7 +52,7 @@ def follow_events(node: DOMNode, kinds: tuple[str, ...], on_batch: Callable[[lis
     """
 
     async def follower() -> None:
-        subscription = node.app.cloud.events.subscribe(*kinds)  # type: ignore[attr-defined]
+        subscription = app_of(node).cloud.events.subscribe(*kinds)
         try:
             while True:
                 batch = [await subscription.get()]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from textual import events
 from textual.app import App, ScreenStackError
@@ -44,13 +45,13 @@ def idle(node: MessagePump) -> bool:
     the queue's ready event is the sign that it has finished the last one."""
     if node._closed:
         return True
-    return node._is_mounted and waiting(node) and bool(node._message_queue.ready_event._waiters)  # type: ignore[attr-defined]
+    return node._is_mounted and waiting(node) and bool(node._message_queue.ready_event._waiters)
 
 
 class KeyRouter:
     """Routes the app's keys and pastes one at a time, each once the console has settled."""
 
-    def __init__(self, app: App[object], dispatch: Dispatch) -> None:
+    def __init__(self, app: App[Any], dispatch: Dispatch) -> None:
         self.app = app
         self.dispatch = dispatch
         self.waiting: asyncio.Queue[events.Event] = asyncio.Queue()

@@ -19,12 +19,12 @@ from mock_cloud.api.ec2_ebs import (
     root_device_of,
     volume_shape,
 )
-from mock_cloud.api.images import resolve_image_id
 from mock_cloud.api.paging import ec2_page
 from mock_cloud.api.query import Req
 from mock_cloud.api.xml import timestamp
 from mock_cloud.ec2.catalogue import DEFAULT_INSTANCE_TYPE, IMAGES, Image
 from mock_cloud.ec2.filters import Matcher, bool_text, filtered, group_filters
+from mock_cloud.ec2.images import resolve_image_id
 from mock_cloud.ec2.instance import STATE_CODES, Instance
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
 from mock_cloud.ec2.service import RuleSpec, decode_user_data_base64
@@ -344,7 +344,7 @@ RUN_INSTANCES = {
 @ACTIONS.action("RunInstances", RUN_INSTANCES)
 async def run_instances(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     ec2 = cloud.ec2
-    interface = next(iter(args.get("NetworkInterface", [])), {})
+    interface: dict[str, Any] = next(iter(args.get("NetworkInterface", [])), {})
     for param, what in (("SubnetId", "subnet ID"), ("SecurityGroupId", "security groups")):
         if interface and args.get(param):
             raise CloudError("InvalidParameterCombination",
@@ -500,7 +500,7 @@ async def describe_security_groups(cloud: Cloud, args: dict[str, Any]) -> dict[s
 
 def _group_id(cloud: Cloud, args: dict[str, Any]) -> str:
     if args.get("GroupId"):
-        return args["GroupId"]
+        return str(args["GroupId"])
     if args.get("GroupName"):
         return cloud.ec2.security_group_by_name(args["GroupName"]).group_id
     raise CloudError("MissingParameter", "The request must contain the parameter groupName or groupId")

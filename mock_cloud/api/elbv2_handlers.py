@@ -15,9 +15,9 @@ from mock_cloud.api.xml import timestamp
 from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.listener_rules import Action, Rule, RuleCondition
 from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.service import TargetHealthDescription
 from mock_cloud.elbv2.ssl_policies import list_policies
 from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
+from mock_cloud.elbv2.targets import TargetHealthDescription
 from mock_cloud.elbv2.validation import check_tags
 from mock_cloud.errors import CloudError, validation
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from mock_cloud import __version__
 from mock_cloud.api import (  # ec2_attributes, _instance_types, _sg_rules register actions on ec2_handlers.ACTIONS
@@ -106,7 +107,7 @@ class ApiServer:
 
     # -- the Query protocol ------------------------------------------------------------------------
     @web.middleware
-    async def _http_errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _http_errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """HTTP-level refusals (a body over the limit, a method the Query API does not take) in the service's
         XML error document, so an SDK parses them as it parses every other error."""
         try:
@@ -136,9 +137,9 @@ class ApiServer:
             status, document = error.status, service.error(error, request_id)
         except Exception:
             log.exception("lblab API bug in %s %s", service.signing_name, action)
-            error = CloudError("InternalFailure", "The request processing has failed because of an unknown error "
-                                                  "in lblab (a bug: see the log).", 500)
-            status, document = 500, service.error(error, request_id)
+            failure = CloudError("InternalFailure", "The request processing has failed because of an unknown error "
+                                                    "in lblab (a bug: see the log).", 500)
+            status, document = 500, service.error(failure, request_id)
         return web.Response(status=status, text=document, content_type=CONTENT_TYPE, charset="utf-8")
 
     async def _call(self, service: Service, action: str | None, tree: query.Node) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mock_cloud.ec2.catalogue import INSTANCE_TYPES
 from mock_cloud.guestos.instance_os import InstanceOS
@@ -84,7 +84,7 @@ class Instance:
         """The instance's ports that have a real listener now."""
         return sorted(self.guest.ports) if self.guest is not None and self.guest.alive else []
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "instance_id": self.instance_id,
             "image_id": self.image_id,
@@ -115,7 +115,7 @@ class Instance:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Instance:
+    def from_dict(cls, data: dict[str, Any]) -> Instance:
         fields = dict(data)
         fields["os"] = InstanceOS.from_dict(fields["os"])
         # States saved before reservations were kept: each instance was its own reservation.

@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from mock_cloud.errors import CloudError
 from mock_cloud.state_validation import Check, aws_id, in_range, ipv4_network, one_of, optional
@@ -67,7 +67,7 @@ class SgRule:
             return f"peer: {self.peer}, {proto}, from port: {self.from_port}, to port: {self.to_port}, ALLOW"
         return f"peer: {self.peer}, {proto}, ALLOW"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         # Spelled out: dataclasses.asdict deep-copies field by field, and a big cloud saves many rules.
         return {
             "rule_id": self.rule_id, "egress": self.egress, "protocol": self.protocol, "from_port": self.from_port,
@@ -95,19 +95,19 @@ class SecurityGroup:
     def egress(self) -> list[SgRule]:
         return [r for r in self.rules if r.egress]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "group_id": self.group_id, "group_name": self.group_name, "description": self.description,
             "vpc_id": self.vpc_id, "rules": [r.to_dict() for r in self.rules], "tags": dict(self.tags),
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> SecurityGroup:
+    def from_dict(cls, data: dict[str, Any]) -> SecurityGroup:
         rules = [SgRule(**{"rule_id": legacy_rule_id(data["group_id"], r), **r}) for r in data.get("rules", [])]
         return cls(**{**data, "rules": rules})
 
 
-def legacy_rule_id(group_id: str, rule: dict) -> str:
+def legacy_rule_id(group_id: str, rule: dict[str, Any]) -> str:
     """An ID for a rule saved before rules had IDs: derived from the group and the permission, so it is the
     same at every load (and draws nothing from the cloud's seeded ID stream)."""
     key = "|".join(str(rule.get(k)) for k in ("egress", "protocol", "from_port", "to_port", "cidr_ipv4",

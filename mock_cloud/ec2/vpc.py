@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from mock_cloud.ids import IdFactory
 from mock_cloud.state_validation import Check, aws_id, ipv4_network, one_of
@@ -26,7 +26,7 @@ class Vpc:
     is_default: bool = True
     state: str = "available"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -48,9 +48,9 @@ class Subnet:
     @property
     def available_ip_address_count(self) -> int:
         prefix = int(self.cidr_block.split("/")[1])
-        return 2 ** (32 - prefix) - 5
+        return (1 << (32 - prefix)) - 5  # AWS reserves five addresses in every subnet
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -28,6 +28,7 @@ from mock_cloud.elbv2.listener_rules import (
     REDIRECT,
     Action,
     RequestInfo,
+    Rule,
     TargetGroupTuple,
     parse_query,
     render_redirect,
@@ -77,6 +78,7 @@ class ListenerRouter:
     def route(self, head: RequestHead) -> Forward | Respond:
         listener = self.listener
         rules = listener.rules
+        rule: Rule | None
         if len(rules) == 1:  # only the default rule: nothing to match
             info, rule = None, rules[0]
         else:

@@ -16,8 +16,6 @@ from typing import Any
 from mock_cloud.context import Context
 from mock_cloud.ec2.security_group import Peer
 from mock_cloud.ec2.service import Ec2Service
-from mock_cloud.edge import Drop, Route, Unknown
-from mock_cloud.edge import Forward as EdgeForward
 from mock_cloud.elbv2 import health
 from mock_cloud.elbv2.access_log import format_line
 from mock_cloud.elbv2.certificates import CertificateStore, sni_context
@@ -66,6 +64,8 @@ from mock_cloud.errors import CloudError, validation
 from mock_cloud.events import Subscription
 from mock_cloud.ids import ACCOUNT_ID, arn
 from mock_cloud.network import INTERNET_CLIENT, Network
+from mock_cloud.routes import Drop, Route, Unknown
+from mock_cloud.routes import Forward as EdgeForward
 
 MAX_TARGETS_PER_GROUP = 1000
 CLIENT_IP_HEADER = "X-Lblab-Client-Ip"
@@ -383,12 +383,12 @@ class Elbv2Service:
             self._record_drop(lb, request, HOP_LB_SG, f"{decision.reason}: the packets are dropped and the "
                                                       "client times out")
             return Drop()
-        listener = next((x for x in self._listeners_of(lb.arn) if x.port == port and x.local_port), None)
-        if listener is None:
+        local_port = next((x.local_port for x in self._listeners_of(lb.arn) if x.port == port and x.local_port), None)
+        if local_port is None:
             self._record_drop(lb, request, HOP_LISTENER, f"{lb.name} has no listener on port {port}: nothing "
                                                          "answers and the client times out")
             return Drop()
-        return EdgeForward("127.0.0.1", listener.local_port, {CLIENT_IP_HEADER: INTERNET_CLIENT.ip})
+        return EdgeForward("127.0.0.1", local_port, {CLIENT_IP_HEADER: INTERNET_CLIENT.ip})
 
     def _record_drop(self, lb: LoadBalancer, request: str, stop: str, detail: str) -> None:
         """A trace for a request the edge drops: the hops up to the one that stopped it."""
@@ -565,7 +565,7 @@ class Elbv2Service:
 
     # == listeners ===========================================================================================
     async def create_listener(
-        self, load_balancer_arn: str, protocol: str, port: int, default_actions: list[Action],
+        self, load_balancer_arn: str, protocol: str, port: int | str, default_actions: list[Action],
         certificates: list[str] | None = None, ssl_policy: str | None = None,
     ) -> Listener:
         lb = self._lb(load_balancer_arn)
@@ -603,7 +603,7 @@ class Elbv2Service:
         return self._listeners_of(self._lb(load_balancer_arn or "").arn)
 
     async def modify_listener(
-        self, listener_arn: str, port: int | None = None, protocol: str | None = None,
+        self, listener_arn: str, port: int | str | None = None, protocol: str | None = None,
         default_actions: list[Action] | None = None, certificates: list[str] | None = None,
         ssl_policy: str | None = None,
     ) -> Listener:
@@ -728,7 +728,7 @@ class Elbv2Service:
         self._refresh_usage()
         self.ctx.changed("rule.deleted", rule.arn, listener_arn=listener.arn)
 
-    async def set_rule_priorities(self, priorities: Sequence[tuple[str, int]]) -> list[Rule]:
+    async def set_rule_priorities(self, priorities: Sequence[tuple[str, int | str]]) -> list[Rule]:
         if not priorities:
             raise validation("At least one rule priority must be specified")
         changes = [(rule_arn, as_int(p, "priority")) for rule_arn, p in priorities]

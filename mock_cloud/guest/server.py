@@ -21,6 +21,7 @@ from typing import IO, Any
 from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.guestos.vfs import VfsError
 from mock_cloud.guestos.web.listener import WebServer
+from mock_cloud.loops import new_event_loop  # uvloop on Linux and macOS: faster web servers
 
 ACCESS_LOG_LIMIT = 256 * 1024
 WATCHDOG_SECONDS = 0.2  # how often the watchdog thread checks that the cloud is still there
@@ -300,14 +301,6 @@ def _limit_self() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop  # Linux and macOS: a faster loop for the instance's web servers
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()  # type: ignore[no-any-return]
-
-
 def main() -> None:
     parent = os.getppid()
     _limit_self()
@@ -315,7 +308,7 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     threading.stack_size(WORKER_STACK)
-    loop = _new_loop()
+    loop = new_event_loop()
     asyncio.set_event_loop(loop)
     guest = Guest(out)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watchdog").start()

@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import ClassVar
@@ -28,11 +29,11 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mock_cloud.cloud import FetchResult
-from mock_cloud.events import Event
+from mock_cloud import Event, FetchResult
 from tui.format import human_bytes, tone_style
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
+from tui.typed_app import app_of
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.html_text import html_to_text, is_html
 
@@ -57,10 +58,10 @@ def normalize_url(text: str) -> str:
     return text if "://" in text or not text else f"http://{text}"
 
 
-def _trace_screen() -> type[Screen[None]] | None:
+def _trace_screen() -> Callable[[str, FetchResult], Screen[None]] | None:
     module_name, class_name = TRACE_SCREEN
     try:
-        return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_name), class_name)
     except ModuleNotFoundError as missing:
         if missing.name != module_name:
             raise
@@ -99,7 +100,7 @@ class BrowserScreen(WorkScreen[None]):
         self.tally = Tally()
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield ConsoleHeader(t("browser.title"))
         with Horizontal(id="url-bar"):
             yield Label(t("browser.address"), classes="field-label")
@@ -133,7 +134,7 @@ class BrowserScreen(WorkScreen[None]):
 
     # -- addresses ----------------------------------------------------------------------------
     def _addresses(self) -> list[str]:
-        cloud = self.app.cloud  # type: ignore[attr-defined]
+        cloud = app_of(self).cloud
         found = [f"http://{i.public_ip}/" for i in cloud.ec2.describe_instances() if i.public_ip]
         elbv2 = getattr(cloud, "elbv2", None)
         if elbv2 is not None:
@@ -141,7 +142,7 @@ class BrowserScreen(WorkScreen[None]):
         return found
 
     def _address_options(self) -> list[Option]:
-        cloud = self.app.cloud  # type: ignore[attr-defined]
+        cloud = app_of(self).cloud
         options = [
             Option(f"{i.name or i.instance_id}  http://{i.public_ip}/", id=f"http://{i.public_ip}/")
             for i in cloud.ec2.describe_instances() if i.public_ip
@@ -166,7 +167,7 @@ class BrowserScreen(WorkScreen[None]):
         self.run_worker(self._load(self.url), group="browser", exclusive=True)
 
     async def _load(self, url: str) -> None:
-        self.result = await self.app.cloud.fetch(url)  # type: ignore[attr-defined]
+        self.result = await app_of(self).cloud.fetch(url)
         self.fetching = False
         self._render_page()
         # Like a browser after loading: the page has the keys (r refreshes, h shows headers).
@@ -186,7 +187,7 @@ class BrowserScreen(WorkScreen[None]):
         self.batch_size = text
         count = int(text) if text.isdigit() else 0
         if not self.url or not 1 <= count <= MAX_REQUESTS:
-            self.notify(self.app.t("browser.bad_count", max=MAX_REQUESTS), severity="warning")  # type: ignore[attr-defined]
+            self.notify(app_of(self).t("browser.bad_count", max=MAX_REQUESTS), severity="warning")
             return
         self.tally = Tally(wanted=count)
         self._render_tally()
@@ -194,7 +195,7 @@ class BrowserScreen(WorkScreen[None]):
 
     async def _send(self, url: str, count: int) -> None:
         for _ in range(count):
-            result = await self.app.cloud.fetch(url)  # type: ignore[attr-defined]
+            result = await app_of(self).cloud.fetch(url)
             self.tally.hosts.append(answered_by(result))
             self.result = result
             self._render_tally()
@@ -208,7 +209,7 @@ class BrowserScreen(WorkScreen[None]):
     def action_trace(self) -> None:
         screen = _trace_screen()
         if screen is not None and self.result is not None:
-            self.app.push_screen(screen(self.url, self.result))  # type: ignore[call-arg]
+            self.app.push_screen(screen(self.url, self.result))
 
     # -- widgets ---------------------------------------------------------------------------------
     @on(Input.Submitted, "#url")
@@ -239,10 +240,10 @@ class BrowserScreen(WorkScreen[None]):
         if options:
             addresses.add_options(options)
         else:
-            addresses.add_option(Option(self.app.t("browser.no_addresses"), disabled=True))  # type: ignore[attr-defined]
+            addresses.add_option(Option(app_of(self).t("browser.no_addresses"), disabled=True))
 
     def _render_page(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         status, headers, body = self.query_one("#status", Static), self.query_one("#headers", Static), \
             self.query_one("#body", Static)
         result = self.result
@@ -271,7 +272,7 @@ class BrowserScreen(WorkScreen[None]):
         return Text(result.text)
 
     def _status_line(self, result: FetchResult) -> Text:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         if result.error:
             return Text(t("browser.failed", error=result.error), style=tone_style(self.app, "error"))
         tone = "success" if result.status < 400 else "error"
@@ -291,7 +292,7 @@ class BrowserScreen(WorkScreen[None]):
         return Group(table, Text(""))
 
     def _render_tally(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         tally, static = self.tally, self.query_one("#tally", Static)
         if not tally.wanted:
             static.update(Text(t("browser.batch_hint"), style="dim"))

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from tui.localize import Localized
+from tui.typed_app import app_of
 
 
 class ConfirmScreen(Localized, ModalScreen[bool]):
@@ -22,7 +23,7 @@ class ConfirmScreen(Localized, ModalScreen[bool]):
         self.values = values
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         with Vertical(id="dialog", classes="dialog"):
             yield Label(t(self.title_key, **self.values), classes="dialog-title")
             yield Static(t(self.question_key, **self.values), classes="dialog-body", markup=False)

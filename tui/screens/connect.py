@@ -12,13 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, RichLog
 
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.lifecycle import GuestShell
-from mock_cloud.errors import CloudError
-from mock_cloud.events import Event
-from mock_cloud.guest.client import GuestError, GuestGone
+from mock_cloud import CloudError, Event, GuestError, GuestGone, GuestShell, Instance
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
+from tui.typed_app import app_of
 from tui.widgets.header import ConsoleHeader
 
 
@@ -62,7 +59,7 @@ class ConnectScreen(WorkScreen[None]):
 
     @property
     def instance(self) -> Instance:
-        return self.app.cloud.ec2.instances[self.instance_id]  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).cloud.ec2.instances[self.instance_id]
 
     @property
     def busy(self) -> bool:
@@ -70,7 +67,7 @@ class ConnectScreen(WorkScreen[None]):
         return self._running or not self._lines.empty()
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         instance = self.instance
         title = f"{instance.instance_id} ({instance.name})" if instance.name else instance.instance_id
         yield ConsoleHeader(t("connect.title", instance=title))
@@ -82,7 +79,7 @@ class ConnectScreen(WorkScreen[None]):
 
     def on_mount(self) -> None:
         instance = self.instance
-        banner = self.app.t("connect.banner", ip=instance.private_ip, user=instance.os.login_user)  # type: ignore[attr-defined]
+        banner = app_of(self).t("connect.banner", ip=instance.private_ip, user=instance.os.login_user)
         self.scrollback.append(Text(banner, style="dim"))
         follow_events(self, ("instance.state", "instance.removed"), self._instance_changed)
         self.run_worker(self._session(), group="shell")
@@ -114,7 +111,7 @@ class ConnectScreen(WorkScreen[None]):
         """One login session for the screen's life (cwd, variables and `sudo -i` persist), in the
         instance's guest: lines run there in order, and the cloud's loop never runs the interpreter."""
         try:
-            self._shell = shell = await self.app.cloud.ec2.open_shell(self.instance_id)  # type: ignore[attr-defined]
+            self._shell = shell = await app_of(self).cloud.ec2.open_shell(self.instance_id)
         except (CloudError, GuestGone, GuestError) as error:
             self._lost(str(error))
             return
@@ -137,7 +134,7 @@ class ConnectScreen(WorkScreen[None]):
         if why:
             self._write(Text(why, style="dim"))
         self.closed = True
-        self._write(Text(self.app.t("connect.closed"), style="bold"))  # type: ignore[attr-defined]
+        self._write(Text(app_of(self).t("connect.closed"), style="bold"))
         self.query_one("#command", HistoryInput).disabled = True
 
     def _show_prompt(self, prompt: str) -> None:
@@ -147,7 +144,7 @@ class ConnectScreen(WorkScreen[None]):
     def _instance_changed(self, batch: list[Event]) -> None:
         if self.closed or not any(event.resource_id == self.instance_id for event in batch):
             return
-        instance = self.app.cloud.ec2.instances.get(self.instance_id)  # type: ignore[attr-defined]
+        instance = app_of(self).cloud.ec2.instances.get(self.instance_id)
         if instance is None or instance.state != "running":
             self._lost("")
 

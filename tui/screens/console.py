@@ -13,10 +13,11 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, OptionList
 
-from mock_cloud.events import Event
+from mock_cloud import Event
 from tui.screens.lab_hooks import WorkScreen
 from tui.screens.page import BasePage, Page, ViewState
 from tui.tasks import follow_events
+from tui.typed_app import app_of
 from tui.widgets.footer import ConsoleFooter
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.lab_panel import LabPanel
@@ -37,7 +38,7 @@ PAGES = {
 
 def page_factory(page_id: str) -> PageFactory:
     module_name, class_name = PAGES[page_id]
-    return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 class ConsoleScreen(WorkScreen[None]):
@@ -92,7 +93,7 @@ class ConsoleScreen(WorkScreen[None]):
 
     async def show_page(self, page_id: str, remember: bool = True) -> None:
         if page_id == "browser":
-            self.app.open_browser()  # type: ignore[attr-defined]
+            app_of(self).open_browser()
             return
         if remember and page_id != self.page_id:
             self.history.append(self.page_id)
@@ -115,7 +116,7 @@ class ConsoleScreen(WorkScreen[None]):
         self._arrived(page_id, page)
 
     def _arrived(self, page_id: str, page: BasePage) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         title = t(page.title_key)
         self.query_one(ConsoleHeader).set_location(title if title.startswith("EC2") else f"EC2 › {title}")
         self.query_one(Navigation).mark(page_id)

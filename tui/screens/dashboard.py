@@ -9,6 +9,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from tui.screens.page import BasePage
+from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note
 
 # Count buttons: (page to open, i18n label key).
@@ -71,7 +72,7 @@ class DashboardPage(BasePage):
 
     def _edge(self) -> Group:
         t = self.t
-        edge_url = self.app.edge_url  # type: ignore[attr-defined]
+        edge_url = app_of(self).edge_url
         if edge_url is None:
             return Group(note(t("edge.off_explained")))
         running = [i for i in self.cloud.ec2.describe_instances() if i.public_ip and i.state == "running"]

@@ -17,10 +17,15 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
-from mock_cloud.elbv2 import load_balancer, target_group
-from mock_cloud.elbv2.balancing import SLOW_START_NOTE
-from mock_cloud.elbv2.target_group import ALGORITHMS
+from mock_cloud import (
+    ACCESS_LOG_NOTE,
+    ALGORITHMS,
+    LOAD_BALANCER_ATTRIBUTE_NOTES,
+    SLOW_START_NOTE,
+    TARGET_GROUP_ATTRIBUTE_NOTES,
+)
 from tui.screens.elb_editor import ElbEditorScreen
+from tui.typed_app import app_of
 from tui.widgets.elb_format import Translate
 from tui.widgets.form import Section, field
 from tui.widgets.toggles import Checkbox
@@ -46,18 +51,18 @@ TG_ATTRIBUTES = (
     AttrField("stickiness.lb_cookie.duration_seconds", "attr.stickiness_duration", NUMBER),
     AttrField("load_balancing.cross_zone.enabled", "attr.tg_cross_zone", CHOICE,
               ("use_load_balancer_configuration", "true", "false"),
-              target_group.ATTRIBUTE_NOTES["load_balancing.cross_zone.enabled"]),
+              TARGET_GROUP_ATTRIBUTE_NOTES["load_balancing.cross_zone.enabled"]),
 )
 LB_ATTRIBUTES = (
     AttrField("deletion_protection.enabled", "attr.deletion_protection"),
     AttrField("idle_timeout.timeout_seconds", "attr.idle_timeout", NUMBER),
-    AttrField("routing.http2.enabled", "attr.http2", note=load_balancer.ATTRIBUTE_NOTES["routing.http2.enabled"]),
+    AttrField("routing.http2.enabled", "attr.http2", note=LOAD_BALANCER_ATTRIBUTE_NOTES["routing.http2.enabled"]),
     AttrField("routing.http.drop_invalid_header_fields.enabled", "attr.drop_invalid_headers"),
     AttrField("routing.http.preserve_host_header.enabled", "attr.preserve_host"),
     AttrField("routing.http.xff_header_processing.mode", "attr.xff_mode", CHOICE, ("append", "preserve", "remove")),
     AttrField("routing.http.desync_mitigation_mode", "attr.desync", CHOICE, ("monitor", "defensive", "strictest"),
-              load_balancer.ATTRIBUTE_NOTES["routing.http.desync_mitigation_mode"]),
-    AttrField("access_logs.s3.enabled", "attr.access_logs", note=load_balancer.ACCESS_LOG_NOTE),
+              LOAD_BALANCER_ATTRIBUTE_NOTES["routing.http.desync_mitigation_mode"]),
+    AttrField("access_logs.s3.enabled", "attr.access_logs", note=ACCESS_LOG_NOTE),
     AttrField("access_logs.s3.bucket", "attr.access_logs_bucket", TEXT),
     AttrField("access_logs.s3.prefix", "attr.access_logs_prefix", TEXT),
 )
@@ -100,11 +105,11 @@ class AttributesScreen(ElbEditorScreen):
         self.apply = apply
 
     def heading(self) -> str:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         return f"{t('attr.edit')} › {self.resource_name}"
 
     def body(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         widgets: list[Widget] = []
         for index, spec in enumerate(self.specs):
             widgets += field(t(spec.label_key), self._editor(index, spec))
@@ -117,7 +122,7 @@ class AttributesScreen(ElbEditorScreen):
         value = self.values.get(spec.key, "")
         widget_id = f"attr-{index}"
         if spec.kind == BOOL:
-            return Checkbox(self.app.t("enabled"), value == "true", id=widget_id, compact=True,  # type: ignore[attr-defined]
+            return Checkbox(app_of(self).t("enabled"), value == "true", id=widget_id, compact=True,
                             classes="attr")
         if spec.kind == CHOICE:
             return Select([(c, c) for c in spec.choices], value=value, allow_blank=False, id=widget_id,

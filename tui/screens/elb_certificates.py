@@ -12,10 +12,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from mock_cloud.elbv2.certificates import CA_NAME, ISSUANCE_NOTE, Certificate
+from mock_cloud import CA_NAME, ISSUANCE_NOTE, Certificate
 from tui.format import plain
 from tui.screens.elb_editor import ElbEditorScreen
 from tui.screens.page import Column, Page, PageAction, Row
+from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note
 from tui.widgets.elb_drafts import split_values
 from tui.widgets.elb_format import arn_field, cloud_note, listener_name
@@ -50,7 +51,7 @@ class CertificatesPage(Page):
     DETAIL_TABS = ("acm.tab.details", "acm.tab.trust")
 
     def certificates(self) -> list[Certificate]:
-        return self.cloud.elbv2.certificates.list()  # type: ignore[no-any-return]
+        return self.cloud.elbv2.certificates.list()
 
     def certificate(self, key: str | None) -> Certificate | None:
         return next((c for c in self.certificates() if c.arn == key), None)
@@ -114,7 +115,7 @@ class CertificatesPage(Page):
     def _trust(self, c: Certificate) -> RenderableType:
         t = self.t
         ca = str(self.cloud.elbv2.certificates.ca_pem_path)
-        edge = self.app.edge_url or "<edge>"  # type: ignore[attr-defined]
+        edge = app_of(self).edge_url or "<edge>"
         return Group(
             Text(t("acm.ca_file"), style="bold"), Text(ca), Text(""),
             note(t("acm.curl_how")),
@@ -137,7 +138,7 @@ class RequestCertificateScreen(ElbEditorScreen):
         self.form = CertificateForm()
 
     def body(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield Section(
             t("acm.domain_names"),
             *field(t("acm.fqdn"), Input(self.form.domain_name, placeholder="www.example.com", id="domain_name",
@@ -149,7 +150,7 @@ class RequestCertificateScreen(ElbEditorScreen):
 
     async def save(self) -> str:
         form = self.form
-        return await self.app.cloud.elbv2.request_certificate(  # type: ignore[attr-defined,no-any-return]
+        return await app_of(self).cloud.elbv2.request_certificate(
             form.domain_name.strip(), split_values(form.other_names))
 
     def done_name(self, result: Any) -> str:

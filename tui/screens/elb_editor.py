@@ -17,10 +17,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, RadioSet, Static
 
-from mock_cloud.errors import CloudError
+from mock_cloud import CloudError
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
-from tui.widgets.elb_action_form import OpenOnTop
+from tui.typed_app import app_of
 from tui.widgets.form import BoundForm, ErrorLine
 from tui.widgets.header import ConsoleHeader
 
@@ -45,7 +45,7 @@ class ElbEditorScreen(WorkScreen[Any], BoundForm):
 
     # -- what a subclass provides ----------------------------------------------------------
     def heading(self) -> str:
-        return self.app.t(self.TITLE_KEY)  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).t(self.TITLE_KEY)
 
     def body(self) -> ComposeResult:
         yield from ()
@@ -57,11 +57,11 @@ class ElbEditorScreen(WorkScreen[Any], BoundForm):
         return str(result)
 
     def save_label(self) -> str:
-        return self.app.t(self.SAVE_KEY)  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).t(self.SAVE_KEY)
 
     # -- composition --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield ConsoleHeader(self.heading())
         with VerticalScroll(id="editor-form"):
             if self.INTRO_KEY:
@@ -71,7 +71,7 @@ class ElbEditorScreen(WorkScreen[Any], BoundForm):
         yield from self.footer()
 
     def buttons(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield ErrorLine(id="error")
         with Horizontal(classes="form-buttons"):
             yield Button(t("button.cancel"), id="cancel", compact=True)
@@ -90,17 +90,6 @@ class ElbEditorScreen(WorkScreen[Any], BoundForm):
     def show_state(self) -> None:
         """Show what composing alone does not (the error, which parts apply); again after a language switch."""
         self.query_one("#error", ErrorLine).show_error(self.error)
-
-    # -- sections that open a screen on top (Create target group, Request new certificate) ----------------
-    @on(OpenOnTop)
-    def _open_on_top(self, message: OpenOnTop) -> None:
-        message.stop()
-        self.app.push_screen(message.screen, lambda result: self._hand_back(message, result))
-
-    def _hand_back(self, message: OpenOnTop, result: Any) -> None:
-        for section in self.query(BoundForm):
-            if section.form is message.draft:
-                getattr(section, message.then)(result)
 
     # -- radio sets: the pressed button's name is the value ----------------------------------------
     @on(RadioSet.Changed)
@@ -127,7 +116,7 @@ class ElbEditorScreen(WorkScreen[Any], BoundForm):
         run_cloud(self, self.save, self._saved, self._failed)
 
     def _saved(self, result: Any) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         if self.DONE_KEY:
             self.app.notify(t(self.DONE_KEY, name=self.done_name(result)), title=t("notify.success"))
         self.dismiss(result)

@@ -14,11 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, RadioSet, Select, Static
 
-from mock_cloud.elbv2.listener_rules import FORWARD
+from mock_cloud import FORWARD
 from tui.format import tone_style
-from tui.screens.elb_editor import ElbEditorScreen
+from tui.screens.elb_section_host import SectionHostScreen
 from tui.screens.lab_hooks import WorkScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import ListenerDraft
 from tui.widgets.elb_format import action_text
 from tui.widgets.elb_listener_form import ListenerForm
@@ -39,7 +40,7 @@ class LoadBalancerTypeScreen(WorkScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "key.back")]
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield ConsoleHeader(t("lb.type_title"))
         yield Static(t("lb.type_intro"), classes="screen-note", markup=False)
         with Horizontal(id="lb-types"):
@@ -67,7 +68,7 @@ class NewSecurityGroupScreen(SecurityGroupEditorScreen):
     (the console opens it in a new browser tab; here it opens on top)."""
 
     def _saved(self, group_id: str) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         self.app.notify(t("sg.created", id=group_id), title=t("notify.success"))
         self.dismiss(group_id)  # type: ignore[arg-type]
 
@@ -85,7 +86,7 @@ class BalancerForm:
     created_arn: str | None = None
 
 
-class CreateLoadBalancerScreen(ElbEditorScreen):
+class CreateLoadBalancerScreen(SectionHostScreen):
     TITLE_KEY = "lb.create_alb"
     SAVE_KEY = "lb.create"
     DONE_KEY = "lb.created"
@@ -101,7 +102,7 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
 
     def _defaults(self) -> None:
         """The console starts with the default VPC and its default security group."""
-        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        ec2 = app_of(self).cloud.ec2
         self.form.vpc_id = ec2.default_vpc.vpc_id
         default = next((g for g in ec2.describe_security_groups()
                         if g.group_name == "default" and g.vpc_id == self.form.vpc_id), None)
@@ -109,7 +110,7 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
 
     # -- composition ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         if not self.form.vpc_id:
             self._defaults()
         yield ConsoleHeader(self.heading())
@@ -128,13 +129,13 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
 
     def _radio_set(self, set_id: str, values: tuple[str, ...], chosen: str, prefix: str) -> RadioSet:
         """One radio button per value, labelled `t(prefix + value)`; what lblab does not emulate is disabled."""
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         return RadioSet(*(RadioButton(t(prefix + value), value=value == chosen, name=value,
                                       disabled=value not in ("ipv4", *SCHEMES)) for value in values),
                         id=set_id, compact=True)
 
     def _basic_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         form = self.form
         yield Section(
             t("lb.basic"),
@@ -148,8 +149,8 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
         )
 
     def _network_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
-        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        t = app_of(self).t
+        ec2 = app_of(self).cloud.ec2
         vpcs = [(f"{v.vpc_id} · {v.cidr_block}", v.vpc_id) for v in ec2.vpcs.values()]
         rows = []
         for zone in sorted({s.availability_zone for s in ec2.subnets_of(self.form.vpc_id)}):
@@ -171,7 +172,7 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
         )
 
     def _security_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield Section(
             t("lb.security_groups"),
             Static(t("lb.security_groups_hint"), classes="field-hint", markup=False),
@@ -181,12 +182,12 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
         )
 
     def _group_options(self) -> list[tuple[str, str, bool]]:
-        groups = self.app.cloud.ec2.describe_security_groups()  # type: ignore[attr-defined]
+        groups = app_of(self).cloud.ec2.describe_security_groups()
         return [(f"{g.group_name} · {g.group_id}", g.group_id, g.group_id in self.form.security_groups)
                 for g in groups if g.vpc_id == self.form.vpc_id]
 
     def _listener_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield Section(
             t("lb.listeners_routing"),
             Static(t("lb.listeners_hint_wizard"), classes="field-hint", markup=False),
@@ -231,7 +232,7 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
             self.form.zones[zone] = str(event.value)
 
     def _show_zones(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         enough = len(self.form.zones) >= MIN_ZONES
         hint = Text(t("lb.zones_hint", count=MIN_ZONES, chosen=len(self.form.zones)))
         if not enough:
@@ -239,9 +240,9 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
         self.query_one("#zones-hint", Label).update(hint)
 
     def _show_summary(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         form = self.form
-        cloud = self.app.cloud  # type: ignore[attr-defined]
+        cloud = app_of(self).cloud
         groups = cloud.ec2.security_groups
         target_groups = cloud.elbv2.target_groups
         listeners = [f"{d.listener_protocol}:{d.listener_port} → {action_text(t, d.action.to_action(), target_groups)}"
@@ -293,7 +294,7 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
 
     # -- creating ----------------------------------------------------------------------------------------
     async def save(self) -> str:
-        form, elbv2 = self.form, self.app.cloud.elbv2  # type: ignore[attr-defined]
+        form, elbv2 = self.form, app_of(self).cloud.elbv2
         lb = elbv2.load_balancers.get(form.created_arn or "")
         if lb is None:
             lb = await elbv2.create_load_balancer(form.lb_name.strip(), list(form.zones.values()),
@@ -303,11 +304,11 @@ class CreateLoadBalancerScreen(ElbEditorScreen):
         for draft in form.listeners:
             await elbv2.create_listener(lb.arn, draft.listener_protocol, draft.listener_port.strip(),
                                         [draft.action.to_action()], draft.certificates(), draft.policy())
-        return lb.arn  # type: ignore[no-any-return]
+        return lb.arn
 
     def done_name(self, result: Any) -> str:
         return self.form.lb_name.strip()
 
     def _saved(self, result: Any) -> None:
         super()._saved(result)
-        self.app.call_later(self.app.show_resource, "load_balancers", result)  # type: ignore[attr-defined]
+        app_of(self).call_later(app_of(self).show_resource, "load_balancers", result)

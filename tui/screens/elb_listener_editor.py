@@ -6,15 +6,15 @@ from typing import Any
 
 from textual.app import ComposeResult
 
-from mock_cloud.elbv2.listener import Listener
-from mock_cloud.elbv2.load_balancer import LoadBalancer
-from tui.screens.elb_editor import ElbEditorScreen
+from mock_cloud import Listener, LoadBalancer
+from tui.screens.elb_section_host import SectionHostScreen
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY, ActionDraft, ListenerDraft
 from tui.widgets.elb_listener_form import ListenerForm
 from tui.widgets.form import Section
 
 
-class ListenerEditorScreen(ElbEditorScreen):
+class ListenerEditorScreen(SectionHostScreen):
     INTRO_KEY = "listener.intro"
     DONE_KEY = "listener.saved"
     FOCUS = "#listener_port"
@@ -37,18 +37,18 @@ class ListenerEditorScreen(ElbEditorScreen):
         return cls(lb, draft, listener)
 
     def save_label(self) -> str:
-        return self.app.t("listener.add" if self.listener is None else "key.save")  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).t("listener.add" if self.listener is None else "key.save")
 
     def heading(self) -> str:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         key = "listener.add" if self.listener is None else "listener.edit"
         return f"{self.lb.name} › {t(key)}"
 
     def body(self) -> ComposeResult:
-        yield Section(self.app.t("listener.details"), ListenerForm(self.draft))  # type: ignore[attr-defined]
+        yield Section(app_of(self).t("listener.details"), ListenerForm(self.draft))
 
     async def save(self) -> str:
-        elbv2, draft = self.app.cloud.elbv2, self.draft  # type: ignore[attr-defined]
+        elbv2, draft = app_of(self).cloud.elbv2, self.draft
         actions = [draft.action.to_action()]
         if self.listener is None:
             listener = await elbv2.create_listener(self.lb.arn, draft.listener_protocol, draft.listener_port.strip(),
@@ -57,7 +57,7 @@ class ListenerEditorScreen(ElbEditorScreen):
             listener = await elbv2.modify_listener(self.listener.arn, draft.listener_port.strip(),
                                                    draft.listener_protocol, actions, draft.certificates(),
                                                    draft.policy())
-        return listener.arn  # type: ignore[no-any-return]
+        return listener.arn
 
     def done_name(self, result: Any) -> str:
         return f"{self.draft.listener_protocol}:{self.draft.listener_port}"

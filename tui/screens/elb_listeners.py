@@ -15,14 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from mock_cloud.elbv2.listener import LISTENER_QUOTA_NOTE, LOCAL_PORT_NOTE, Listener
-from mock_cloud.elbv2.listener_rules import Rule
-from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.events import Event
+from mock_cloud import LISTENER_QUOTA_NOTE, LOCAL_PORT_NOTE, Event, Listener, LoadBalancer, Rule
 from tui.format import plain
 from tui.screens.lab_hooks import WorkScreen
 from tui.screens.page import Column, Page, PageAction, Row, ViewState
 from tui.tasks import follow_events
+from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note
 from tui.widgets.elb_format import (
     actions_text,
@@ -257,7 +255,7 @@ class PageScreen(WorkScreen[None]):
         self.view = ViewState()  # kept across a language switch, which builds the page anew
 
     def compose(self) -> ComposeResult:
-        yield ConsoleHeader(f"{self.owner} › {self.app.t(self.title_key)}")  # type: ignore[attr-defined]
+        yield ConsoleHeader(f"{self.owner} › {app_of(self).t(self.title_key)}")
         yield self.make_page(self.view)
         yield from self.footer()
 

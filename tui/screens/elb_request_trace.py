@@ -22,8 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mock_cloud.cloud import FetchResult
-from mock_cloud.elbv2.exchange import (
+from mock_cloud import (
     HOP_ACTION,
     HOP_EDGE,
     HOP_HTTPD,
@@ -34,14 +33,17 @@ from mock_cloud.elbv2.exchange import (
     HOP_STATUS,
     HOP_TARGET,
     HOP_TARGET_GROUP,
+    SG_TIMEOUT_NOTE,
+    Event,
+    FetchResult,
+    Hop,
+    LoadBalancer,
+    RequestTrace,
 )
-from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.router import SG_TIMEOUT_NOTE
-from mock_cloud.elbv2.trace import Hop, RequestTrace
-from mock_cloud.events import Event
 from tui.format import tone_style
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
+from tui.typed_app import app_of
 from tui.widgets.elb_format import cloud_note
 from tui.widgets.header import ConsoleHeader
 
@@ -85,7 +87,7 @@ class RequestTraceScreen(WorkScreen[None]):
         self.chosen: RequestTrace | None = None  # None: the newest, whatever arrives
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         lb = self.balancer()
         yield ConsoleHeader(f"{t('trace.title')} › {lb.name}" if lb else t("trace.title"))
         yield Static(t("trace.intro"), classes="screen-note", markup=False)
@@ -111,16 +113,16 @@ class RequestTraceScreen(WorkScreen[None]):
 
     def balancer(self) -> LoadBalancer | None:
         """The balancer asked for, or the one whose DNS name the Browser's address names."""
-        balancers = self.app.cloud.elbv2.load_balancers  # type: ignore[attr-defined]
+        balancers = app_of(self).cloud.elbv2.load_balancers
         if self.load_balancer_arn in balancers:
-            return balancers[self.load_balancer_arn]  # type: ignore[no-any-return]
+            return balancers[self.load_balancer_arn]
         host = (urlsplit(self.url).hostname or "").lower()
         return next((lb for lb in balancers.values() if lb.dns_name.lower() == host), None)
 
     # -- the list of requests ---------------------------------------------------------------------
     def action_reload(self) -> None:
         lb = self.balancer()
-        elbv2 = self.app.cloud.elbv2  # type: ignore[attr-defined]
+        elbv2 = app_of(self).cloud.elbv2
         self.traces = list(reversed(elbv2.traces(TRACE_LIMIT, lb.arn))) if lb else []
         options = self.query_one("#traces", OptionList)
         options.clear_options()
@@ -151,7 +153,7 @@ class RequestTraceScreen(WorkScreen[None]):
 
     # -- one request, hop by hop ---------------------------------------------------------------------
     def _show(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         view = self.query_one("#trace-hops", Static)
         if not self.traces:
             key = "trace.no_balancer" if self.balancer() is None else "trace.none"
@@ -160,7 +162,7 @@ class RequestTraceScreen(WorkScreen[None]):
         view.update(self.render_trace(self.chosen if self.chosen in self.traces else self.traces[0]))
 
     def render_trace(self, trace: RequestTrace) -> RenderableType:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         head = Text.assemble((trace.request, "bold"), "\n", (t("trace.client", client=trace.client), "dim"))
         table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
         table.add_column("", no_wrap=True)
@@ -177,7 +179,7 @@ class RequestTraceScreen(WorkScreen[None]):
         return Group(head, Text(""), table, Text(""), self._verdict(trace), *notes)
 
     def _hop_cells(self, number: int, hop: Hop) -> tuple[Text, Text, Text, str]:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         style = tone_style(self.app, "success" if hop.ok else "error")
         detail = Text(hop.detail or "–")
         if hop.reason_code:
@@ -191,7 +193,7 @@ class RequestTraceScreen(WorkScreen[None]):
         return stopped is not None and stopped.name == HOP_INSTANCE_SG
 
     def _verdict(self, trace: RequestTrace) -> Text:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         stopped = trace.stopped_at
         if stopped is None:
             return Text(t("trace.answered", status=trace.status), style=f"bold {tone_style(self.app, 'success')}")

@@ -12,9 +12,9 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import Input
 
-from mock_cloud.elbv2.listener import Listener
-from mock_cloud.elbv2.listener_rules import MAX_PRIORITY, Rule
-from tui.screens.elb_editor import ElbEditorScreen
+from mock_cloud import MAX_PRIORITY, Listener, Rule
+from tui.screens.elb_section_host import SectionHostScreen
+from tui.typed_app import app_of
 from tui.widgets.elb_action_form import ActionForm
 from tui.widgets.elb_condition_editor import ConditionEditor
 from tui.widgets.elb_drafts import ActionDraft, ConditionDraft
@@ -34,7 +34,7 @@ def next_priority(listener: Listener) -> int:
     return min(max(used, default=0) + 1, MAX_PRIORITY)
 
 
-class RuleEditorScreen(ElbEditorScreen):
+class RuleEditorScreen(SectionHostScreen):
     INTRO_KEY = "lrule.intro"
     DONE_KEY = "lrule.saved"
     FOCUS = "#priority, Select"
@@ -54,14 +54,14 @@ class RuleEditorScreen(ElbEditorScreen):
         return self.rule is not None and self.rule.is_default
 
     def heading(self) -> str:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         return f"{listener_name(self.listener)} › {t('lrule.add' if self.rule is None else 'lrule.edit')}"
 
     def save_label(self) -> str:
-        return self.app.t("lrule.add" if self.rule is None else "key.save")  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).t("lrule.add" if self.rule is None else "key.save")
 
     def body(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         if not self.is_default:
             yield Section(t("lrule.priority"), *field(t("lrule.priority"), Input(
                 self.form.priority, id="priority", type="integer", max_length=5, compact=True, classes="short-input"),
@@ -70,19 +70,19 @@ class RuleEditorScreen(ElbEditorScreen):
         yield Section(t("lrule.actions"), ActionForm(self.form.action))
 
     async def save(self) -> str:
-        elbv2, form = self.app.cloud.elbv2, self.form  # type: ignore[attr-defined]
+        elbv2, form = app_of(self).cloud.elbv2, self.form
         conditions = [c.to_condition() for c in form.conditions]
         actions = [form.action.to_action()]
         if self.rule is None:
             rule = await elbv2.create_rule(self.listener.arn, form.priority.strip(), conditions, actions)
-            return rule.arn  # type: ignore[no-any-return]
+            return rule.arn
         await elbv2.modify_rule(self.rule.arn, None if self.is_default else conditions, actions)
         if not self.is_default and form.priority.strip() != str(self.rule.priority):
             await elbv2.set_rule_priorities([(self.rule.arn, form.priority.strip())])
         return self.rule.arn
 
     def done_name(self, result: Any) -> str:
-        t, listener = self.app.t, listener_name(self.listener)  # type: ignore[attr-defined]
+        t, listener = app_of(self).t, listener_name(self.listener)
         if self.is_default:
-            return t("lrule.where_default", listener=listener)  # type: ignore[no-any-return]
-        return t("lrule.where", listener=listener, priority=self.form.priority.strip())  # type: ignore[no-any-return]
+            return t("lrule.where_default", listener=listener)
+        return t("lrule.where", listener=listener, priority=self.form.priority.strip())

@@ -16,19 +16,20 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, ContentSwitcher, Input, Label, RadioSet, Select, Static
 
-from mock_cloud.elbv2.target_group import (
+from mock_cloud import (
     HTTPS_TARGETS_NOTE,
     PROTOCOL_VERSION_NOTE,
-    PROTOCOLS,
     TARGET_TYPE_NOTE,
+    CloudError,
     HealthCheckSettings,
     TargetSpec,
     apply_health_check,
+    as_int,
 )
-from mock_cloud.elbv2.target_group import validate_identity as validate_group
-from mock_cloud.elbv2.validation import as_int
-from mock_cloud.errors import CloudError
+from mock_cloud import TARGET_GROUP_PROTOCOLS as PROTOCOLS
+from mock_cloud import validate_target_group as validate_group
 from tui.screens.elb_editor import ElbEditorScreen, inline
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import HealthCheckDraft
 from tui.widgets.elb_format import cloud_note
 from tui.widgets.elb_health_check_form import HealthCheckForm
@@ -73,7 +74,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
 
     # -- composition ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield ConsoleHeader(t("tg.create"))
         with Horizontal(id="tg-wizard"):
             with Vertical(id="steps"):
@@ -100,8 +101,8 @@ class CreateTargetGroupScreen(ElbEditorScreen):
         yield from self.footer()
 
     def _basic_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
-        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        t = app_of(self).t
+        ec2 = app_of(self).cloud.ec2
         form = self.form
         form.vpc_id = form.vpc_id or ec2.default_vpc.vpc_id
         types = RadioSet(*(RadioButton(t(f"tg.type.{kind}"), value=kind == form.target_type, name=kind,
@@ -181,20 +182,20 @@ class CreateTargetGroupScreen(ElbEditorScreen):
             super().action_save()
 
     async def save(self) -> str:
-        form, elbv2 = self.form, self.app.cloud.elbv2  # type: ignore[attr-defined]
+        form, elbv2 = self.form, app_of(self).cloud.elbv2
         group = await elbv2.create_target_group(
             form.tg_name.strip(), form.protocol, form.port, form.vpc_id, form.target_type, form.protocol_version,
             health_check=form.health.fields())
         if form.pending:
             await elbv2.register_targets(group.arn, [self._target(p) for p in form.pending])
-        return group.arn  # type: ignore[no-any-return]
+        return group.arn
 
     def _target(self, pending: PendingTarget) -> TargetSpec:
         """An IP-address group registers the picked instance by its private IPv4 address."""
         spec = pending.spec()
         if self.form.target_type != "ip":
             return spec
-        instance = self.app.cloud.ec2.instance(spec.id)  # type: ignore[attr-defined]
+        instance = app_of(self).cloud.ec2.instance(spec.id)
         return TargetSpec(instance.private_ip, spec.port)
 
     def done_name(self, result: Any) -> str:

@@ -9,10 +9,10 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 from textual.widgets.selection_list import Selection
 
-from mock_cloud.elbv2.health import THRESHOLD_NOTE
-from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
+from mock_cloud import THRESHOLD_NOTE, TargetGroup, TargetSpec
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.elb_editor import ElbEditorScreen
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import HealthCheckDraft
 from tui.widgets.elb_format import cloud_note
 from tui.widgets.elb_health_check_form import HealthCheckForm
@@ -32,7 +32,7 @@ class _GroupEditor(ElbEditorScreen):
         self.group = group
 
     def heading(self) -> str:
-        return f"{self.app.t(self.TITLE_KEY)} › {self.group.name}"  # type: ignore[attr-defined]
+        return f"{app_of(self).t(self.TITLE_KEY)} › {self.group.name}"
 
     def done_name(self, result: Any) -> str:
         return self.group.name
@@ -49,11 +49,11 @@ class RegisterTargetsScreen(_GroupEditor):
         self.pending: list[PendingTarget] = []
 
     def body(self) -> ComposeResult:
-        yield Section(self.app.t("tg.register_targets"),  # type: ignore[attr-defined]
+        yield Section(app_of(self).t("tg.register_targets"),
                       TargetPicker(self.pending, str(self.group.port)))
 
     async def save(self) -> str:
-        await self.app.cloud.elbv2.register_targets(  # type: ignore[attr-defined]
+        await app_of(self).cloud.elbv2.register_targets(
             self.group.arn, [p.spec() for p in self.pending])
         return self.group.arn
 
@@ -71,8 +71,8 @@ class DeregisterTargetsScreen(_GroupEditor):
         self.form = DeregisterForm()
 
     def body(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
-        instances = self.app.cloud.ec2.instances  # type: ignore[attr-defined]
+        t = app_of(self).t
+        instances = app_of(self).cloud.ec2.instances
         rows = []
         for target in self.group.targets.values():
             instance = instances.get(target.id)
@@ -85,7 +85,7 @@ class DeregisterTargetsScreen(_GroupEditor):
     def action_save(self) -> None:
         chosen = self.form.targets
         if not chosen:
-            self.show_error(self.app.t("tg.pick_targets"))  # type: ignore[attr-defined]
+            self.show_error(app_of(self).t("tg.pick_targets"))
             return
         question = ConfirmScreen("tg.deregister", "tg.confirm_deregister", "tg.deregister", name=", ".join(chosen))
         self.app.push_screen(question, self._confirmed)
@@ -97,7 +97,7 @@ class DeregisterTargetsScreen(_GroupEditor):
     async def save(self) -> str:
         keys = (key.rpartition(":") for key in self.form.targets)
         specs = [TargetSpec(target, int(port)) for target, _, port in keys]
-        await self.app.cloud.elbv2.deregister_targets(self.group.arn, specs)  # type: ignore[attr-defined]
+        await app_of(self).cloud.elbv2.deregister_targets(self.group.arn, specs)
         return self.group.arn
 
 
@@ -111,11 +111,11 @@ class EditHealthChecksScreen(_GroupEditor):
         self.draft = HealthCheckDraft.of(group.health_check)
 
     def body(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield Section(t("tg.health_checks"), HealthCheckForm(self.draft, advanced_open=True))
         yield Static(cloud_note(t, THRESHOLD_NOTE), classes="screen-note")
 
     async def save(self) -> str:
-        await self.app.cloud.elbv2.modify_target_group(  # type: ignore[attr-defined]
+        await app_of(self).cloud.elbv2.modify_target_group(
             self.group.arn, **self.draft.fields())
         return self.group.arn

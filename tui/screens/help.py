@@ -13,6 +13,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, Static
 
 from tui.localize import Localized, is_console_binding
+from tui.typed_app import app_of
 
 # Paragraphs of the help text, in order (i18n keys).
 TOPICS = ("help.console", "help.clock", "help.edge", "help.mouse")
@@ -29,7 +30,7 @@ class HelpScreen(Localized, ModalScreen[None]):
         self.underneath = underneath
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         with Vertical(id="help", classes="dialog"):
             yield Label(t("help.title"), classes="dialog-title")
             with VerticalScroll():
@@ -39,7 +40,7 @@ class HelpScreen(Localized, ModalScreen[None]):
             yield Button(t("button.close"), id="close", compact=True)
 
     def _keys(self) -> Table:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         table.add_column(t("help.key"), no_wrap=True)
         table.add_column(t("help.does"))

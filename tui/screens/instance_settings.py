@@ -14,9 +14,9 @@ from textual.widget import Widget
 from textual.widgets import Button, Label, Select, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
-from mock_cloud.ec2.catalogue import IMAGES, INSTANCE_TYPES
-from mock_cloud.ec2.instance import Instance
+from mock_cloud import IMAGES, INSTANCE_TYPES, Instance
 from tui.localize import Localized
+from tui.typed_app import app_of
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ class SettingDialog(Localized, ModalScreen[T | None], Generic[T]):
         self.instance = instance
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         name = self.instance.name or self.instance.instance_id
         with Vertical(id="dialog", classes="dialog"):
             yield Label(f"{t(self.TITLE_KEY)} › {name}", classes="dialog-title", markup=False)
@@ -87,7 +87,7 @@ class ChangeSecurityGroupsScreen(SettingDialog[list[str]]):
     NOTE_KEY = "settings.groups_note"
 
     def input(self) -> Widget:
-        ec2: Any = self.app.cloud.ec2  # type: ignore[attr-defined]
+        ec2: Any = app_of(self).cloud.ec2
         groups = [g for g in ec2.describe_security_groups() if g.vpc_id == self.instance.vpc_id]
         return SelectionList[str](*(Selection(f"{g.group_name} · {g.group_id}", g.group_id,
                                               g.group_id in self.instance.security_group_ids) for g in groups),

@@ -3,7 +3,7 @@ User data tabs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -11,11 +11,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.screen import Screen
 
-from mock_cloud.ec2.catalogue import IMAGES
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import USER_DATA_LIMIT, AttributeChange
+from mock_cloud import IMAGES, USER_DATA_LIMIT, AttributeChange, Instance
 from tui.format import cloud_time, plain, state_text
 from tui.screens.page import Column, Page, PageAction, Row
+from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note, rules_table, script_text, section
 
 RUNNING = "running"
@@ -117,7 +116,7 @@ class InstancesPage(Page):
     def perform_browse(self, key: str | None) -> None:
         instance = self.instance(key or "")
         if instance is not None and instance.public_ip:
-            self.app.open_browser(f"http://{instance.public_ip}/")  # type: ignore[attr-defined]
+            app_of(self).open_browser(f"http://{instance.public_ip}/")
 
     def perform_system_log(self, key: str | None) -> None:
         from tui.screens.system_log import SystemLogScreen
@@ -126,16 +125,16 @@ class InstancesPage(Page):
         self.app.push_screen(SystemLogScreen(key))
 
     def perform_start(self, key: str | None) -> None:
-        self._change_state(key, "start_instances", "done.start")
+        self._change_state(key, self.cloud.ec2.start_instances, "done.start")
 
     def perform_stop(self, key: str | None) -> None:
-        self._change_state(key, "stop_instances", "done.stop")
+        self._change_state(key, self.cloud.ec2.stop_instances, "done.stop")
 
     def perform_reboot(self, key: str | None) -> None:
-        self._change_state(key, "reboot_instances", "done.reboot")
+        self._change_state(key, self.cloud.ec2.reboot_instances, "done.reboot")
 
     def perform_terminate(self, key: str | None) -> None:
-        self._change_state(key, "terminate_instances", "done.terminate")
+        self._change_state(key, self.cloud.ec2.terminate_instances, "done.terminate")
 
     def perform_protection(self, key: str | None) -> None:
         """Actions › Instance settings › Change termination protection: on if it was off, and back."""
@@ -190,10 +189,9 @@ class InstancesPage(Page):
             return state_text(self.app, "unhealthy", self.t("status_check.one_failed"))
         return state_text(self.app, "healthy", self.t("status_check.passed"))
 
-    def _change_state(self, key: str | None, method: str, done_key: str) -> None:
+    def _change_state(self, key: str | None, change: Callable[[list[str]], Awaitable[object]], done_key: str) -> None:
         assert key is not None
-        call = getattr(self.cloud.ec2, method)
-        self.call_cloud(lambda: call([key]), done_key, id=key)
+        self.call_cloud(lambda: change([key]), done_key, id=key)
 
     # -- detail tabs ------------------------------------------------------------------------
     def detail(self, tab: str, key: str) -> RenderableType:

@@ -3,31 +3,40 @@
     tui/app.py              on_mount: start_labs(app, lab_id) · on_unmount: stop_labs(app)
     tui/screens/console.py  composes a LabPanel beside the page
     WorkScreen              every other full screen (wizards, editors, the Browser, a shell) yields a LabPanel
-                            (WorkScreen.footer), so the step being worked on stays in sight; the L key on all of them
+                            (WorkScreen.footer), so the step being worked on stays in sight; the L key on all of them;
+                            what the panel asks of its screen (the lab picker, a confirmation, the keyboard back)
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from functools import partial
+from typing import Any, ClassVar
 
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ActiveBinding, Screen, ScreenResultType
 
 from labs import ProgressStore
 from tui.localize import Localized
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.lab_picker import LabPickerScreen
+from tui.screens.page import Page
+from tui.typed_app import app_of
 from tui.widgets.footer import ConsoleFooter
-from tui.widgets.lab_panel import LabPanel, open_lab, pick_lab
+from tui.widgets.lab_panel import ConsoleFocusRequested, LabConfirmRequested, LabPanel, LabPickRequested, open_lab
 from tui.widgets.lab_state import open_lab_of, set_open_lab
+from tui.widgets.nav import Navigation
 
 # The footer's first keys, on every screen the learner works on.
 FOOTER_FIRST = ("question_mark", "ctrl+l", "L")
 
 
-async def start_labs(app: App[object], lab_id: str | None = None) -> None:
+async def start_labs(app: App[Any], lab_id: str | None = None) -> None:
     """`lblab lab ID` opens that lab; otherwise the lab open last resumes, or a learner starting
     afresh chooses one. A cloud that saves nothing (the demo, tests) has no learner to ask."""
-    cloud = app.cloud  # type: ignore[attr-defined]
+    cloud = app_of(app).cloud
     store = ProgressStore.for_cloud(cloud)
     if store.error:
         app.notify(store.error, severity="warning", timeout=15)
@@ -38,7 +47,7 @@ async def start_labs(app: App[object], lab_id: str | None = None) -> None:
         pick_lab(app)
 
 
-async def stop_labs(app: App[object]) -> None:
+async def stop_labs(app: App[Any]) -> None:
     """Save the open lab's progress (time spent included) before the cloud goes."""
     lab = open_lab_of(app)
     if lab is not None:
@@ -46,7 +55,35 @@ async def stop_labs(app: App[object]) -> None:
         await lab.close()
 
 
-def toggle_lab_panel(screen: Screen[object]) -> None:
+def pick_lab(app: App[Any]) -> None:
+    """The lab picker; the lab chosen there opens beside the console."""
+
+    def chosen(lab_id: str | None) -> None:
+        if lab_id is not None:
+            app.run_worker(open_lab(app, lab_id), group="lab", exclusive=False)
+
+    app.push_screen(LabPickerScreen(), chosen)
+
+
+def focus_console(screen: Screen[Any]) -> None:
+    """Give the keyboard to the screen's own work: the console's page, as arriving on it does, or the
+    first thing a wizard or a tool can focus."""
+    page = getattr(screen, "current_page", None)
+    if isinstance(page, Page):
+        page.table.focus()
+    elif navigation := screen.query(Navigation):
+        navigation.first().focus()
+    else:
+        screen.set_focus(None)
+        screen.focus_next()
+
+
+def _if_yes(act: Callable[[], object], yes: bool | None) -> None:
+    if yes:
+        act()
+
+
+def toggle_lab_panel(screen: Screen[Any]) -> None:
     """The Lab key: show the panel and move to it; from the panel, hide it. With no lab open: the picker."""
     app = screen.app
     lab = open_lab_of(app)
@@ -84,3 +121,20 @@ class WorkScreen(Localized, Screen[ScreenResultType]):
 
     def action_toggle_lab(self) -> None:
         toggle_lab_panel(self)
+
+    # -- what the lab panel asks of the screen it sits on -----------------------------------------
+    @on(LabPickRequested)
+    def _pick_lab(self, message: LabPickRequested) -> None:
+        message.stop()
+        pick_lab(self.app)
+
+    @on(LabConfirmRequested)
+    def _confirm(self, message: LabConfirmRequested) -> None:
+        message.stop()
+        dialog = ConfirmScreen(message.title_key, message.question_key, message.confirm_key, **message.values)
+        self.app.push_screen(dialog, partial(_if_yes, message.act))
+
+    @on(ConsoleFocusRequested)
+    def _focus_console(self, message: ConsoleFocusRequested) -> None:
+        message.stop()
+        focus_console(self)

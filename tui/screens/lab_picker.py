@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from labs import LabInfo, ProgressStore, list_labs
 from tui.format import tone_style
 from tui.localize import Localized
+from tui.typed_app import app_of
 from tui.widgets.lab_state import open_lab_of
 
 
@@ -29,7 +30,7 @@ class LabPickerScreen(Localized, ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "key.close")]
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         with Vertical(id="lab-picker", classes="dialog"):
             yield Label(t("lab.picker.title"), classes="dialog-title")
             yield Static(t("lab.picker.intro"), classes="dialog-body")
@@ -46,12 +47,12 @@ class LabPickerScreen(Localized, ModalScreen[str | None]):
             options.highlighted = options.get_option_index(opened.session.lab.id)
 
     def _options(self) -> list[Option]:
-        store = ProgressStore.for_cloud(self.app.cloud)  # type: ignore[attr-defined]
+        store = ProgressStore.for_cloud(app_of(self).cloud)
         return [Option(self._prompt(number, info, store), id=info.id, disabled=info.broken)
                 for number, info in enumerate(list_labs(), 1)]
 
     def _prompt(self, number: int, info: LabInfo, store: ProgressStore) -> Text:
-        t, lang = self.app.t, self.app.t.lang  # type: ignore[attr-defined]
+        t, lang = app_of(self).t, app_of(self).t.lang
         if info.broken:
             prompt = Text(f"{number}. {info.id} — {t('lab.picker.broken')}",
                           style=f"bold {tone_style(self.app, 'error')}")

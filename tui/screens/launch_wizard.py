@@ -22,14 +22,20 @@ from textual.widgets import (
     TextArea,
 )
 
-from mock_cloud.ec2.catalogue import DEFAULT_IMAGE_ID, DEFAULT_INSTANCE_TYPE, IMAGES, INSTANCE_TYPES
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import USER_DATA_LIMIT
-from mock_cloud.errors import CloudError
+from mock_cloud import (
+    DEFAULT_IMAGE_ID,
+    DEFAULT_INSTANCE_TYPE,
+    IMAGES,
+    INSTANCE_TYPES,
+    USER_DATA_LIMIT,
+    CloudError,
+    Instance,
+)
 from tui.format import iso_time, tone_style
 from tui.rules import RuleDraft
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
+from tui.typed_app import app_of
 from tui.widgets.form import BoundForm, ErrorLine, NumberInput, Section, field
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.toggles import Checkbox, RadioButton, SelectionList
@@ -82,7 +88,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
 
     # -- composition ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield ConsoleHeader(t("launch.title"))
         with Horizontal(id="wizard"):
             with VerticalScroll(id="wizard-form"):
@@ -105,12 +111,12 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         yield from self.footer()
 
     def _name_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield Section(t("launch.name_tags"), *field(t("col.name"), Input(
             self.form.name, placeholder=t("launch.name_placeholder"), id="name", compact=True)))
 
     def _image_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         options = [(image.description, image.image_id) for image in IMAGES.values()]
         yield Section(
             t("launch.ami"),
@@ -120,7 +126,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         )
 
     def _type_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         options = [
             (t("launch.type_option", name=it.name, vcpus=it.vcpus, memory=f"{it.memory_mib / 1024:g}")
              + (f" · {t('launch.free_tier')}" if it.free_tier else ""), it.name)
@@ -130,7 +136,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
                                                      id="instance_type", compact=True))
 
     def _key_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         options = [(t("launch.no_key_pair"), NO_KEY_PAIR), (COSMETIC_KEY_PAIR, COSMETIC_KEY_PAIR)]
         yield Section(t("launch.key_pair"), *field(
             t("launch.key_pair_name"),
@@ -139,8 +145,8 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         ))
 
     def _network_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
-        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        t = app_of(self).t
+        ec2 = app_of(self).cloud.ec2
         vpc = ec2.default_vpc
         subnets = [(t("launch.no_preference"), NO_PREFERENCE)] + [
             (f"{s.subnet_id} · {s.availability_zone} · {s.cidr_block}", s.subnet_id) for s in ec2.subnets_of(vpc.vpc_id)
@@ -173,7 +179,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         )
 
     def _advanced_section(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield Collapsible(
             *field(t("launch.user_data"), TextArea(self.form.user_data, id="user_data", language=None,
                                                    soft_wrap=False, show_line_numbers=True),
@@ -208,7 +214,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         self.form_changed("create_group")
 
     def _show_user_data_size(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         size = self.form.user_data_size()
         label = Text(t("launch.user_data_size", size=f"{size:,}", limit=f"{USER_DATA_LIMIT:,}"))
         if size > USER_DATA_LIMIT:
@@ -216,7 +222,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         self.query_one("#user-data-size", Label).update(label)
 
     def _show_summary(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         form = self.form
         if form.create_group:
             firewall = t("launch.summary_new_sg", name=self._new_group_name())
@@ -237,15 +243,15 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         self.query_one("#summary-text", Static).update(text)
 
     def _group_names(self, group_ids: list[str]) -> list[str]:
-        groups = self.app.cloud.ec2.security_groups  # type: ignore[attr-defined]
+        groups = app_of(self).cloud.ec2.security_groups
         return [groups[g].group_name if g in groups else g for g in group_ids]
 
     def _new_group_name(self) -> str:
         if self.form.created_group_id:
-            group = self.app.cloud.ec2.security_groups.get(self.form.created_group_id)  # type: ignore[attr-defined]
+            group = app_of(self).cloud.ec2.security_groups.get(self.form.created_group_id)
             if group is not None:
-                return group.group_name  # type: ignore[no-any-return]
-        taken = {g.group_name for g in self.app.cloud.ec2.describe_security_groups()}  # type: ignore[attr-defined]
+                return group.group_name
+        taken = {g.group_name for g in app_of(self).cloud.ec2.describe_security_groups()}
         number = 1
         while f"launch-wizard-{number}" in taken:
             number += 1
@@ -270,10 +276,10 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         run_cloud(self, self._launch, self._launched, self._failed)
 
     async def _launch(self) -> list[Instance]:
-        form, ec2 = self.form, self.app.cloud.ec2  # type: ignore[attr-defined]
+        form, ec2 = self.form, app_of(self).cloud.ec2
         count = int(form.count) if form.count.isdigit() else 0
         groups = [await self._firewall_group()] if form.create_group else form.existing_groups
-        return await ec2.run_instances(  # type: ignore[no-any-return]
+        return await ec2.run_instances(
             form.image_id, form.instance_type, count,
             name=form.name.strip() or None,
             subnet_id=None if form.subnet_id == NO_PREFERENCE else form.subnet_id,
@@ -285,24 +291,24 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
 
     async def _firewall_group(self) -> str:
         """The console creates the wizard's group (and its rules) just before it launches."""
-        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        ec2 = app_of(self).cloud.ec2
         if self.form.created_group_id in ec2.security_groups:
-            return self.form.created_group_id  # type: ignore[return-value]
+            return self.form.created_group_id
         name = self._new_group_name()
-        created = iso_time(self.app.cloud.clock.now())  # type: ignore[attr-defined]
+        created = iso_time(app_of(self).cloud.clock.now())
         group = await ec2.create_security_group(name, f"{name} created {created}")
         self.form.created_group_id = group.group_id
         rules = self.form.firewall_rules()
         if rules:
             await ec2.authorize(group.group_id, [rule.to_spec() for rule in rules])
-        return group.group_id  # type: ignore[no-any-return]
+        return group.group_id
 
     def _launched(self, instances: list[Instance]) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         ids = ", ".join(i.instance_id for i in instances)
         self.app.notify(t("launch.done", ids=ids), title=t("notify.success"))
         self.app.pop_screen()
-        self.app.call_later(self.app.show_resource, "instances", instances[0].instance_id)  # type: ignore[attr-defined]
+        app_of(self).call_later(app_of(self).show_resource, "instances", instances[0].instance_id)
 
     def _failed(self, error: CloudError) -> None:
         self.launching = False

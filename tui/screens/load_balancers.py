@@ -11,13 +11,19 @@ from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from mock_cloud.elbv2.access_log import TIMES_NOTE
-from mock_cloud.elbv2.listener import LISTENER_QUOTA_NOTE
-from mock_cloud.elbv2.load_balancer import NODE_NOTE, PROVISIONING, PROVISIONING_NOTE, LoadBalancer
-from mock_cloud.elbv2.metrics import METRIC_NOTE
+from mock_cloud import (
+    LISTENER_QUOTA_NOTE,
+    METRIC_NOTE,
+    NODE_NOTE,
+    PROVISIONING,
+    PROVISIONING_NOTE,
+    TIMES_NOTE,
+    LoadBalancer,
+)
 from tui.format import DASH, cloud_time, plain, tone_style
 from tui.screens.elb_attributes import LB_ATTRIBUTES, AttributesScreen, attributes_table
 from tui.screens.page import Column, Page, PageAction, Row
+from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note, rules_table, section
 from tui.widgets.elb_charts import metric_table, minute_values
 from tui.widgets.elb_format import arn_field, arn_id, cloud_note, lb_state_text, listener_name, listener_rules_table
@@ -89,7 +95,7 @@ class LoadBalancersPage(Page):
     def perform_browse(self, key: str | None) -> None:
         lb = self.balancer(key)
         if lb is not None:
-            self.app.open_browser(f"http://{lb.dns_name}/")  # type: ignore[attr-defined]
+            app_of(self).open_browser(f"http://{lb.dns_name}/")
 
     def perform_copy_dns(self, key: str | None) -> None:
         lb = self.balancer(key)

@@ -92,14 +92,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static, TabbedContent, TabPane
 
-from mock_cloud.errors import CloudError
+from mock_cloud import CloudError
 from tui.localize import Localized
 from tui.screens.confirm import ConfirmScreen
 from tui.tasks import run_cloud
+from tui.typed_app import app_of
 from tui.widgets.resource_table import Column, ResourceTable, Row, ViewState
 
 if TYPE_CHECKING:
-    from mock_cloud.cloud import Cloud
+    from mock_cloud import Cloud
     from tui.i18n import Translator
 
 __all__ = ["BasePage", "Column", "Page", "PageAction", "Row", "ViewState"]
@@ -144,11 +145,11 @@ class BasePage(Localized, Vertical):
 
     @property
     def t(self) -> Translator:
-        return self.app.t  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).t
 
     @property
     def cloud(self) -> Cloud:
-        return self.app.cloud  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).cloud
 
     async def composed(self) -> None:
         self.refresh_page()

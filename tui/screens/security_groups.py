@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from rich.console import RenderableType
 
-from mock_cloud.ec2.security_group import SecurityGroup
+from mock_cloud import SecurityGroup
 from tui.format import plain
 from tui.screens.page import Column, Page, PageAction, Row
 from tui.widgets.details import field_grid, rules_table

@@ -12,11 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
-from mock_cloud.ec2.security_group import SecurityGroup
-from mock_cloud.errors import CloudError
+from mock_cloud import CloudError, SecurityGroup
 from tui.rules import ANYWHERE_IPV4, RuleDraft, rule_changes, spec_of
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
+from tui.typed_app import app_of
 from tui.widgets.form import BoundForm, ErrorLine, Section, field
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.rule_editor import RuleEditor
@@ -67,7 +67,7 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
         return self.directions == (False, True)
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield ConsoleHeader(self._title())
         with VerticalScroll(id="sg-form"):
             yield Static(t("sg.create_intro" if self.creating else "sg.edit_intro", name=self.form.name),
@@ -88,15 +88,15 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
         yield from self.footer()
 
     def _title(self) -> str:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         if self.creating:
             return t("action.create_sg")
         key = "action.edit_outbound" if self.directions == (True,) else "action.edit_inbound"
         return f"{t(key)} › {self.form.group_id}"
 
     def _details(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
-        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        t = app_of(self).t
+        ec2 = app_of(self).cloud.ec2
         self.form.vpc_id = self.form.vpc_id or ec2.default_vpc.vpc_id
         vpcs = [(f"{v.vpc_id} ({t('sg.default_vpc')})" if v.is_default else v.vpc_id, v.vpc_id)
                 for v in ec2.vpcs.values()]
@@ -112,7 +112,7 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
 
     def _groups_in_vpc(self) -> dict[str, str]:
         """Name → ID of the groups a rule's source may name: those of this group's VPC, as in the console."""
-        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        ec2 = app_of(self).cloud.ec2
         vpc_id = self.form.vpc_id or ec2.default_vpc.vpc_id
         return {g.group_name: g.group_id for g in ec2.describe_security_groups() if g.vpc_id == vpc_id}
 
@@ -141,7 +141,7 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
         run_cloud(self, self._save, self._saved, self._failed)
 
     async def _save(self) -> str:
-        form, ec2 = self.form, self.app.cloud.ec2  # type: ignore[attr-defined]
+        form, ec2 = self.form, app_of(self).cloud.ec2
         if form.group_id is None or form.group_id not in ec2.security_groups:
             group = await ec2.create_security_group(form.name.strip(), form.description.strip(), form.vpc_id or None)
             form.group_id = group.group_id
@@ -153,7 +153,7 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
         """Make the group's rules of one direction what the editor shows: deleted rows are revoked by
         rule ID, changed rows modified in place (ModifySecurityGroupRules: each keeps its sgr- ID), new
         rows authorized. A rejected change undoes the others, so a failed save changes nothing."""
-        ec2 = self.app.cloud.ec2  # type: ignore[attr-defined]
+        ec2 = app_of(self).cloud.ec2
         group = ec2.security_group(group_id)
         current = list(group.egress if egress else group.ingress)
         changes = rule_changes(current, drafts, self._groups_in_vpc())
@@ -176,11 +176,11 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
             raise
 
     def _saved(self, group_id: str) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         done = "sg.created" if self.creating else "sg.saved"
         self.app.notify(t(done, id=group_id), title=t("notify.success"))
         self.app.pop_screen()
-        self.app.call_later(self.app.show_resource, "security_groups", group_id)  # type: ignore[attr-defined]
+        app_of(self).call_later(app_of(self).show_resource, "security_groups", group_id)
 
     def _failed(self, error: CloudError) -> None:
         self.saving = False

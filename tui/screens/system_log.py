@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static, TextArea
 
-from mock_cloud.events import Event
+from mock_cloud import Event
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
+from tui.typed_app import app_of
 from tui.widgets.header import ConsoleHeader
 
 
@@ -22,7 +23,7 @@ class SystemLogScreen(WorkScreen[None]):
         self.instance_id = instance_id
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield ConsoleHeader(t("syslog.title", instance=self.instance_id))
         yield Static(t("syslog.note"), classes="screen-note", markup=False)
         yield TextArea(self._text(), id="system-log", read_only=True, soft_wrap=False, show_line_numbers=False)
@@ -36,10 +37,10 @@ class SystemLogScreen(WorkScreen[None]):
         self._scroll_to_end()
 
     def _text(self) -> str:
-        instance = self.app.cloud.ec2.instances.get(self.instance_id)  # type: ignore[attr-defined]
+        instance = app_of(self).cloud.ec2.instances.get(self.instance_id)
         if instance is None:
             return ""
-        return instance.console_output or self.app.t("syslog.empty")  # type: ignore[attr-defined,no-any-return]
+        return instance.console_output or app_of(self).t("syslog.empty")
 
     def _changed(self, batch: list[Event]) -> None:
         if any(self.instance_id in event.resource_id for event in batch):

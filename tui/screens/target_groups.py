@@ -9,12 +9,21 @@ from collections.abc import Iterable
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from mock_cloud.elbv2.health import DRAINING, HEALTHY, INITIAL, THRESHOLD_NOTE, UNHEALTHY, UNUSED
-from mock_cloud.elbv2.metrics import METRIC_NOTE
-from mock_cloud.elbv2.target_group import TRAFFIC_PORT, TargetGroup
+from mock_cloud import (
+    DRAINING,
+    HEALTHY,
+    INITIAL,
+    METRIC_NOTE,
+    THRESHOLD_NOTE,
+    TRAFFIC_PORT,
+    UNHEALTHY,
+    UNUSED,
+    TargetGroup,
+)
 from tui.format import DASH, plain, tone_style
 from tui.screens.elb_attributes import TG_ATTRIBUTES, AttributesScreen, attributes_table
 from tui.screens.page import Column, Page, PageAction, Row
+from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note
 from tui.widgets.elb_charts import metric_table, minute_values
 from tui.widgets.elb_format import arn_field, arn_tail, cloud_note, health_details, health_text
@@ -125,7 +134,7 @@ class TargetGroupsPage(Page):
 
     async def _show(self, arn: str | None) -> None:
         if arn:
-            await self.app.show_resource("target_groups", arn)  # type: ignore[attr-defined]
+            await app_of(self).show_resource("target_groups", arn)
 
     # -- detail tabs ------------------------------------------------------------------------------------
     def detail(self, tab: str, key: str) -> RenderableType:

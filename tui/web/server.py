@@ -21,7 +21,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from textual_serve.server import Server
 
-from mock_cloud.store import default_state_path
+from mock_cloud import default_state_path
 from tui.i18n import Translator
 
 LOOPBACK = "127.0.0.1"

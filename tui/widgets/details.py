@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from mock_cloud.ec2.security_group import SecurityGroup, SgRule
+from mock_cloud import SecurityGroup, SgRule
 from tui.format import DASH
 from tui.rules import peer_text, port_text, protocol_text, rule_type_of
 

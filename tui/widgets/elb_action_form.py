@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
-from mock_cloud.elbv2.listener_rules import (
+from mock_cloud import (
     ACTION_TYPES,
     FIXED_RESPONSE,
     FIXED_RESPONSE_CONTENT_TYPES,
@@ -24,6 +23,7 @@ from mock_cloud.elbv2.listener_rules import (
     REDIRECT,
     REDIRECT_STATUS_CODES,
 )
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import ActionDraft, WeightedGroup
 from tui.widgets.form import BoundForm, field
 
@@ -33,18 +33,18 @@ REDIRECT_PARTS = (("redirect_port", "act.port"), ("redirect_host", "act.host"), 
                   ("redirect_query", "act.query"))
 
 
-class OpenOnTop(Message):
-    """A form section asks its screen to open `screen` on top and hand the result to the method `then` of
-    whichever section edits `draft` by then: a language switch rebuilds the sections meanwhile, and a
-    screen opened by a section that no longer exists would hand its result to no one."""
+class CreateTargetGroupRequested(Message):
+    """"Create target group" in the section editing `draft`: the screen opens the wizard on top and hands the
+    new group to whichever ActionForm edits `draft` by then (`group_created`). A language switch rebuilds the
+    sections meanwhile, and the section that asked may no longer exist."""
 
-    def __init__(self, screen: Screen[Any], draft: object, then: str) -> None:
+    def __init__(self, draft: ActionDraft) -> None:
         super().__init__()
-        self.screen, self.draft, self.then = screen, draft, then
+        self.draft = draft
 
 
-def group_options(app: object) -> list[tuple[str, str]]:
-    groups = app.cloud.elbv2.describe_target_groups()  # type: ignore[attr-defined]
+def group_options(app: App[Any]) -> list[tuple[str, str]]:
+    groups = app_of(app).cloud.elbv2.describe_target_groups()
     return [(f"{g.name} · {g.protocol}:{g.port}", g.arn) for g in groups]
 
 
@@ -59,7 +59,7 @@ class GroupRow(Horizontal):
         self.weighted = weighted
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         known = {arn for _, arn in self.options}
         yield Select(self.options, value=self.share.arn if self.share.arn in known else Select.NULL,
                      prompt=t("act.pick_group"), compact=True, classes="group-pick")
@@ -95,7 +95,7 @@ class ActionForm(BoundForm, Vertical):
         self.weighted = weighted
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         draft = self.form
         if len(self.kinds) > 1:
             yield from field(t("act.type"), Select([(t(f"act.type.{kind}"), kind) for kind in self.kinds],
@@ -159,10 +159,8 @@ class ActionForm(BoundForm, Vertical):
 
     @on(Button.Pressed, ".group-create")
     def _create_group(self, event: Button.Pressed) -> None:
-        from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
-
         event.stop()
-        self.post_message(OpenOnTop(CreateTargetGroupScreen(), self.form, "group_created"))
+        self.post_message(CreateTargetGroupRequested(self.form))
 
     def group_created(self, arn: str | None) -> None:
         if arn:

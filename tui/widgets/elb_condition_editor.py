@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Select, Static
 
-from mock_cloud.elbv2.listener_rules import CONDITION_FIELDS, HOST_HEADER, HTTP_HEADER, PATH_PATTERN
+from mock_cloud import CONDITION_FIELDS, HOST_HEADER, HTTP_HEADER, PATH_PATTERN
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import ConditionDraft
 
 # The order the console offers them in.
@@ -22,7 +23,7 @@ class ConditionRow(Horizontal):
         self.draft = draft
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield Select([(t(f"cond.{f}"), f) for f in FIELDS], value=self.draft.field, allow_blank=False, compact=True,
                      classes="condition-field")
         yield Input(self.draft.header_name, placeholder=t("cond.header_name"), compact=True,
@@ -34,7 +35,7 @@ class ConditionRow(Horizontal):
         self._show()
 
     def _show(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         self.query_one(".condition-header").display = self.draft.field == HTTP_HEADER
         self.query_one(".condition-values", Input).placeholder = t(f"cond.example.{self.draft.field}")
 
@@ -63,7 +64,7 @@ class ConditionEditor(Vertical):
         self.drafts = drafts
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         yield Static(t("cond.hint"), classes="field-hint", markup=False)
         yield Vertical(*(ConditionRow(d) for d in self.drafts), classes="condition-rows")
         yield Button(t("cond.add"), compact=True, classes="condition-add")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_cloud.elbv2.listener_rules import (
+from mock_cloud import (
     FIXED_RESPONSE,
     FORWARD,
     HTTP_HEADER,
@@ -18,15 +18,16 @@ from mock_cloud.elbv2.listener_rules import (
     QUERY_STRING,
     REDIRECT,
     SOURCE_IP,
+    TRAFFIC_PORT,
     Action,
     FixedResponseConfig,
     ForwardConfig,
+    HealthCheckSettings,
     HttpHeaderConfig,
     RedirectConfig,
     RuleCondition,
     TargetGroupTuple,
 )
-from mock_cloud.elbv2.target_group import TRAFFIC_PORT, HealthCheckSettings
 from tui.widgets.elb_format import forward_shares
 
 # The console preselects this policy for a new HTTPS listener; the API's default is older

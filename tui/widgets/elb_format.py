@@ -13,14 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from labs.codes import health_reason
-from mock_cloud.elbv2.listener_rules import FIXED_RESPONSE, FORWARD, REDIRECT, Action, Rule, RuleCondition
+from mock_cloud import FIXED_RESPONSE, FORWARD, REDIRECT, Action, Rule, RuleCondition
 from tui.format import DASH, state_text
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from mock_cloud.elbv2.listener import Listener
-    from mock_cloud.elbv2.target_group import TargetGroup
+    from mock_cloud import Listener, TargetGroup
 
 Translate = Callable[..., str]
 

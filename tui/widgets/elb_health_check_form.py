@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Input, Select
 
-from mock_cloud.elbv2.target_group import PROTOCOLS, TRAFFIC_PORT
+from mock_cloud import TARGET_GROUP_PROTOCOLS as PROTOCOLS
+from mock_cloud import TRAFFIC_PORT
+from tui.typed_app import app_of
 from tui.widgets.elb_drafts import HealthCheckDraft
 from tui.widgets.form import BoundForm, field
 
@@ -28,7 +30,7 @@ class HealthCheckForm(BoundForm, Vertical):
         self.advanced_open = advanced_open
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         draft = self.form
         yield from field(t("hc.protocol"), Select([(p, p) for p in PROTOCOLS], value=draft.health_protocol,
                                                   allow_blank=False, id="health_protocol", compact=True))

@@ -5,23 +5,35 @@ Used by the create wizard ("Listeners and routing") and by Add listener / Edit l
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from mock_cloud.elbv2.listener import PROTOCOLS
-from mock_cloud.elbv2.listener_rules import ACTION_TYPES
-from mock_cloud.elbv2.ssl_policies import DEFAULT_POLICY, list_policies
-from tui.widgets.elb_action_form import ActionForm, OpenOnTop
+from mock_cloud import ACTION_TYPES, DEFAULT_POLICY, list_policies
+from mock_cloud import LISTENER_PROTOCOLS as PROTOCOLS
+from tui.typed_app import app_of
+from tui.widgets.elb_action_form import ActionForm
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY, ListenerDraft
 from tui.widgets.form import BoundForm, field
 
 DEFAULT_PORTS = {"HTTP": "80", "HTTPS": "443"}
 
 
-def certificate_options(app: object) -> list[tuple[str, str]]:
-    store = app.cloud.elbv2.certificates  # type: ignore[attr-defined]
+class RequestCertificateRequested(Message):
+    """"Request new certificate" in the listener section editing `draft`: the screen opens the request on top
+    and hands the new certificate to whichever ListenerForm edits `draft` by then (`certificate_requested`)."""
+
+    def __init__(self, draft: ListenerDraft) -> None:
+        super().__init__()
+        self.draft = draft
+
+
+def certificate_options(app: App[Any]) -> list[tuple[str, str]]:
+    store = app_of(app).cloud.elbv2.certificates
     return [(f"{c.domain_name} · {c.id}", c.arn) for c in store.list()]
 
 
@@ -37,7 +49,7 @@ class ListenerForm(BoundForm, Vertical):
         self.removable = removable
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         draft = self.form
         with Horizontal(classes="listener-head"):
             yield Label(t("listener.protocol"), classes="inline-label")
@@ -88,10 +100,8 @@ class ListenerForm(BoundForm, Vertical):
 
     @on(Button.Pressed, ".certificate-request")
     def _request(self, event: Button.Pressed) -> None:
-        from tui.screens.elb_certificates import RequestCertificateScreen
-
         event.stop()
-        self.post_message(OpenOnTop(RequestCertificateScreen(), self.form, "certificate_requested"))
+        self.post_message(RequestCertificateRequested(self.form))
 
     def certificate_requested(self, arn: str | None) -> None:
         if arn:

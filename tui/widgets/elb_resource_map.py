@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from mock_cloud.elbv2.listener_rules import FORWARD, Rule
+from mock_cloud import FORWARD, Rule
 from tui.widgets.elb_format import (
     action_text,
     arn_id,
@@ -27,9 +27,7 @@ from tui.widgets.elb_format import (
 if TYPE_CHECKING:
     from textual.app import App
 
-    from mock_cloud.ec2.instance import Instance
-    from mock_cloud.elbv2.listener import Listener
-    from mock_cloud.elbv2.target_group import TargetGroup
+    from mock_cloud import Instance, Listener, TargetGroup
 
 Translate = Callable[..., str]
 ARROW = "─▶"

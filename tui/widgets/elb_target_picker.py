@@ -7,6 +7,7 @@ screen registers `pending` when the learner is done.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -17,9 +18,9 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 from textual.widgets.selection_list import Selection
 
-from mock_cloud.ec2.instance import Instance
-from mock_cloud.elbv2.target_group import TargetSpec
+from mock_cloud import Instance, TargetSpec
 from tui.format import DASH, state_text
+from tui.typed_app import app_of
 from tui.widgets.toggles import SelectionList
 
 # (heading key, width) of the two lists' columns; the last one takes the rest of the line.
@@ -50,9 +51,9 @@ def padded(text: Text | str, width: int) -> Text:
     return cell
 
 
-def fitted(columns: tuple[tuple[str, int], ...], app: App[object]) -> tuple[tuple[str, int], ...]:
+def fitted(columns: tuple[tuple[str, int], ...], app: App[Any]) -> tuple[tuple[str, int], ...]:
     """`columns` with the name column as wide as the longest name: names are never cut."""
-    t, instances = app.t, app.cloud.ec2.describe_instances()  # type: ignore[attr-defined]
+    t, instances = app_of(app).t, app_of(app).cloud.ec2.describe_instances()
     width = max([cell_len(t("picker.col.name"))] + [cell_len(i.name or DASH) for i in instances]) + 2
     return tuple((key, width if key == "picker.col.name" else size) for key, size in columns)
 
@@ -68,7 +69,7 @@ class PendingRow(Horizontal):
         self.instance = instance
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         i = self.instance
         row = row_text((self.target.instance_id, i.name if i and i.name else DASH, self.target.port or DASH,
                         i.availability_zone if i else DASH, state_text(self.app, "initial", t("picker.pending"))),
@@ -89,7 +90,7 @@ class TargetPicker(Vertical):
         self.default_port = default_port
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         instances = self._instances()
         yield Label(t("picker.available", count=len(instances)), classes="field-label")
         yield Label(self._heading(fitted(AVAILABLE_COLUMNS, self.app), CHECKBOX_CELLS), classes="picker-head")
@@ -109,25 +110,25 @@ class TargetPicker(Vertical):
         self._show_count()
 
     def _instances(self) -> list[Instance]:
-        return [i for i in self.app.cloud.ec2.describe_instances()  # type: ignore[attr-defined]
+        return [i for i in app_of(self).cloud.ec2.describe_instances()
                 if i.state not in ("terminated", "shutting-down")]
 
     def _instance(self, instance_id: str) -> Instance | None:
-        return self.app.cloud.ec2.instances.get(instance_id)  # type: ignore[attr-defined,no-any-return]
+        return app_of(self).cloud.ec2.instances.get(instance_id)
 
     def _heading(self, columns: tuple[tuple[str, int], ...], indent: int = 0) -> Text:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         return Text.assemble(" " * indent, row_text(tuple(t(key) for key, _ in columns), columns), style="bold")
 
     def _instance_row(self, i: Instance) -> Text:
-        t = self.app.t  # type: ignore[attr-defined]
-        groups = self.app.cloud.ec2.security_groups  # type: ignore[attr-defined]
+        t = app_of(self).t
+        groups = app_of(self).cloud.ec2.security_groups
         names = ", ".join(groups[g].group_name for g in i.security_group_ids if g in groups)
         return row_text((i.instance_id, i.name or DASH, state_text(self.app, i.state, t(f"state.{i.state}")),
                          i.availability_zone, names or DASH), fitted(AVAILABLE_COLUMNS, self.app))
 
     def _show_count(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         self.query_one("#review-title", Label).update(t("picker.review", count=len(self.pending)))
         self.query_one("#none-pending").display = not self.pending
         self.query_one("#remove-all").display = bool(self.pending)

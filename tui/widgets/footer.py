@@ -31,8 +31,9 @@ class ConsoleFooter(Footer):
     async def _update_keys(self) -> None:
         if not self.is_attached:  # its screen closed meanwhile
             return
-        wanted = list(self.compose())  # key widgets, not mounted: cheap to make
-        if not all(isinstance(widget, FooterKey) for widget in wanted):
+        composed = list(self.compose())  # key widgets, not mounted: cheap to make
+        wanted = [widget for widget in composed if isinstance(widget, FooterKey)]
+        if len(wanted) != len(composed):
             await self.recompose()  # key groups (none in the console): Textual's own way
             return
         shown = list(self.query_children(FooterKey))

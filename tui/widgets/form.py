@@ -11,9 +11,10 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
-from mock_cloud.errors import CloudError
+from mock_cloud import CloudError
 from tui.format import tone_style
 from tui.tasks import error_text
+from tui.typed_app import app_of
 
 
 class Section(Vertical):
@@ -44,7 +45,7 @@ class NumberInput(Input):
 
     def restricted(self) -> None:
         super().restricted()
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         self.notify(t("form.whole_number", length=self.max_length), severity="warning", timeout=6)
 
 

@@ -7,6 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label
 
 from tui.format import cloud_time
+from tui.typed_app import app_of
 
 # Clock buttons: (label, time scale); 0 pauses.
 SCALES = (("||", 0.0), ("×1", 1.0), ("×10", 10.0), ("×30", 30.0))
@@ -18,11 +19,11 @@ class ConsoleHeader(Vertical):
         self.location = location
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         with Horizontal(id="header-top"):
             yield Label("▣ lblab", id="brand")
             yield Label(self.location, id="location")
-            yield Label(t("header.region", region=self.app.cloud.region), id="region")  # type: ignore[attr-defined]
+            yield Label(t("header.region", region=app_of(self).cloud.region), id="region")
         with Horizontal(id="header-clock"):
             yield Label(id="clock")
             for label, scale in SCALES:
@@ -39,8 +40,8 @@ class ConsoleHeader(Vertical):
         self.query_one("#location", Label).update(location)
 
     def _show_clock(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
-        clock = self.app.cloud.clock  # type: ignore[attr-defined]
+        t = app_of(self).t
+        clock = app_of(self).cloud.clock
         state = t("clock.paused") if clock.manual else t("clock.running", scale=f"{clock.scale:g}")
         self.query_one("#clock", Label).update(f"{cloud_time(clock.now())} · {state}")
         for _, scale in SCALES:
@@ -51,9 +52,9 @@ class ConsoleHeader(Vertical):
             endpoints.update(text)
 
     def _endpoints(self) -> str:
-        t = self.app.t  # type: ignore[attr-defined]
-        edge = self.app.edge_url or t("edge.off")  # type: ignore[attr-defined]
-        api = self.app.api_url or "–"  # type: ignore[attr-defined]
+        t = app_of(self).t
+        edge = app_of(self).edge_url or t("edge.off")
+        api = app_of(self).api_url or "–"
         return f"{t('header.edge')} {edge} · {t('header.api')} {api}"
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
@@ -23,6 +24,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Label, Markdown, ProgressBar, Static
 from textual.widgets._toast import ToastRack
@@ -30,11 +32,8 @@ from textual.widgets._toast import ToastRack
 from labs import CheckReport, LabLoadError, LabSession, load_lab
 from tui.format import tone_style
 from tui.localize import Localized
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.lab_picker import LabPickerScreen
-from tui.screens.page import Page
+from tui.typed_app import app_of
 from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
-from tui.widgets.nav import Navigation
 
 # Buttons and keys: (request, button id, i18n key). A request is an OpenLab method or a panel action.
 REQUESTS = (
@@ -45,6 +44,12 @@ REQUESTS = (
     ("reset_lab", "lab-reset-lab", "lab.key.reset_lab"),
     ("labs", "lab-labs", "lab.key.labs"),
 )
+
+# What each request does to the open lab ("labs" opens the picker instead).
+LAB_ACTIONS: dict[str, Callable[[OpenLab], None]] = {
+    "check": OpenLab.check, "hint": OpenLab.hint, "solve": OpenLab.solve,
+    "reset_step": OpenLab.reset_step, "reset_lab": OpenLab.reset_lab,
+}
 
 # The requests that change the learner's work or the cloud: (dialog title, question).
 CONFIRMED = {
@@ -58,6 +63,25 @@ def elapsed_text(seconds: float) -> str:
     minutes, second = divmod(int(seconds), 60)
     hours, minute = divmod(minutes, 60)
     return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute:02d}:{second:02d}"
+
+
+
+class LabPickRequested(Message):
+    """The learner asked for the list of labs (the Labs button or key): the screen opens the picker."""
+
+
+class LabConfirmRequested(Message):
+    """A request the learner cannot take back (show me, reset): the screen asks first and runs `act` on yes."""
+
+    def __init__(self, title_key: str, question_key: str, confirm_key: str, act: Callable[[], object],
+                 **values: object) -> None:
+        super().__init__()
+        self.title_key, self.question_key, self.confirm_key = title_key, question_key, confirm_key
+        self.act, self.values = act, values
+
+
+class ConsoleFocusRequested(Message):
+    """The keyboard goes back to the screen's own work (the field that had it before is gone)."""
 
 
 class LabPanel(Localized, Vertical):
@@ -87,7 +111,7 @@ class LabPanel(Localized, Vertical):
         return open_lab_of(self.app)
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         if self.lab is not None:
             self.lab.session.lang = t.lang  # the panel speaks the console's language
         with Vertical(id="lab-head"):
@@ -159,7 +183,7 @@ class LabPanel(Localized, Vertical):
         lab = self.lab
         if lab is None:
             return
-        t, progress = self.app.t, lab.session.progress  # type: ignore[attr-defined]
+        t, progress = app_of(self).t, lab.session.progress
         where = t("lab.finished", count=progress.step_count) if progress.finished else \
             t("lab.progress", number=progress.step_number, count=progress.step_count)
         parts = [where, t("lab.elapsed", time=elapsed_text(progress.elapsed))]
@@ -169,8 +193,8 @@ class LabPanel(Localized, Vertical):
         self.query_one("#lab-bar", ProgressBar).update(total=progress.step_count, progress=len(progress.completed))
 
     def _show_step(self, session: LabSession) -> None:
-        title = self.app.t("lab.finished_title") if session.finished else \
-            f"{session.step_index + 1}. {session.text(session.step.title)}"  # type: ignore[attr-defined]
+        title = app_of(self).t("lab.finished_title") if session.finished else \
+            f"{session.step_index + 1}. {session.text(session.step.title)}"
         self._set("#lab-step", title)
         # Placeholders (a DNS name, a public IP) fill in as the learner builds: draw again when they change.
         text = session.text(session.lab.finish if session.finished else session.step.instructions)
@@ -187,7 +211,7 @@ class LabPanel(Localized, Vertical):
             self.query_one("#lab-body", VerticalScroll).scroll_home(animate=False)
 
     def _checks(self, session: LabSession, report: CheckReport | None) -> RenderableType:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         heading = RichText(t("lab.checks"), style="bold")
         if report is None:
             return Group(heading, RichText(t("lab.checking"), style="dim"))
@@ -207,10 +231,10 @@ class LabPanel(Localized, Vertical):
 
     def _hints(self, session: LabSession) -> RenderableType:
         items = "\n".join(f"{n}. {session.text(hint)}" for n, hint in enumerate(session.hints_shown, 1))
-        return Group(RichText(self.app.t("lab.hints"), style="bold"), RichMarkdown(items))  # type: ignore[attr-defined]
+        return Group(RichText(app_of(self).t("lab.hints"), style="bold"), RichMarkdown(items))
 
     def _solved(self, lab: OpenLab) -> RenderableType:
-        t, solved, session = self.app.t, lab.solved, lab.session  # type: ignore[attr-defined]
+        t, solved, session = app_of(self).t, lab.solved, lab.session
         if solved is None:
             return ""
         if solved.error is not None:
@@ -223,7 +247,7 @@ class LabPanel(Localized, Vertical):
 
     def _refresh_buttons(self, lab: OpenLab) -> None:
         allowed = frozenset(request for request, _, _ in REQUESTS if _allowed(lab, request))
-        t, shown, total = self.app.t, len(lab.session.hints_shown), len(lab.session.step.hints)  # type: ignore[attr-defined]
+        t, shown, total = app_of(self).t, len(lab.session.hints_shown), len(lab.session.step.hints)
         label = t("lab.hint_button", shown=shown, total=total) if total else t("lab.key.hint")
         hint = self.query_one("#lab-hint", Button)
         if str(hint.label) != label:
@@ -247,16 +271,16 @@ class LabPanel(Localized, Vertical):
             self.app.bell()
             return
         if request == "labs":
-            pick_lab(self.app)
+            self.post_message(LabPickRequested())
             return
-        act: Callable[[], object] = getattr(lab, request)
+        act = partial(LAB_ACTIONS[request], lab)
         if request in CONFIRMED:
             # One key does it, and a Tab too many lands here: what the learner cannot take back is asked first.
             title_key, question_key = CONFIRMED[request]
             session = lab.session
-            dialog = ConfirmScreen(title_key, question_key, f"lab.key.{request}", name=session.text(session.lab.title),
-                                   number=session.step_index + 1, title=session.text(session.step.title))
-            self.app.push_screen(dialog, lambda yes: act() if yes else None)
+            self.post_message(LabConfirmRequested(
+                title_key, question_key, f"lab.key.{request}", act, name=session.text(session.lab.title),
+                number=session.step_index + 1, title=session.text(session.step.title)))
         else:
             act()
 
@@ -269,7 +293,7 @@ class LabPanel(Localized, Vertical):
         self._copied = (self._copied + 1) % len(items)
         copied = items[self._copied]
         self.app.copy_to_clipboard(copied)
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         self.notify(t("lab.copied", number=self._copied + 1, count=len(items), text=copied),
                     title=t("notify.success"), markup=False)
 
@@ -297,7 +321,7 @@ class LabPanel(Localized, Vertical):
         if back is not None and back.is_attached and back.focusable and self not in back.ancestors:
             back.focus()
         else:
-            focus_console(self.screen)
+            self.post_message(ConsoleFocusRequested())
 
 
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -333,29 +357,17 @@ def _allowed(lab: OpenLab, request: str) -> bool:
     return True  # reset_lab
 
 
-def focus_console(screen: object) -> None:
-    """Give the keyboard to the screen's own work: the console's page, as arriving on it does, or the
-    first thing a wizard or a tool can focus."""
-    page = getattr(screen, "current_page", None)
-    if isinstance(page, Page):
-        page.table.focus()
-    elif navigation := screen.query(Navigation):  # type: ignore[attr-defined]
-        navigation.first().focus()
-    else:
-        screen.set_focus(None)  # type: ignore[attr-defined]
-        screen.focus_next()  # type: ignore[attr-defined]
 
-
-def refresh_panels(app: App[object]) -> None:
+def refresh_panels(app: App[Any]) -> None:
     """Draw every lab panel of the app again (the console's, wherever it is in the screen stack)."""
     for screen in app.screen_stack:
         for panel in screen.query(LabPanel):
             panel.refresh_lab()
 
 
-async def open_lab(app: App[object], lab_id: str) -> OpenLab | None:
+async def open_lab(app: App[Any], lab_id: str) -> OpenLab | None:
     """Open a lab beside the console (closing the one open before), resuming its saved progress."""
-    t = app.t  # type: ignore[attr-defined]
+    t = app_of(app).t
     previous = open_lab_of(app)
     if previous is not None and previous.session.lab.id == lab_id:
         previous.visible = True
@@ -369,18 +381,9 @@ async def open_lab(app: App[object], lab_id: str) -> OpenLab | None:
     if previous is not None:
         set_open_lab(app, None)
         await previous.close()
-    opened = OpenLab(app, LabSession(app.cloud, lab, t.lang), lambda: refresh_panels(app))  # type: ignore[attr-defined]
+    opened = OpenLab(app, LabSession(app_of(app).cloud, lab, t.lang), lambda: refresh_panels(app))
     set_open_lab(app, opened)
     refresh_panels(app)
     opened.start()
     return opened
 
-
-def pick_lab(app: App[object]) -> None:
-    """The lab picker; the lab chosen there opens beside the console."""
-
-    def chosen(lab_id: str | None) -> None:
-        if lab_id is not None:
-            app.run_worker(open_lab(app, lab_id), group="lab", exclusive=False)
-
-    app.push_screen(LabPickerScreen(), chosen)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from labs import LabSession, SessionEvent, Text
+from tui.typed_app import app_of
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 IDLE_AFTER = ("started", "checked", "solved", "solve_failed", "error")
 BUSY_WITH = {"checking": "lab.checking", "solving": "lab.solving"}
 
-_open: WeakKeyDictionary[App[object], OpenLab] = WeakKeyDictionary()
+_open: WeakKeyDictionary[App[Any], OpenLab] = WeakKeyDictionary()
 
 # Below this many columns the lab panel starts collapsed: beside it, forms and tables would be cut.
 PANEL_OPEN_WIDTH = 140
@@ -41,7 +42,7 @@ class Solved:
 
 
 class OpenLab:
-    def __init__(self, app: App[object], session: LabSession, on_change: Callable[[], None]) -> None:
+    def __init__(self, app: App[Any], session: LabSession, on_change: Callable[[], None]) -> None:
         self.app = app
         self.session = session
         # A narrow terminal gives the work the whole width; the Lab key brings the panel in.
@@ -54,7 +55,7 @@ class OpenLab:
 
     @property
     def t(self) -> Callable[..., str]:
-        return self.app.t  # type: ignore[attr-defined,no-any-return]
+        return app_of(self.app).t
 
     # -- the learner's requests (each runs in an app worker, so a recomposed panel does not cancel it) --
     def start(self) -> None:
@@ -143,11 +144,11 @@ class OpenLab:
             self.app.notify(session.text(event.detail), title=t("lab.error_title"), severity="error", timeout=15)
 
 
-def open_lab_of(app: App[object]) -> OpenLab | None:
+def open_lab_of(app: App[Any]) -> OpenLab | None:
     return _open.get(app)
 
 
-def report_view(app: App[object], page: str, name: str = "") -> None:
+def report_view(app: App[Any], page: str, name: str = "") -> None:
     """The console shows the learner `page` of `name` (e.g. a target group's Targets tab): a lab step
     may be waiting for the learner to look (labs/observe.py)."""
     lab = _open.get(app)
@@ -155,7 +156,7 @@ def report_view(app: App[object], page: str, name: str = "") -> None:
         lab.session.viewed(page, name)
 
 
-def set_open_lab(app: App[object], lab: OpenLab | None) -> None:
+def set_open_lab(app: App[Any], lab: OpenLab | None) -> None:
     if lab is None:
         _open.pop(app, None)
     else:

@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tui.typed_app import app_of
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -32,7 +34,7 @@ class Navigation(OptionList):
         super().__init__(id="nav")
 
     def on_mount(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         indent = ""
         for item in NAV_ITEMS:
             if item.section_key:

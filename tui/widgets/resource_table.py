@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import DataTable
 
+from tui.typed_app import app_of
+
 
 @dataclass(frozen=True)
 class Column:
@@ -101,7 +103,7 @@ class ResourceTable(DataTable[Text]):
         self.sort_by(self.view.sort_column or self.column_specs[0].key)
 
     def _add_columns(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         for column in self.column_specs:
             arrow = ""
             if column.key == self.view.sort_column:

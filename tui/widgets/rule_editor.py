@@ -14,6 +14,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select
 
 from tui.rules import ANYWHERE_IPV4, RULE_TYPES, RuleDraft, protocol_text
+from tui.typed_app import app_of
 
 SOURCE_KINDS = ("custom", "anywhere")
 NO_ID = "–"
@@ -30,7 +31,7 @@ class RuleRow(Horizontal):
         self.rule_id = rule_id  # whether the row shows its rule's ID
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         draft = self.draft
         if self.rule_id:
             yield Label(draft.rule_id or NO_ID, classes="rule-id", markup=False)
@@ -51,7 +52,7 @@ class RuleRow(Horizontal):
 
     def _show(self) -> None:
         """Fixed types show their ports; the source field matches the source kind."""
-        draft, everything = self.draft, self.app.t("all")  # type: ignore[attr-defined]
+        draft, everything = self.draft, app_of(self).t("all")
         self.query_one(".rule-protocol", Label).update(protocol_text(draft.rule_type.protocol, everything))
         ports = self.query_one(".rule-ports", Input)
         ports.disabled = draft.rule_type.fixed
@@ -109,7 +110,7 @@ class RuleEditor(Vertical):
         self.rule_ids = rule_ids  # the console shows them when editing a group's rules, not when creating it
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = app_of(self).t
         with Horizontal(classes="rule-head"):
             if self.rule_ids:
                 yield Label(t("col.rule_id"), classes="rule-id")
