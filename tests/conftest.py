@@ -9,34 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_cloud.cloud import Cloud, CloudConfig
-
-SEED_USER_DATA = """#!/bin/bash
-# Use this for your user data (script from top to bottom)
-# install httpd (Linux 2 version)
-#패키지 업데이트
-yum update -y
-#아파치 웹서버 설치
-yum install -y httpd
-#아파치 웹서버 실행
-systemctl start httpd
-#부팅시 아파치 웹서버 자동 실행
-systemctl enable httpd
-#간단한 html을 아파치 루트 디렉토리에 생성
-echo "<h1>Hello World from $(hostname -f)</h1>" > /var/www/html/index.html
-"""
-
-
-CLOSE_SECONDS = 60.0  # generous: a loaded machine; closing stops every guest (grace 5 s each, in parallel)
-
-
-def make_config(tmp_path: Path | None = None, **overrides: object) -> CloudConfig:
-    config = CloudConfig(
-        seed=42, time_scale=0, edge_port=0, drop_timeout=0.3, state_path=(tmp_path / "state.json") if tmp_path else None
-    )
-    for key, value in overrides.items():
-        setattr(config, key, value)
-    return config
+from mock_cloud.cloud import Cloud
+from tests.support.cloud import CLOSE_SECONDS, make_config
 
 
 @pytest.fixture
@@ -55,8 +29,3 @@ async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
             task.print_stack(limit=8, file=sys.stderr)
         raise AssertionError(f"the cloud did not close in {CLOSE_SECONDS} s")
     closing.result()
-
-
-async def boot(cloud: Cloud, seconds: float = 30.0) -> None:
-    """Let instances finish booting and running user-data (paused clock)."""
-    await cloud.clock.advance(seconds)

@@ -22,9 +22,10 @@ from mock_cloud.elbv2.target_group import TargetSpec
 from mock_cloud.export import export_command
 from mock_cloud.export_awscli import Var, json_word
 from mock_cloud.export_model import Setup
-from tests.conftest import SEED_USER_DATA, boot, make_config
-from tests.test_api_support import DUMMY_CREDENTIALS, FAST, REGION, LiveCloud
-from tests.test_elbv2_support import Lab, fixed, forward, seed_lab
+from mock_cloud.scenarios import SEED_USER_DATA, Lab, seed_lab
+from tests.support.api import DUMMY_CREDENTIALS, FAST, REGION, LiveCloud
+from tests.support.cloud import boot, make_config
+from tests.support.elbv2 import fixed, forward
 from tui.cli import main
 
 WORKER_USER_DATA = "#!/bin/bash\necho 'no newline at the end' > /tmp/x\nLBLAB_USER_DATA\nprintf done"

@@ -23,11 +23,12 @@ from mock_cloud.ec2 import lifecycle
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.errors import CloudError
+from mock_cloud.scenarios import INTERVAL, SEED_USER_DATA, healthy_lab, open_group
 from mock_cloud.store import StateStore
-from tests.conftest import SEED_USER_DATA, boot, make_config
-from tests.test_elbv2_support import INTERVAL, healthy_lab, hostnames, open_group, states
+from tests.support.cloud import boot, make_config
+from tests.support.elbv2 import hostnames, states
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 POSIX = sys.platform != "win32"
 DEEP_YAML = "#cloud-config\nruncmd: " + "[" * 5000 + "\n"  # the issue's: it killed the boot task silently
 
@@ -177,7 +178,8 @@ async def test_a_file_written_in_connect_survives_a_guest_kill(cloud: Cloud, tmp
 # reports the guest's PID once the write is acknowledged, and waits to be killed.
 CLOUD = """
 import asyncio, sys
-from tests.conftest import SEED_USER_DATA, make_config
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.cloud import make_config
 from mock_cloud.cloud import Cloud
 
 async def main():

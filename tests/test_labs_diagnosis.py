@@ -6,8 +6,9 @@ import textwrap
 
 from labs.codes import CODES, Diagnosis
 from mock_cloud.cloud import Cloud
-from tests.conftest import SEED_USER_DATA, boot
-from tests.test_labs_support import code_of, do
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.cloud import boot
+from tests.support.labs import code_of, do
 
 PROVISION, INTERVAL = 60.0, 30.0
 

@@ -44,14 +44,14 @@ from typing import Any
 import pytest
 
 from mock_cloud.cloud import CloudConfig
+from mock_cloud.scenarios import SEED_USER_DATA
 from mock_cloud.store import STATE_VERSION, StateStore
-from tests.conftest import SEED_USER_DATA
+from tests.support.paths import ROOT
 
 boto3 = pytest.importorskip("boto3", reason="boto3 drives the AWS API (pip install boto3)")
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 REGION = "ap-northeast-2"
 SCALE = 200  # cloud seconds per real second: boot 0.1 s, a balancer active in 0.3 s, a health check every 25 ms
 CREDENTIALS = {"aws_access_key_id": "AKIALBLABCRASHTEST00", "aws_secret_access_key": "lblab-crash-test"}

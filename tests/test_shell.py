@@ -10,7 +10,7 @@ import pytest
 from mock_cloud.ec2.instance_os import InstanceOS
 from mock_cloud.ec2.shell import Shell, run_user_data
 from mock_cloud.ec2.shell_commands import MAX_SECONDS
-from tests.conftest import SEED_USER_DATA
+from mock_cloud.scenarios import SEED_USER_DATA
 
 HOSTNAME = "ip-172-31-5-10.ap-northeast-2.compute.internal"
 METADATA = {

@@ -14,7 +14,7 @@ import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy import SnapshotAssertion
 
-from tests.test_tui_lab_support import SIZE, WALKS, Learner, lab_app, steady_texts
+from tests.support.learner import SIZE, WALKS, Learner, lab_app, steady_texts
 
 
 @pytest.mark.parametrize("lab_id", list(WALKS))

@@ -1,6 +1,6 @@
 """SVG snapshots of every EC2 page and wizard, in English and Korean for the main pages.
 
-The app runs over `tui.demo`'s cloud: seeded (42), paused clock, no internet edge (the header
+The app runs over `mock_cloud.scenarios.populate`'s cloud: seeded (42), paused clock, no internet edge (the header
 says "edge off", so no ephemeral port is ever drawn) and the same resources every run.
 Update after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`
 and look at the SVGs in tests/__snapshots__/.
@@ -16,7 +16,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from mock_cloud.cloud import FetchResult
-from tui.demo import LAB_USER_DATA, demo_app, populate
+from mock_cloud.scenarios import SEED_USER_DATA as LAB_USER_DATA
+from mock_cloud.scenarios import populate
+from tests.support.tui import demo_app
 from tui.screens.browser import BrowserScreen
 
 SIZE = (140, 42)

@@ -11,8 +11,8 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page
 
 from labs import load_lab
-from tests.processes import alive, children_of
-from tests.test_web_support import (
+from tests.support.processes import alive, children_of
+from tests.support.web import (
     CHROMIUM,
     aws,
     chromium,

@@ -9,8 +9,8 @@ import signal
 import aiohttp
 import pytest
 
-from tests.processes import alive, children_of
-from tests.test_web_support import PATIENCE, lblab_web, poll
+from tests.support.processes import alive, children_of
+from tests.support.web import PATIENCE, lblab_web, poll
 from tui.web.server import LOOPBACK, ConsoleServer, listening_socket, tab_command
 
 

@@ -22,9 +22,9 @@ from textual.widgets import Collapsible, Input, Select, TextArea
 import labs.engine
 from labs import LabSession, Text
 from labs.placeholders import PLACEHOLDERS, Placeholder
-from tests.conftest import SEED_USER_DATA, make_config
-from tests.test_tui_elb_flows import choose, open_tab, tick
-from tests.test_tui_flows import click, page, paste, type_text, wait_for
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.cloud import make_config
+from tests.support.tui import choose, click, open_tab, page, paste, tick, type_text, wait_for
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
