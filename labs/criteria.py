@@ -7,7 +7,6 @@ its function returns None when the criterion holds, or the `Diagnosis` of what i
 from __future__ import annotations
 
 import secrets
-import shlex
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.security_group import Peer
 from mock_cloud.elbv2 import health
+from mock_cloud.elbv2.access_log import split_line
 from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.listener_rules import FORWARD
 from mock_cloud.elbv2.load_balancer import ACTIVE, LoadBalancer
@@ -527,7 +527,7 @@ async def _ssl_offload(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None
     if problem is not None:
         return _behind(ctx, listener, {"target_group": None}, problem)
     for line in reversed(ctx.cloud.elbv2.access_log(lb.arn, limit=50)):
-        fields = shlex.split(line)
+        fields = split_line(line)
         if fields[13] == marker and fields[0] == "https" and _plain_http_target(ctx.cloud, fields):
             return None
     return Diagnosis("OFFLOAD_NOT_SEEN", {"lb": lb.name})
