@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,19 @@ import pytest
 
 from mock_cloud.cloud import Cloud
 from tests.support.cloud import CLOSE_SECONDS, make_config
+
+# Compile the sources once. With PYTHONDONTWRITEBYTECODE set (some shells and CI images set it), each xdist worker
+# and every process a test starts (guests, `lblab serve`, `lblab web`, consoles) compiled the project again: a few
+# CPU seconds per worker and a tenth of one per guest, hundreds of times a run. Set here, before xdist starts its
+# workers, so they and their children inherit it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` first: xdist hands tests out in this order, one to each worker in turn, so the long ones
+    start at once on different workers instead of one of them ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 @pytest.fixture

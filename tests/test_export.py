@@ -121,6 +121,7 @@ def aws_env(endpoint: str) -> dict[str, str]:
 
 
 @pytest.mark.timeout(300)  # about 30 aws CLI processes, ~0.7 s each on an idle machine
+@pytest.mark.long
 async def test_aws_cli_export_rebuilds_the_same_setup_on_a_fresh_cloud(
         cloud: Cloud, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("awscli", reason="the aws CLI (pip install awscli) runs the exported script")

@@ -495,6 +495,7 @@ HOSTILE_RUN = settings(max_examples=30, stateful_step_count=25, deadline=None, d
                                               HealthCheck.filter_too_much])
 
 
+@pytest.mark.long
 def test_service_layer_under_hostile_input() -> None:
     run_state_machine_as_test(HostileClient, settings=HOSTILE_RUN)
     codes = sorted(STATS["codes"].items(), key=lambda kv: -kv[1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Select, SelectionList, Static
 
 from mock_cloud.ec2.service import RuleSpec
@@ -49,6 +50,7 @@ def detail_text(app: LblabApp, tab: str) -> str:
 # -- the seed lab ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.long
 async def test_seed_lab_target_group_and_load_balancer_through_the_console(tmp_path: Path) -> None:
     app = elb_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -142,6 +144,7 @@ async def test_seed_lab_target_group_and_load_balancer_through_the_console(tmp_p
 # -- rules, HTTPS, the request trace -----------------------------------------------------------------------
 
 
+@pytest.mark.long
 async def test_rules_https_and_the_request_trace(tmp_path: Path) -> None:
     app = elb_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

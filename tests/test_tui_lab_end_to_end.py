@@ -17,6 +17,7 @@ from syrupy import SnapshotAssertion
 from tests.support.learner import SIZE, WALKS, Learner, lab_app, steady_texts
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("lab_id", list(WALKS))
 @pytest.mark.timeout(300)  # a hang guard only: alb-basics takes ~1 min alone, twice that on busy cores
 async def test_walkthrough(lab_id: str, tmp_path: Path, snapshot: SnapshotAssertion) -> None:

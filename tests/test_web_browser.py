@@ -53,6 +53,7 @@ async def clipboard_holds(page: Page, text: str) -> bool:
     return await page.evaluate("navigator.clipboard.readText()") == text
 
 
+@pytest.mark.long
 async def test_the_console_in_a_browser_tab(browser: Browser, tmp_path) -> None:
     lab_title = load_lab(LAB).title
     async with lblab_web("--state", str(tmp_path / "state.json"), "--seed", "1", "--lang", "en",

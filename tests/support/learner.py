@@ -587,8 +587,7 @@ async def walk_troubleshooting(learner: Learner) -> None:
     await learner.moment("3-finished")
 
 
-# Longest first: xdist hands the first tests to different workers, so the long ones start at once (and
-# test_tui_lab_end_to_end.py sorts before test_tui_lab_panel.py for the same reason).
+# Longest first (they start first, each on a worker of its own: tests/conftest.py orders `long` tests first).
 WALKS: dict[str, Callable[[Learner], Awaitable[None]]] = {
     "alb-basics": walk_alb_basics,
     "listener-rules": walk_listener_rules,
