@@ -17,7 +17,8 @@ from textual.pilot import Pilot
 
 from mock_cloud.scenarios import demo_config, populate, populate_elb
 from tests.support.learner import Learner, steady_texts
-from tests.test_tui_snapshots import settle, until
+from tests.support.tui import wait_for
+from tests.test_tui_snapshots import settle
 from tui.app import LblabApp
 from tui.screens.console import ConsoleScreen
 from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
@@ -52,21 +53,21 @@ async def targets(pilot: Pilot[int]) -> None:
 
 async def launch_wizard(pilot: Pilot[int]) -> None:
     await keys(pilot, "2", "l")
-    await until(pilot, lambda: isinstance(pilot.app.screen, LaunchWizardScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchWizardScreen))
     pilot.app.screen.query_one("#allow_http").scroll_visible(animate=False, immediate=True)
 
 
 async def balancer_wizard(pilot: Pilot[int]) -> None:
     await keys(pilot, "4", "c", "enter")
-    await until(pilot, lambda: isinstance(pilot.app.screen, CreateLoadBalancerScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateLoadBalancerScreen))
     pilot.app.screen.query_one(".zone").scroll_visible(animate=False, immediate=True)
 
 
 async def rule_editor(pilot: Pilot[int]) -> None:
     await keys(pilot, "4", "m", "m")
-    await until(pilot, lambda: bool(pilot.app.screen.query(RulesPage)))
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query(RulesPage)))
     await keys(pilot, "a")
-    await until(pilot, lambda: isinstance(pilot.app.screen, RuleEditorScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RuleEditorScreen))
 
 
 async def at(pilot: Pilot[int], screen: Step) -> Learner:

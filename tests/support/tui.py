@@ -34,8 +34,9 @@ def elb_app(tmp_path: Path) -> LblabApp:
     return app
 
 
-async def wait_for(pilot: Pilot[int], condition: Callable[[], object], seconds: float = 5.0) -> None:
-    """Let workers and events run until `condition` holds (real time; the cloud clock stays paused)."""
+async def wait_for(pilot: Pilot[int], condition: Callable[[], object], seconds: float = 30.0) -> None:
+    """Let workers and events run until `condition` holds (real time; the cloud clock stays paused). At least
+    `seconds`, more on a busy machine (it counts pauses); it returns as soon as the condition holds."""
     for _ in range(int(seconds / 0.02)):
         if condition():
             return
