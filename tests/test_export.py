@@ -120,7 +120,7 @@ def aws_env(endpoint: str) -> dict[str, str]:
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PAGER": ""}
 
 
-@pytest.mark.timeout(900)  # a hang guard: about 30 aws CLI processes, ~0.7 s each on an idle machine, 8 s at load 20
+@pytest.mark.timeout(900)  # a hang guard: ~30 aws CLI processes, ~0.7 s each when idle, several seconds at load 20
 @pytest.mark.long
 async def test_aws_cli_export_rebuilds_the_same_setup_on_a_fresh_cloud(
         cloud: Cloud, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
