@@ -22,8 +22,8 @@ sys.dont_write_bytecode = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `long` first: xdist hands tests out in this order, one to each worker in turn, so the long ones
-    start at once on different workers instead of one of them ending the run alone."""
+    """Tests marked `long` first: xdist hands tests out in this order, two at a time (pyproject's --maxschedchunk 1),
+    so the long ones start at once on different workers instead of one of them ending the run alone."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
