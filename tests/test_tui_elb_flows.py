@@ -21,6 +21,7 @@ from tests.support.tui import (
     choose,
     click,
     elb_app,
+    find,
     open_tab,
     page,
     shown,
@@ -264,7 +265,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
 
         # Health checks › Edit, Attributes › Edit: saved through the cloud, AWS's ranges enforced inline
         await pilot.press("5", "e")
-        app.screen.query_one("#health_interval", Input).value = "3"
+        (await find(pilot, "#health_interval", Input)).value = "3"
         await pilot.press("ctrl+s")
         error = app.screen.query_one("#error", Static)
         await wait_for(pilot, lambda: error.display)
@@ -273,7 +274,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: group.health_check.interval_seconds == 10)
         await pilot.press("a")
-        app.screen.query_one("#attr-0", Input).value = "0"  # deregistration delay
+        (await find(pilot, "#attr-0", Input)).value = "0"  # deregistration delay
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: group.deregistration_delay == 0)
 
@@ -282,7 +283,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
         await pilot.press("d")
         await tick(pilot, "#targets", ["server-1"])
         await pilot.press("ctrl+s")
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")
         assert len(group.targets) == 2
         await pilot.press("ctrl+s", "enter")
@@ -291,7 +292,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
         # Manage rules: a second rule, moved above the first
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
         await pilot.press("4", "m", "m")
-        rules = app.screen.query_one(RulesPage)
+        rules = await find(pilot, RulesPage)
         [listener] = cloud.elbv2.describe_listeners(lb.arn)
         await add_maintenance_rule(cloud, lb, priority=20, path="/old/*")
         await wait_for(pilot, lambda: rules.table.row_count == 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from textual import events
 from textual.pilot import Pilot
@@ -16,6 +17,7 @@ from tui.app import LblabApp
 from tui.screens.console import ConsoleScreen
 from tui.screens.page import Page
 
+W = TypeVar("W", bound=Widget)
 SIZE = (120, 40)  # a learner's terminal: everything must fit at 120 columns
 
 
@@ -44,9 +46,15 @@ async def wait_for(pilot: Pilot[int], condition: Callable[[], object], seconds: 
     raise AssertionError("the console never got there")
 
 
+async def find(pilot: Pilot[int], selector: str | type[W], expect_type: type[W] = Widget) -> W:  # type: ignore[assignment]
+    """A widget of the current screen, once it is there: the keys just pressed may still be opening its screen."""
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query(selector)))
+    return pilot.app.screen.query_one(selector, expect_type)
+
+
 async def click(pilot: Pilot[int], target: str | Widget) -> None:
     """Click a widget, scrolling it into view first as a learner would."""
-    widget = pilot.app.screen.query_one(target) if isinstance(target, str) else target
+    widget = await find(pilot, target) if isinstance(target, str) else target
     widget.scroll_visible(animate=False)
     await pilot.pause()
     assert await pilot.click(widget)
