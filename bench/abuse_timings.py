@@ -44,8 +44,8 @@ from mock_cloud.cloud import Cloud
 from mock_cloud.errors import CloudError
 from mock_cloud.guestos.cloud_init import run_user_data
 from mock_cloud.guestos.instance_os import InstanceOS
-from tests.conftest import make_config
-from tests.test_elbv2_support import healthy_lab
+from mock_cloud.scenarios import healthy_lab
+from tests.support.cloud import make_config
 from tests.test_reliability_balancer import (
     Canary,
     Stage,

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lb_bench import free_port  # noqa: E402
-from tui.demo import LAB_USER_DATA  # noqa: E402  the seed lab's user data, as learners paste it
+from mock_cloud.scenarios import SEED_USER_DATA  # noqa: E402  the seed lab's user data, as learners paste it
 
 REGION = "ap-northeast-2"
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, whatever *_proxy says
@@ -100,7 +100,7 @@ def build_seed_lab(lab: ServedLab) -> None:
     ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": lb_sg}]}])
     launched = ec2.run_instances(ImageId="ami-0c9c942bd7bf113a2", InstanceType="t2.micro", MinCount=2, MaxCount=2,
-                                 UserData=LAB_USER_DATA, SecurityGroupIds=[web])
+                                 UserData=SEED_USER_DATA, SecurityGroupIds=[web])
     lab.instance_ids = [i["InstanceId"] for i in launched["Instances"]]
     lab.group_arn = elbv2.create_target_group(Name="demo-tg", Protocol="HTTP", Port=80, VpcId=vpc_id,
                                               TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]

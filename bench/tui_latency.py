@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.tui_first_frame import bytecode_env  # noqa: E402
 from mock_cloud.cloud import Cloud, CloudConfig  # noqa: E402
-from tests.test_elbv2_support import healthy_lab  # noqa: E402
+from mock_cloud.scenarios import healthy_lab  # noqa: E402
 
 LBLAB = str(Path(sys.executable).with_name("lblab"))
 SIZE = (160, 45)
@@ -271,8 +271,8 @@ def spread(values: list[float], seconds: bool = False) -> str:
 async def in_process(rounds: int) -> None:
     from textual import events
 
-    from tests.test_tui_elb_support import populate_elb
-    from tui.demo import demo_app, populate
+    from mock_cloud.scenarios import populate, populate_elb
+    from tests.support.tui import demo_app
     from tui.widgets.lab_panel import open_lab
 
     app = demo_app("en")

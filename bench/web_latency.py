@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Browser, Page
 
-from tests.conftest import SEED_USER_DATA
-from tests.test_web_support import (
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.web import (
     ROOT,
     WebServer,
     alive,

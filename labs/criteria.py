@@ -7,7 +7,6 @@ its function returns None when the criterion holds, or the `Diagnosis` of what i
 from __future__ import annotations
 
 import secrets
-import shlex
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from mock_cloud import (
     TargetGroup,
     TargetHealthDescription,
     instance_peer,
+    split_access_log_line,
 )
 
 TARGET_STATES = (INITIAL, HEALTHY, UNHEALTHY, UNUSED, DRAINING)
@@ -546,7 +546,7 @@ async def _ssl_offload(ctx: CheckContext, p: dict[str, Any]) -> Diagnosis | None
     if problem is not None:
         return _behind(ctx, listener, {"target_group": None}, problem)
     for line in reversed(ctx.cloud.elbv2.access_log(lb.arn, limit=50)):
-        fields = shlex.split(line)
+        fields = split_access_log_line(line)
         if fields[13] == marker and fields[0] == "https" and _plain_http_target(ctx.cloud, fields):
             return None
     return Diagnosis("OFFLOAD_NOT_SEEN", {"lb": lb.name})

@@ -17,11 +17,10 @@ counted after a mark taken in the access log when the step began, views by the s
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 
 from labs import probe
-from mock_cloud import Cloud, Subscription
+from mock_cloud import Cloud, Subscription, split_access_log_line
 
 # Console pages a step may ask the learner to look at (LabSession.viewed's `page`).
 VIEWABLE = ("targets_tab",)
@@ -78,7 +77,7 @@ def _last_entry(cloud: Cloud, lb_arn: str) -> str:
 
 
 def _by_learner(entry: str, protocol: str | None) -> bool:
-    fields = shlex.split(entry)
+    fields = split_access_log_line(entry)
     if fields[_USER_AGENT].startswith(probe.USER_AGENT):
         return False
     return protocol is None or fields[_TYPE] == protocol.lower()

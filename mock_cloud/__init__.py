@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mock_cloud.ec2.security_group import Peer, SecurityGroup, SgRule
     from mock_cloud.ec2.service import USER_DATA_LIMIT, AttributeChange, RuleSpec
     from mock_cloud.elbv2.access_log import TIMES_NOTE
+    from mock_cloud.elbv2.access_log import split_line as split_access_log_line
     from mock_cloud.elbv2.balancing import SLOW_START_NOTE
     from mock_cloud.elbv2.certificates import CA_NAME, ISSUANCE_NOTE, Certificate
     from mock_cloud.elbv2.exchange import (
@@ -178,6 +179,7 @@ _RENAMED: dict[str, tuple[str, str]] = {
     "TARGET_GROUP_ATTRIBUTE_NOTES": ("mock_cloud.elbv2.target_group", "ATTRIBUTE_NOTES"),
     "TARGET_GROUP_PROTOCOLS": ("mock_cloud.elbv2.target_group", "PROTOCOLS"),
     "TARGET_TIMEOUT": ("mock_cloud.elbv2.health", "TIMEOUT"),
+    "split_access_log_line": ("mock_cloud.elbv2.access_log", "split_line"),
     "validate_target_group": ("mock_cloud.elbv2.target_group", "validate_identity"),
 }
 _HOME: dict[str, tuple[str, str]] = {
@@ -302,6 +304,7 @@ __all__ = [
     "instance_peer",
     "list_policies",
     "new_event_loop",
+    "split_access_log_line",
     "validate_target_group",
     "wait_for_condition",
 ]

@@ -3,7 +3,7 @@
     python screenshots/elb-make-screenshots.py
 
 Same cloud and camera as `make_screenshots.py` (the demo cloud, its internet edge on), plus the
-seed lab's demo-tg and DemoALB, active and healthy (tests/test_tui_elb_support.py).
+seed lab's demo-tg and DemoALB, active and healthy (mock_cloud/scenarios.py: populate_elb).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from make_screenshots import Moment, shoot_all  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
-from tests.test_tui_elb_support import populate_elb  # noqa: E402
+from mock_cloud.scenarios import populate_elb  # noqa: E402
 from tui.screens.browser import BrowserScreen  # noqa: E402
 
 

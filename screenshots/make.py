@@ -19,7 +19,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from make_screenshots import to_png  # noqa: E402
 
-from tests.test_tui_lab_support import Learner, lab_app, steady_texts, walk_alb_basics  # noqa: E402
+from tests.support.learner import Learner, lab_app, steady_texts, walk_alb_basics  # noqa: E402
 
 SIZE = (160, 46)
 # The walkthrough's moments kept, per language: (moment, file name).

@@ -2,7 +2,7 @@
 
     python screenshots/make_screenshots.py        # SVGs; PNGs too when rsvg-convert is installed
 
-The cloud is `tui.demo`'s (seeded, paused) with its internet edge on, so the browser shows real
+The cloud is `mock_cloud.scenarios.populate`'s (seeded, paused) with its internet edge on, so the browser shows real
 answers; the edge's port therefore differs from run to run.
 """
 
@@ -23,7 +23,9 @@ from textual import events  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
-from tui.demo import LAB_USER_DATA, demo_app, populate  # noqa: E402
+from mock_cloud.scenarios import SEED_USER_DATA as LAB_USER_DATA  # noqa: E402
+from mock_cloud.scenarios import populate  # noqa: E402
+from tests.support.tui import demo_app  # noqa: E402
 from tui.screens.browser import BrowserScreen  # noqa: E402
 
 SIZE = (150, 44)

@@ -17,17 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Page
 
-from tests.conftest import SEED_USER_DATA
-from tests.test_web_support import (
-    aws,
-    chromium,
-    console_api_url,
-    lblab_web,
-    open_console,
-    poll,
-    screen_text,
-    wait_for_text,
-)
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.web import aws, chromium, console_api_url, lblab_web, open_console, poll, screen_text, wait_for_text
 from tui.i18n import Translator
 from tui.web.server import ConsoleServer
 

@@ -3,40 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from mock_cloud.cloud import Cloud, CloudConfig
+from mock_cloud.cloud import Cloud
+from tests.support.cloud import CLOSE_SECONDS, make_config
 
-SEED_USER_DATA = """#!/bin/bash
-# Use this for your user data (script from top to bottom)
-# install httpd (Linux 2 version)
-#패키지 업데이트
-yum update -y
-#아파치 웹서버 설치
-yum install -y httpd
-#아파치 웹서버 실행
-systemctl start httpd
-#부팅시 아파치 웹서버 자동 실행
-systemctl enable httpd
-#간단한 html을 아파치 루트 디렉토리에 생성
-echo "<h1>Hello World from $(hostname -f)</h1>" > /var/www/html/index.html
-"""
+# Compile the sources once. With PYTHONDONTWRITEBYTECODE set (some shells and CI images set it), each xdist worker
+# and every process a test starts (guests, `lblab serve`, `lblab web`, consoles) compiled the project again: a few
+# CPU seconds per worker and a tenth of one per guest, hundreds of times a run. Set here, before xdist starts its
+# workers, so they and their children inherit it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 
-CLOSE_SECONDS = 60.0  # generous: a loaded machine; closing stops every guest (grace 5 s each, in parallel)
-
-
-def make_config(tmp_path: Path | None = None, **overrides: object) -> CloudConfig:
-    config = CloudConfig(
-        seed=42, time_scale=0, edge_port=0, drop_timeout=0.3, state_path=(tmp_path / "state.json") if tmp_path else None
-    )
-    for key, value in overrides.items():
-        setattr(config, key, value)
-    return config
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` first: xdist hands tests out in this order, two at a time (pyproject's --maxschedchunk 1),
+    so the long ones start at once on different workers instead of one of them ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 @pytest.fixture
@@ -55,8 +43,3 @@ async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
             task.print_stack(limit=8, file=sys.stderr)
         raise AssertionError(f"the cloud did not close in {CLOSE_SECONDS} s")
     closing.result()
-
-
-async def boot(cloud: Cloud, seconds: float = 30.0) -> None:
-    """Let instances finish booting and running user-data (paused clock)."""
-    await cloud.clock.advance(seconds)

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import make_config
-from tests.test_api_support import REGION, LiveCloud
+from tests.support.api import REGION, LiveCloud
+from tests.support.cloud import make_config
 from tests.test_export import aws_env
 
 pytest.importorskip("awscli", reason="the aws CLI (pip install awscli) is a test dependency")

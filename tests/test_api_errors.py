@@ -15,9 +15,9 @@ from mock_cloud.api.query import Req
 from mock_cloud.api.server import ApiServer
 from mock_cloud.api.xml import EC2_NAMESPACE, ELBV2_NAMESPACE
 from mock_cloud.cloud import Cloud
-from tests.conftest import make_config
-from tests.test_api_support import LiveCloud
-from tests.test_elbv2_support import seed_lab
+from mock_cloud.scenarios import seed_lab
+from tests.support.api import LiveCloud
+from tests.support.cloud import make_config
 
 ClientError = pytest.importorskip("botocore.exceptions", reason="boto3 is a test dependency").ClientError
 EC2_AUTH = "AWS4-HMAC-SHA256 Credential=AKID/20260101/ap-northeast-2/ec2/aws4_request, SignedHeaders=host, Signature=0"

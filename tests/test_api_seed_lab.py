@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SEED_USER_DATA, make_config
-from tests.test_api_support import FAST, WAIT, LiveCloud
-from tests.test_elbv2_support import HELLO
+from mock_cloud.scenarios import HELLO, SEED_USER_DATA
+from tests.support.api import FAST, WAIT, LiveCloud
+from tests.support.cloud import make_config
 
 pytest.importorskip("boto3", reason="boto3 is a test dependency of the AWS API (pip install boto3)")
 

@@ -55,7 +55,8 @@ async def test_scaled_clock_runs_faster_than_real_time() -> None:
     clock = Clock(scale=100, start=0.0)
     started = time.monotonic()
     await clock.sleep(10)  # 10 cloud seconds = 0.1 real seconds
-    assert 0.08 <= time.monotonic() - started < 3.0  # far below the 10 s an unscaled clock would take
+    # Below the 10 s an unscaled clock would take, with room for a busy machine's scheduling.
+    assert 0.08 <= time.monotonic() - started < 8.0
     assert clock.now() >= 10
     await clock.close()
 
@@ -65,7 +66,7 @@ async def test_changing_scale_reschedules_sleepers() -> None:
     sleeper = asyncio.ensure_future(clock.sleep(50))
     await asyncio.sleep(0.01)
     clock.set_scale(1000)  # the remaining ~50 s now take ~0.05 s
-    await asyncio.wait_for(sleeper, timeout=2)
+    await asyncio.wait_for(sleeper, timeout=25)  # unscaled, it would take ~50 s
     await clock.close()
 
 

@@ -9,7 +9,8 @@ import aiohttp
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.elbv2.stickiness import APP_COOKIE_LIFETIME
-from tests.test_elbv2_support import Handler, healthy_lab, plug
+from mock_cloud.scenarios import healthy_lab
+from tests.support.elbv2 import Handler, plug
 
 APP = "session"
 

@@ -9,7 +9,8 @@ import pytest
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.service import RuleSpec
 from mock_cloud.elbv2.target_group import TargetSpec
-from tests.test_elbv2_support import INTERVAL, PROVISION, healthy_lab, hostnames, run_in, seed_lab, states
+from mock_cloud.scenarios import INTERVAL, PROVISION, healthy_lab, seed_lab
+from tests.support.elbv2 import hostnames, run_in, states
 
 
 async def test_thresholds_are_counted_exactly(cloud: Cloud) -> None:

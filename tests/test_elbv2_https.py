@@ -11,7 +11,8 @@ import aiohttp
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.service import RuleSpec
 from mock_cloud.elbv2.ssl_policies import DEFAULT_POLICY
-from tests.test_elbv2_support import echo_handler, forward, healthy_lab, plug
+from mock_cloud.scenarios import healthy_lab
+from tests.support.elbv2 import echo_handler, forward, plug
 
 
 async def test_https_listener_terminates_tls_and_forwards_plain_http(cloud: Cloud) -> None:

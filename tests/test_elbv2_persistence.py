@@ -7,8 +7,9 @@ from pathlib import Path
 from mock_cloud.clock import wait_for_condition
 from mock_cloud.cloud import Cloud
 from mock_cloud.elbv2.listener_rules import RuleCondition
-from tests.conftest import make_config
-from tests.test_elbv2_support import INTERVAL, PROVISION, fixed, healthy_lab, hostnames, seed_lab, states
+from mock_cloud.scenarios import INTERVAL, PROVISION, healthy_lab, seed_lab
+from tests.support.cloud import make_config
+from tests.support.elbv2 import fixed, hostnames, states
 
 
 async def test_everything_survives_a_restart_and_serves_again(tmp_path: Path) -> None:

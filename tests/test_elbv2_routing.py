@@ -18,19 +18,8 @@ from mock_cloud.elbv2.listener_rules import (
     Stickiness,
 )
 from mock_cloud.elbv2.target_group import TargetSpec
-from tests.test_elbv2_support import (
-    HELLO,
-    INTERVAL,
-    echo_handler,
-    fixed,
-    forward,
-    garbage_handler,
-    healthy_lab,
-    hostnames,
-    plug,
-    run_in,
-    silent_handler,
-)
+from mock_cloud.scenarios import HELLO, INTERVAL, healthy_lab
+from tests.support.elbv2 import echo_handler, fixed, forward, garbage_handler, hostnames, plug, run_in, silent_handler
 
 ALB_503 = (b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
            b"<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n")

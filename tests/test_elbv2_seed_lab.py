@@ -10,7 +10,8 @@ import aiohttp
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.elbv2.load_balancer import CANONICAL_HOSTED_ZONE_ID
-from tests.test_elbv2_support import INTERVAL, PROVISION, hostnames, seed_lab, states
+from mock_cloud.scenarios import INTERVAL, PROVISION, seed_lab
+from tests.support.elbv2 import hostnames, states
 
 
 async def test_seed_lab_balances_two_servers_and_survives_a_stop(cloud: Cloud) -> None:

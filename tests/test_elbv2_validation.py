@@ -11,7 +11,8 @@ from mock_cloud.elbv2.listener import MAX_LISTENERS_PER_ALB, MAX_RULES_PER_ALB
 from mock_cloud.elbv2.listener_rules import Action, RedirectConfig, RuleCondition
 from mock_cloud.elbv2.target_group import TargetSpec
 from mock_cloud.errors import CloudError
-from tests.test_elbv2_support import fixed, forward, web_servers
+from mock_cloud.scenarios import web_servers
+from tests.support.elbv2 import fixed, forward
 
 
 async def fails(call: Awaitable[object], code: str, message: str | None = None) -> CloudError:

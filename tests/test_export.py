@@ -22,9 +22,10 @@ from mock_cloud.elbv2.target_group import TargetSpec
 from mock_cloud.export import export_command
 from mock_cloud.export_awscli import Var, json_word
 from mock_cloud.export_model import Setup
-from tests.conftest import SEED_USER_DATA, boot, make_config
-from tests.test_api_support import DUMMY_CREDENTIALS, FAST, REGION, LiveCloud
-from tests.test_elbv2_support import Lab, fixed, forward, seed_lab
+from mock_cloud.scenarios import SEED_USER_DATA, Lab, seed_lab
+from tests.support.api import DUMMY_CREDENTIALS, FAST, REGION, LiveCloud
+from tests.support.cloud import boot, make_config
+from tests.support.elbv2 import fixed, forward
 from tui.cli import main
 
 WORKER_USER_DATA = "#!/bin/bash\necho 'no newline at the end' > /tmp/x\nLBLAB_USER_DATA\nprintf done"
@@ -119,7 +120,8 @@ def aws_env(endpoint: str) -> dict[str, str]:
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PAGER": ""}
 
 
-@pytest.mark.timeout(300)  # about 30 aws CLI processes, ~0.7 s each on an idle machine
+@pytest.mark.timeout(900)  # a hang guard: ~30 aws CLI processes, ~0.7 s each when idle, several seconds at load 20
+@pytest.mark.long
 async def test_aws_cli_export_rebuilds_the_same_setup_on_a_fresh_cloud(
         cloud: Cloud, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("awscli", reason="the aws CLI (pip install awscli) runs the exported script")
@@ -133,7 +135,7 @@ async def test_aws_cli_export_rebuilds_the_same_setup_on_a_fresh_cloud(
 
     with LiveCloud(make_config(time_scale=FAST, seed=7)) as fresh:
         ran = await asyncio.to_thread(subprocess.run, ["bash", str(script)], env=aws_env(fresh.endpoint),
-                                      capture_output=True, text=True, timeout=180)
+                                      capture_output=True, text=True, timeout=600)
         assert ran.returncode == 0, ran.stderr[-3000:]
         assert "DemoALB: DemoALB-" in ran.stdout
         rebuilt = summary(Setup.from_state(fresh.run(_state(fresh.cloud))))

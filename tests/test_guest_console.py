@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.test_tui_flows import SIZE, app_with_edge, cell, select_row, wait_for
-from tui.demo import populate
+from mock_cloud.scenarios import populate
+from tests.support.tui import SIZE, app_with_edge, cell, select_row, wait_for
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.connect import ConnectScreen
 

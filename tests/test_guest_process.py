@@ -24,11 +24,12 @@ from mock_cloud.ec2.instance import Instance
 from mock_cloud.errors import CloudError
 from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.guestos.vfs import VfsError
+from mock_cloud.scenarios import INTERVAL, SEED_USER_DATA, healthy_lab, open_group
 from mock_cloud.store import StateStore
-from tests.conftest import SEED_USER_DATA, boot, make_config
-from tests.test_elbv2_support import INTERVAL, healthy_lab, hostnames, open_group, states
+from tests.support.cloud import boot, make_config
+from tests.support.elbv2 import hostnames, states
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 POSIX = sys.platform != "win32"
 DEEP_YAML = "#cloud-config\nruncmd: " + "[" * 5000 + "\n"  # the issue's: it killed the boot task silently
 
@@ -178,7 +179,8 @@ async def test_a_file_written_in_connect_survives_a_guest_kill(cloud: Cloud, tmp
 # reports the guest's PID once the write is acknowledged, and waits to be killed.
 CLOUD = """
 import asyncio, sys
-from tests.conftest import SEED_USER_DATA, make_config
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.cloud import make_config
 from mock_cloud.cloud import Cloud
 
 async def main():
@@ -210,7 +212,7 @@ async def test_kill_9_of_the_cloud_ends_its_guest_and_keeps_the_acknowledged_fil
     finally:
         proc.kill()
         await proc.wait()
-    await until(lambda: not running(pid), seconds=1.0)  # no guest outlives its cloud
+    await until(lambda: not running(pid), seconds=15.0)  # no guest outlives its cloud (it reads EOF and ends)
     assert saved_file(state, instance_id, "/home/ec2-user/note.txt") == "precious\n"
     async with Cloud(make_config(tmp_path)) as again:  # restarted: the file is in the instance's guest again
         restored = again.ec2.instance(instance_id)

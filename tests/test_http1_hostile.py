@@ -29,7 +29,8 @@ from mock_cloud.elbv2.proxy_http import ALB_LIMITS
 from mock_cloud.guestos.web.listener import LIMITS as HTTPD_LIMITS
 from mock_cloud.http1 import Limits, half_close
 from mock_cloud.routes import Unknown
-from tests.test_elbv2_support import Lab, healthy_lab, run_in
+from mock_cloud.scenarios import Lab, healthy_lab
+from tests.support.elbv2 import run_in
 
 LOOP = "127.0.0.1"
 READ_TIMEOUT = 15.0  # generous: a verdict is immediate, a busy machine is not

@@ -81,12 +81,14 @@ def test_head_keeps_length_but_sends_no_body() -> None:
     assert resp.headers["Content-Length"] == str(len(INDEX))
 
 
-def test_traversal_stays_inside_docroot() -> None:
-    fs = make_fs()
-    assert render(fs, "apache", DOCROOT, "GET", "/img/../index.html", {}).body == INDEX.encode()
-    for path in ("/../../etc/passwd", "/%2e%2e/etc/passwd", "/img/../../etc/passwd"):
-        resp = render(fs, "apache", DOCROOT, "GET", path, {})
-        assert resp.status == 400 and b"root:x" not in resp.body
+def test_a_path_inside_the_docroot_may_go_up_and_down() -> None:
+    assert render(make_fs(), "apache", DOCROOT, "GET", "/img/../index.html", {}).body == INDEX.encode()
+
+
+@pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/etc/passwd", "/img/../../etc/passwd"])
+def test_traversal_stays_inside_docroot(path: str) -> None:
+    resp = render(make_fs(), "apache", DOCROOT, "GET", path, {})
+    assert resp.status == 400 and b"root:x" not in resp.body
 
 
 def test_methods() -> None:

@@ -11,7 +11,8 @@ from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.service import AttributeChange, RuleSpec
 from mock_cloud.errors import CloudError
-from tests.conftest import SEED_USER_DATA, boot, make_config
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.cloud import boot, make_config
 
 HELLO = re.compile(r"<h1>Hello World from (ip-172-31-\d+-\d+\.ap-northeast-2\.compute\.internal)</h1>")
 

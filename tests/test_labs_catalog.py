@@ -9,6 +9,7 @@ from pathlib import Path
 
 from labs.catalog import LABS_DIR, format_catalog, lab_catalog
 from labs.loader import format_lab_list, list_labs
+from tests.support.paths import ROOT
 
 
 def test_the_catalog_lists_the_real_labs_as_the_checked_list_does() -> None:
@@ -36,6 +37,6 @@ def test_lblab_labs_imports_neither_the_cloud_nor_textual() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'asyncio') "
             "or m in ('mock_cloud.cloud', 'labs.engine', 'labs.loader')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parent.parent).stdout
+                         cwd=ROOT).stdout
     assert "alb-basics" in out
     assert out.strip().splitlines()[-1] == "[]"

@@ -6,9 +6,10 @@ import textwrap
 
 from labs.codes import Diagnosis
 from mock_cloud.cloud import Cloud
+from mock_cloud.scenarios import SEED_USER_DATA
 from phrasebook import load_strings
-from tests.conftest import SEED_USER_DATA, boot
-from tests.test_labs_support import code_of, do
+from tests.support.cloud import boot
+from tests.support.labs import code_of, do
 
 PROVISION, INTERVAL = 60.0, 30.0
 

@@ -15,8 +15,8 @@ from labs.criteria import CRITERIA, CriterionType
 from labs.progress import ProgressStore
 from mock_cloud.cloud import Cloud
 from mock_cloud.events import Event
-from tests.conftest import boot, make_config
-from tests.test_labs_support import do, session, wait_for_step
+from tests.support.cloud import boot, make_config
+from tests.support.labs import do, session, wait_for_step
 
 WEB_SERVER = load_lab("ec2-web-server")
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from labs.josa import attach, fill, josa
 from labs.text import Text
+from tests.support.paths import ROOT
 from tui.i18n import Translator
 
-ROOT = Path(__file__).resolve().parent.parent
 # The two-form particles a template writes when it does not know the word: the forms we replace.
 BOTH_FORMS = re.compile(r"을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|와\(과\)|과\(와\)|\(으\)로")
 

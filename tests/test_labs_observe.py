@@ -10,7 +10,7 @@ from labs import probe
 from labs.engine import LabSession
 from labs.resources import load_balancer_named
 from mock_cloud.cloud import Cloud
-from tests.test_labs_support import STEP, do, session, wait_for_step
+from tests.support.labs import STEP, do, session, wait_for_step
 
 
 async def walk_to(cloud: Cloud, lab: LabSession, step_id: str) -> None:

@@ -7,9 +7,9 @@ import pytest
 
 from labs import list_labs
 from mock_cloud.cloud import Cloud
-from tests.conftest import boot
+from tests.support.cloud import boot
+from tests.support.labs import session, wait_for_step
 from tests.test_guest_process import until
-from tests.test_labs_support import session, wait_for_step
 
 SHIPPED = [info.id for info in list_labs() if not info.broken]
 

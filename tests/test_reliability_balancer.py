@@ -28,8 +28,9 @@ import pytest
 from mock_cloud.cloud import Cloud
 from mock_cloud.elbv2.listener_rules import RuleCondition
 from mock_cloud.elbv2.target_group import TargetSpec
-from tests.conftest import SEED_USER_DATA, boot
-from tests.test_elbv2_support import Lab, forward, healthy_lab, plug
+from mock_cloud.scenarios import SEED_USER_DATA, Lab, healthy_lab
+from tests.support.cloud import boot
+from tests.support.elbv2 import forward, plug
 
 LOOP = "127.0.0.1"
 IDLE = 1  # the balancer's idle timeout for these tests, seconds (the clock is paused: real seconds)

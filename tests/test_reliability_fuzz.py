@@ -51,7 +51,8 @@ from mock_cloud.elbv2.listener import MAX_LISTENERS_PER_ALB, MAX_RULES_PER_ALB, 
 from mock_cloud.elbv2.listener_rules import MAX_PRIORITY, MIN_PRIORITY, Action, RuleCondition  # noqa: E402
 from mock_cloud.elbv2.target_group import TargetSpec  # noqa: E402
 from mock_cloud.errors import CloudError  # noqa: E402
-from tests.conftest import SEED_USER_DATA, make_config  # noqa: E402
+from mock_cloud.scenarios import SEED_USER_DATA  # noqa: E402
+from tests.support.cloud import make_config  # noqa: E402
 
 AWS_CODE = re.compile(r"[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*")
 
@@ -185,7 +186,8 @@ class HostileClient(RuleBasedStateMachine):
     def seed_lab(self) -> None:
         """Start from the course's seed lab (two web servers behind an active ALB with rules), so that
         hostile calls meet a deep state, not just an empty account."""
-        from tests.test_elbv2_support import fixed, forward, seed_lab
+        from mock_cloud.scenarios import seed_lab
+        from tests.support.elbv2 import fixed, forward
 
         async def build() -> None:
             lab = await seed_lab(self.cloud)
@@ -488,11 +490,13 @@ def elbv2_forward_arns(action: Action) -> list[str]:
     return [action.target_group_arn] if action.target_group_arn else []
 
 
-HOSTILE_RUN = settings(max_examples=30, stateful_step_count=25, deadline=None, derandomize=True, database=None,
+HOSTILE_RUN = settings(max_examples=15, stateful_step_count=50, deadline=None, derandomize=True, database=None,
                        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                               HealthCheck.filter_too_much])
 
 
+@pytest.mark.long
+@pytest.mark.timeout(600)  # a hang guard only: 750 calls, and a guest process per instance launched
 def test_service_layer_under_hostile_input() -> None:
     run_state_machine_as_test(HostileClient, settings=HOSTILE_RUN)
     codes = sorted(STATS["codes"].items(), key=lambda kv: -kv[1])
@@ -517,7 +521,7 @@ class Fresh:
             self.loop.run_until_complete(self._balancer())
 
     async def _balancer(self) -> None:
-        from tests.test_elbv2_support import fixed
+        from tests.support.elbv2 import fixed
 
         ec2, elbv2 = self.cloud.ec2, self.cloud.elbv2
         subnets = [s.subnet_id for s in ec2.subnets_of(ec2.default_vpc.vpc_id)]
@@ -686,7 +690,7 @@ def test_query_api_answers_every_hostile_request_with_an_aws_error(api_cloud: An
 # -- 10 000 rules ---------------------------------------------------------------------------------------
 async def try_ten_thousand_rules(cloud: Cloud) -> tuple[Listener, dict[str, int]]:
     """10 000 CreateRule calls on a new listener; how many ended how ("created", or the error code)."""
-    from tests.test_elbv2_support import fixed
+    from tests.support.elbv2 import fixed
 
     subnets = [s.subnet_id for s in cloud.ec2.subnets_of(cloud.ec2.default_vpc.vpc_id)]
     lb = await cloud.elbv2.create_load_balancer("many-rules", subnets)

@@ -18,9 +18,9 @@ from mock_cloud import store as store_module
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2 import lifecycle
 from mock_cloud.ec2.service import RuleSpec
+from mock_cloud.scenarios import HELLO, SEED_USER_DATA
 from mock_cloud.store import StateError, StateStore
-from tests.conftest import SEED_USER_DATA, make_config
-from tests.test_elbv2_support import HELLO
+from tests.support.cloud import make_config
 
 
 class FlakyOs:

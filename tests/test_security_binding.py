@@ -26,11 +26,11 @@ from mock_cloud.api.server import ApiServer
 from mock_cloud.cloud import Cloud, CloudConfig
 from mock_cloud.edge import InternetEdge
 from mock_cloud.routes import Unknown
-from tests.conftest import make_config
-from tests.processes import with_descendants
-from tests.test_elbv2_support import HELLO, healthy_lab
+from mock_cloud.scenarios import HELLO, healthy_lab
+from tests.support.cloud import make_config
+from tests.support.paths import ROOT
+from tests.support.processes import with_descendants
 
-ROOT = Path(__file__).resolve().parent.parent
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -150,8 +150,8 @@ def build_lab(api: str) -> dict[str, object]:
     boto3 = pytest.importorskip("boto3", reason="boto3 drives the AWS API")
     from botocore.config import Config
 
+    from tests.support.api import DUMMY_CREDENTIALS, REGION, WAIT
     from tests.test_api_seed_lab import build_seed_lab
-    from tests.test_api_support import DUMMY_CREDENTIALS, REGION, WAIT
 
     make = lambda service: boto3.client(service, endpoint_url=api, region_name=REGION,  # noqa: E731
                                         config=Config(retries={"total_max_attempts": 1}), **DUMMY_CREDENTIALS)

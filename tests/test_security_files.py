@@ -15,9 +15,9 @@ import pytest
 from labs.progress import FILE_NAME, LabProgress, ProgressStore
 from mock_cloud.cloud import Cloud
 from mock_cloud.errors import CloudError
+from mock_cloud.scenarios import healthy_lab
 from mock_cloud.store import StateStore
-from tests.conftest import make_config
-from tests.test_elbv2_support import healthy_lab
+from tests.support.cloud import make_config
 
 
 def mode(path: Path) -> int:

@@ -18,7 +18,7 @@ import pytest
 
 from mock_cloud.cloud import Cloud, FetchResult
 from mock_cloud.ec2.service import RuleSpec
-from tests.test_elbv2_support import HELLO, Lab, healthy_lab
+from mock_cloud.scenarios import HELLO, Lab, healthy_lab
 
 ANYWHERE, CLIENT, CLIENT_NET, VPC = "0.0.0.0/0", "203.0.113.10/32", "203.0.113.0/24", "172.31.0.0/16"
 

@@ -32,8 +32,7 @@ from mock_cloud.guestos.cloud_init import run_user_data
 from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.guestos.shell.limits import MAX_SECONDS
 from mock_cloud.guestos.shell.session import MAX_LINE, Shell
-from tests.conftest import SEED_USER_DATA
-from tests.test_elbv2_support import healthy_lab
+from mock_cloud.scenarios import SEED_USER_DATA, healthy_lab
 
 # A run stops once it has taken MAX_SECONDS (checked between commands): that budget is the feature, and
 # three times it leaves room for a loaded test machine. Most scripts here are stopped far sooner.
@@ -213,7 +212,7 @@ def test_user_data_over_16_kb_is_refused_at_launch() -> None:
 
 
 def _config() -> object:
-    from tests.conftest import make_config
+    from tests.support.cloud import make_config
 
     return make_config(edge_port=None)
 

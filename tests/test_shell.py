@@ -11,7 +11,7 @@ from mock_cloud.guestos.cloud_init import run_user_data
 from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.guestos.shell.limits import MAX_SECONDS
 from mock_cloud.guestos.shell.session import Shell
-from tests.conftest import SEED_USER_DATA
+from mock_cloud.scenarios import SEED_USER_DATA
 
 HOSTNAME = "ip-172-31-5-10.ap-northeast-2.compute.internal"
 METADATA = {

@@ -13,7 +13,7 @@ import pytest
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.store import StateInUse
-from tests.conftest import make_config
+from tests.support.cloud import make_config
 from tests.test_reliability_crash import ROOT, serving
 
 # `lblab` itself, as the console script runs it.

@@ -14,11 +14,12 @@ from mock_cloud import store as store_module
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2 import lifecycle
 from mock_cloud.errors import CloudError
-from tests.conftest import make_config
-from tests.test_api_support import LiveCloud
-from tests.test_elbv2_support import INTERVAL, forward, healthy_lab, hostnames
+from mock_cloud.scenarios import INTERVAL, healthy_lab
+from tests.support.api import LiveCloud
+from tests.support.cloud import make_config
+from tests.support.elbv2 import forward, hostnames
+from tests.support.tui import SIZE, click, paste, type_text, wait_for
 from tests.test_reliability_state import FlakyOs
-from tests.test_tui_flows import SIZE, click, paste, type_text, wait_for
 from tui.app import LblabApp
 from tui.screens.lab_picker import LabPickerScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen

@@ -15,9 +15,9 @@ import pytest
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.security_group import SecurityGroup, SgRule
-from tests.conftest import make_config
-from tests.test_api_support import LiveCloud
-from tests.test_elbv2_support import seed_lab
+from mock_cloud.scenarios import seed_lab
+from tests.support.api import LiveCloud
+from tests.support.cloud import make_config
 
 pytest.importorskip("boto3", reason="boto3 drives the AWS API (pip install boto3)")
 

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, Select, SelectionList, Static
+import pytest
+from textual.widgets import Input, Select, SelectionList, Static
 
 from mock_cloud.ec2.service import RuleSpec
-from tests.test_elbv2_support import INTERVAL, PROVISION, healthy_lab
-from tests.test_tui_elb_support import add_maintenance_rule, populate_elb
-from tests.test_tui_flows import app_with_edge, cell, click, page, shown, type_text, wait_for
+from mock_cloud.scenarios import INTERVAL, PROVISION, healthy_lab, populate, populate_elb
+from tests.support.elb_screens import add_maintenance_rule
+from tests.support.tui import (
+    SIZE,
+    cell,
+    choose,
+    click,
+    elb_app,
+    find,
+    open_tab,
+    page,
+    shown,
+    tick,
+    type_text,
+    wait_for,
+)
 from tui.app import LblabApp
-from tui.demo import populate
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen
@@ -31,56 +43,15 @@ from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY
 
-# A learner's terminal: everything must fit at 120 columns.
-SIZE = (120, 40)
-
-
-def elb_app(tmp_path: Path) -> LblabApp:
-    app = app_with_edge()
-    app.cloud.ctx.data_dir = tmp_path  # certificates and logs go here, not into the working directory
-    return app
-
 
 def detail_text(app: LblabApp, tab: str) -> str:
     return shown(page(app).query_one(f"#detail-{tab}", Static))
 
 
-async def open_tab(pilot: Pilot[int], tab: str) -> None:
-    await click(pilot, f"#--content-tab-{tab}")
-
-
-async def choose(pilot: Pilot[int], select: Select[str] | str, label: str) -> None:
-    """Open a drop-down with a click and pick the option whose label starts with `label` with the keys."""
-    widget = pilot.app.screen.query_one(select, Select) if isinstance(select, str) else select
-    widget.scroll_visible(animate=False)
-    await pilot.pause()
-    await pilot.click(widget)  # lands on the drop-down's own child, so `click`'s check does not apply
-    overlay = pilot.app.focused
-    assert isinstance(overlay, OptionList)
-    labels = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
-    wanted = next(i for i, text in enumerate(labels) if text.startswith(label))
-    while overlay.highlighted != wanted:
-        here = -1 if overlay.highlighted is None else overlay.highlighted
-        await pilot.press("down" if here < wanted else "up")
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-async def tick(pilot: Pilot[int], selector: str, labels: list[str]) -> None:
-    """Click the rows of a checkbox list whose labels start with any of `labels` (a click toggles)."""
-    options = pilot.app.screen.query_one(selector, SelectionList)
-    for index in range(options.option_count):
-        text = str(options.get_option_at_index(index).prompt)
-        if any(label in text for label in labels):
-            options.scroll_to(y=index, animate=False)
-            options.highlighted = index
-            options.focus()
-            await pilot.press("space")
-
-
 # -- the seed lab ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.long
 async def test_seed_lab_target_group_and_load_balancer_through_the_console(tmp_path: Path) -> None:
     app = elb_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -174,6 +145,7 @@ async def test_seed_lab_target_group_and_load_balancer_through_the_console(tmp_p
 # -- rules, HTTPS, the request trace -----------------------------------------------------------------------
 
 
+@pytest.mark.long
 async def test_rules_https_and_the_request_trace(tmp_path: Path) -> None:
     app = elb_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -293,7 +265,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
 
         # Health checks › Edit, Attributes › Edit: saved through the cloud, AWS's ranges enforced inline
         await pilot.press("5", "e")
-        app.screen.query_one("#health_interval", Input).value = "3"
+        (await find(pilot, "#health_interval", Input)).value = "3"
         await pilot.press("ctrl+s")
         error = app.screen.query_one("#error", Static)
         await wait_for(pilot, lambda: error.display)
@@ -302,7 +274,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: group.health_check.interval_seconds == 10)
         await pilot.press("a")
-        app.screen.query_one("#attr-0", Input).value = "0"  # deregistration delay
+        (await find(pilot, "#attr-0", Input)).value = "0"  # deregistration delay
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: group.deregistration_delay == 0)
 
@@ -311,7 +283,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
         await pilot.press("d")
         await tick(pilot, "#targets", ["server-1"])
         await pilot.press("ctrl+s")
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")
         assert len(group.targets) == 2
         await pilot.press("ctrl+s", "enter")
@@ -320,7 +292,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
         # Manage rules: a second rule, moved above the first
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
         await pilot.press("4", "m", "m")
-        rules = app.screen.query_one(RulesPage)
+        rules = await find(pilot, RulesPage)
         [listener] = cloud.elbv2.describe_listeners(lb.arn)
         await add_maintenance_rule(cloud, lb, priority=20, path="/old/*")
         await wait_for(pilot, lambda: rules.table.row_count == 3)

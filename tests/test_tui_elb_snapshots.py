@@ -1,8 +1,8 @@
 """SVG snapshots of the ELB pages, wizards and tools; Korean too for the target group list and the
 load balancer's details.
 
-Over `tui.demo`'s cloud (seeded, paused clock, no internet edge) plus the seed lab's demo-tg and
-DemoALB, active and healthy (tests/test_tui_elb_support.py). Nothing real-time reaches a picture:
+Over `mock_cloud.scenarios.populate`'s cloud (seeded, paused clock, no internet edge) plus the seed lab's demo-tg and
+DemoALB, active and healthy (mock_cloud/scenarios.py: populate_elb). Nothing real-time reaches a picture:
 no listener's local port is shown, certificate dates and request traces are fixed.
 Update after an intended change with `pytest tests/test_tui_elb_snapshots.py --snapshot-update`.
 """
@@ -15,11 +15,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from tests.test_tui_elb_flows import choose
-from tests.test_tui_elb_support import add_maintenance_rule, fixed_dates, populate_elb, sample_traces
-from tests.test_tui_flows import click
+from mock_cloud.scenarios import populate_elb
+from tests.support.elb_screens import add_maintenance_rule, fixed_dates, sample_traces
+from tests.support.tui import choose, click, demo_app
 from tests.test_tui_snapshots import scenario
-from tui.demo import demo_app
 
 SIZE = (140, 42)
 Step = Callable[[Pilot[int]], Awaitable[None]]

@@ -4,7 +4,6 @@ become the cloud objects AWS's validators accept, and the charts read CloudWatch
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from mock_cloud.elbv2 import health
 from mock_cloud.elbv2.exchange import HOP_ACTION
@@ -20,6 +19,7 @@ from mock_cloud.elbv2.load_balancer import SCHEMES
 from mock_cloud.elbv2.target_group import TARGET_TYPES, HealthCheckSettings, apply_health_check
 from mock_cloud.elbv2.trace import Hop, RequestTrace
 from phrasebook import load_strings
+from tests.support.paths import ROOT
 from tui.i18n import Translator
 from tui.screens.elb_attributes import LB_ATTRIBUTES, TG_ATTRIBUTES
 from tui.screens.elb_certificates import CertificatesPage
@@ -32,7 +32,7 @@ from tui.widgets.elb_charts import minute_values, sparkline
 from tui.widgets.elb_drafts import ActionDraft, ConditionDraft, HealthCheckDraft, WeightedGroup
 from tui.widgets.elb_format import action_text, conditions_text
 
-TUI = Path(__file__).resolve().parent.parent / "tui"
+TUI = ROOT / "tui"
 MINE = [*TUI.glob("screens/elb_*.py"), TUI / "screens/target_groups.py", TUI / "screens/load_balancers.py",
         *TUI.glob("widgets/elb_*.py")]
 KEY = re.compile(r'"([a-z_]+(?:\.[a-z0-9_-]+)+)"')

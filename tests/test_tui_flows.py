@@ -7,90 +7,34 @@ so "does it serve" is answered by a real HTTP request through the edge.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from textual import events
-from textual.pilot import Pilot
-from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Label, OptionList, RichLog, Static, TextArea
 
 from mock_cloud.ec2.service import USER_DATA_LIMIT
-from tests.conftest import SEED_USER_DATA
-from tui.app import LblabApp
-from tui.demo import demo_app, populate
+from mock_cloud.scenarios import SEED_USER_DATA, populate
+from tests.support.tui import (
+    SIZE,
+    app_with_edge,
+    cell,
+    click,
+    demo_app,
+    page,
+    paste,
+    select_row,
+    shown,
+    type_text,
+    wait_for,
+)
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.connect import ConnectScreen
 from tui.screens.console import PAGES, ConsoleScreen
 from tui.screens.launch_wizard import LaunchWizardScreen
-from tui.screens.page import Page
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 from tui.screens.system_log import SystemLogScreen
 
-SIZE = (120, 40)
 HELLO = re.compile(r"<h1>Hello World from (ip-172-31-\d+-\d+)\.ap-northeast-2\.compute\.internal</h1>")
-
-
-def app_with_edge(lang: str = "en") -> LblabApp:
-    return demo_app(lang, edge_port=0, drop_timeout=0.3)
-
-
-async def wait_for(pilot: Pilot[int], condition: Callable[[], object], seconds: float = 5.0) -> None:
-    """Let workers and events run until `condition` holds (real time; the cloud clock stays paused)."""
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the console never got there")
-
-
-async def click(pilot: Pilot[int], target: str | Widget) -> None:
-    """Click a widget, scrolling it into view first as a learner would."""
-    widget = pilot.app.screen.query_one(target) if isinstance(target, str) else target
-    widget.scroll_visible(animate=False)
-    await pilot.pause()
-    assert await pilot.click(widget)
-    await pilot.pause()
-
-
-async def type_text(pilot: Pilot[int], text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(char, char) for char in text])
-
-
-async def paste(pilot: Pilot[int], text: str) -> None:
-    """What the terminal sends when the learner pastes into the focused field (faster than typing)."""
-    pilot.app.post_message(events.Paste(text))
-    await pilot.pause()
-
-
-def shown(widget: Widget) -> str:
-    """The text a widget draws on screen, its wrapped lines joined again with single spaces."""
-    lines = ("".join(seg.text for seg in widget.render_line(y)) for y in range(widget.size.height))
-    return " ".join(" ".join(lines).split())
-
-
-def page(app: LblabApp) -> Page:
-    screen = app.screen
-    assert isinstance(screen, ConsoleScreen)
-    current = screen.current_page
-    assert isinstance(current, Page)
-    return current
-
-
-def cell(app: LblabApp, row_key: str, column: str) -> str:
-    return page(app).table.get_cell(row_key, column).plain
-
-
-async def select_row(pilot: Pilot[int], name: str) -> str:
-    """Move the cursor down to the instance (or group) called `name`; returns its ID."""
-    table = page(pilot.app).table  # type: ignore[arg-type]
-    for _ in range(table.row_count):
-        key = table.selected_key
-        assert key is not None
-        if name in [cell.plain for cell in table.get_row(key)]:
-            return key
-        await pilot.press("down")
-    raise AssertionError(f"no row {name}")
 
 
 # -- launching ---------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ import pytest
 
 from mock_cloud.ec2.security_group import SgRule
 from phrasebook import LocaleError, load_strings
+from tests.support.paths import ROOT
 from tui.i18n import Translator
 from tui.rules import RULE_TYPES, RuleDraft, rule_changes
 from tui.screens.instances import InstancesPage
 from tui.screens.security_groups import SecurityGroupsPage
 from tui.widgets.nav import NAV_ITEMS
 
-TUI = Path(__file__).resolve().parent.parent / "tui"
+TUI = ROOT / "tui"
 # A quoted dotted key such as "launch.title" in the console's code (module paths excluded below).
 KEY = re.compile(r'"([a-z_]+(?:\.[a-z0-9_-]+)+)"')
 NOT_KEYS = re.compile(r"^(tui|app|instance|security_group|lb|target|tags|tg)\.|\.(tcss|py|yaml|json|svg|png)$")

@@ -12,12 +12,11 @@ from textual.pilot import Pilot
 from textual.widgets import RadioButton, Select, SelectionList
 from textual.widgets.select import InvalidSelectValueError
 
-from tests.test_tui_elb_flows import SIZE as ELB_SIZE
-from tests.test_tui_elb_flows import elb_app, tick
-from tests.test_tui_flows import SIZE, app_with_edge, click, page, select_row, type_text, wait_for
+from mock_cloud.scenarios import populate
+from tests.support.tui import SIZE, app_with_edge, click, demo_app, elb_app, page, select_row, tick, type_text, wait_for
+from tests.support.tui import SIZE as ELB_SIZE
 from tests.test_tui_snapshots import SIZE as SNAPSHOT_SIZE
 from tests.test_tui_snapshots import click_tab, scenario
-from tui.demo import demo_app, populate
 from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
 from tui.screens.instance_settings import ChangeInstanceTypeScreen, ChangeSecurityGroupsScreen
 

@@ -13,9 +13,8 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, SelectionList, TextArea
 
-from tests.test_tui_elb_support import populate_elb
-from tests.test_tui_flows import page, wait_for
-from tui.demo import demo_app, populate
+from mock_cloud.scenarios import populate, populate_elb
+from tests.support.tui import demo_app, page, wait_for
 from tui.screens.console import ConsoleScreen
 from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
 from tui.screens.launch_wizard import LaunchWizardScreen

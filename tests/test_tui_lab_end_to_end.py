@@ -14,9 +14,10 @@ import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy import SnapshotAssertion
 
-from tests.test_tui_lab_support import SIZE, WALKS, Learner, lab_app, steady_texts
+from tests.support.learner import SIZE, WALKS, Learner, lab_app, steady_texts
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("lab_id", list(WALKS))
 @pytest.mark.timeout(300)  # a hang guard only: alb-basics takes ~1 min alone, twice that on busy cores
 async def test_walkthrough(lab_id: str, tmp_path: Path, snapshot: SnapshotAssertion) -> None:

@@ -15,8 +15,8 @@ from textual.widgets import OptionList, Static
 from labs import ProgressStore, list_labs
 from labs.loader import LABS_DIR
 from labs.progress import LabProgress
-from tests.test_tui_flows import shown
-from tests.test_tui_lab_support import SIZE, Learner, lab_app, steady_texts
+from tests.support.learner import SIZE, Learner, lab_app, steady_texts
+from tests.support.tui import shown
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen
 from tui.screens.lab_hooks import stop_labs, toggle_lab_panel

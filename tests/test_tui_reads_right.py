@@ -20,10 +20,9 @@ from textual.widgets import Button, Input, Label, Select, Static
 from textual.widgets._markdown import MarkdownFence
 from textual.widgets._toast import Toast
 
-from tests.test_elbv2_support import healthy_lab
-from tests.test_tui_elb_flows import choose, elb_app, tick
-from tests.test_tui_flows import SIZE, app_with_edge, click, populate, select_row, shown, type_text, wait_for
-from tests.test_tui_lab_support import Learner, lab_app, steady_texts
+from mock_cloud.scenarios import healthy_lab, populate
+from tests.support.learner import Learner, lab_app, steady_texts
+from tests.support.tui import SIZE, app_with_edge, choose, click, elb_app, select_row, shown, tick, type_text, wait_for
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen

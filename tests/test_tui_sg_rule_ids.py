@@ -9,10 +9,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
+from mock_cloud.scenarios import populate
+from tests.support.tui import demo_app
 from tests.test_tui_elb_flows import choose
 from tests.test_tui_flows import SIZE, app_with_edge, click, select_row, shown, type_text, wait_for
 from tests.test_tui_snapshots import scenario
-from tui.demo import demo_app, populate
 from tui.screens.console import ConsoleScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from textual.widgets import Input, Static
 
-from tests.test_tui_elb_flows import choose
-from tests.test_tui_flows import SIZE, app_with_edge, click, select_row, shown, type_text, wait_for
-from tui.demo import populate
+from mock_cloud.scenarios import populate
+from tests.support.tui import SIZE, app_with_edge, choose, click, select_row, shown, type_text, wait_for
 from tui.screens.console import ConsoleScreen
 from tui.screens.sg_editor import SecurityGroupEditorScreen
 

@@ -1,8 +1,8 @@
 """The console at the sizes learners use, the ALB lab open: 160×45 with the lab panel beside the work and
 120×35, where the panel starts collapsed. Nothing a learner needs is cut: reason codes, names, hints, keys.
 
-SVG snapshots over `tui.demo`'s cloud with the seed lab's demo-tg and DemoALB (server-1 stopped, so that
-the Targets tab has a reason code to show). Update after an intended change with
+SVG snapshots over `mock_cloud.scenarios`' demo cloud with the seed lab's demo-tg and DemoALB (server-1 stopped, so
+that the Targets tab has a reason code to show). Update after an intended change with
 `pytest tests/test_tui_sizes.py --snapshot-update`.
 """
 
@@ -15,11 +15,11 @@ from pytest_textual_snapshot import SVGImageExtension
 from syrupy import SnapshotAssertion
 from textual.pilot import Pilot
 
-from tests.test_tui_elb_support import populate_elb
-from tests.test_tui_lab_support import Learner, steady_texts
-from tests.test_tui_snapshots import settle, until
+from mock_cloud.scenarios import demo_config, populate, populate_elb
+from tests.support.learner import Learner, steady_texts
+from tests.support.tui import wait_for
+from tests.test_tui_snapshots import settle
 from tui.app import LblabApp
-from tui.demo import demo_config, populate
 from tui.screens.console import ConsoleScreen
 from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
 from tui.screens.elb_listeners import RulesPage
@@ -53,21 +53,21 @@ async def targets(pilot: Pilot[int]) -> None:
 
 async def launch_wizard(pilot: Pilot[int]) -> None:
     await keys(pilot, "2", "l")
-    await until(pilot, lambda: isinstance(pilot.app.screen, LaunchWizardScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchWizardScreen))
     pilot.app.screen.query_one("#allow_http").scroll_visible(animate=False, immediate=True)
 
 
 async def balancer_wizard(pilot: Pilot[int]) -> None:
     await keys(pilot, "4", "c", "enter")
-    await until(pilot, lambda: isinstance(pilot.app.screen, CreateLoadBalancerScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateLoadBalancerScreen))
     pilot.app.screen.query_one(".zone").scroll_visible(animate=False, immediate=True)
 
 
 async def rule_editor(pilot: Pilot[int]) -> None:
     await keys(pilot, "4", "m", "m")
-    await until(pilot, lambda: bool(pilot.app.screen.query(RulesPage)))
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query(RulesPage)))
     await keys(pilot, "a")
-    await until(pilot, lambda: isinstance(pilot.app.screen, RuleEditorScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RuleEditorScreen))
 
 
 async def at(pilot: Pilot[int], screen: Step) -> Learner:

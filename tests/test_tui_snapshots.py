@@ -1,6 +1,6 @@
 """SVG snapshots of every EC2 page and wizard, in English and Korean for the main pages.
 
-The app runs over `tui.demo`'s cloud: seeded (42), paused clock, no internet edge (the header
+The app runs over `mock_cloud.scenarios.populate`'s cloud: seeded (42), paused clock, no internet edge (the header
 says "edge off", so no ephemeral port is ever drawn) and the same resources every run.
 Update after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`
 and look at the SVGs in tests/__snapshots__/.
@@ -16,7 +16,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from mock_cloud.cloud import FetchResult
-from tui.demo import LAB_USER_DATA, demo_app, populate
+from mock_cloud.scenarios import SEED_USER_DATA as LAB_USER_DATA
+from mock_cloud.scenarios import populate
+from tests.support.tui import demo_app, wait_for
 from tui.screens.browser import BrowserScreen
 
 SIZE = (140, 42)
@@ -31,14 +33,6 @@ async def settle(pilot: Pilot[int]) -> None:
         widget.cursor_blink = False
     pilot.app.clear_notifications()
     await pilot.pause()
-
-
-async def until(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
-    for _ in range(250):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the console never got there")
 
 
 def scenario(keys: Iterable[str] = (), then: Step | None = None, populated: bool = True,
@@ -125,7 +119,7 @@ def test_launch_wizard_with_user_data(snap_compare) -> None:
         screen.query_one("#user_data").focus()
         await pilot.pause()
         pilot.app.post_message(events.Paste(LAB_USER_DATA))
-        await until(pilot, lambda: screen.form.user_data == LAB_USER_DATA)  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: screen.form.user_data == LAB_USER_DATA)  # type: ignore[attr-defined]
         screen.query_one("#advanced").scroll_visible(animate=False, top=True)
 
     assert snap_compare(demo_app("en"), terminal_size=SIZE, run_before=scenario(["2", "l"], fill))
@@ -156,7 +150,7 @@ def test_connect(snap_compare) -> None:
             command.value = line
             await pilot.press("enter")
         screen = pilot.app.screen
-        await until(pilot, lambda: not screen.busy)  # type: ignore[attr-defined]  # the guest ran them
+        await wait_for(pilot, lambda: not screen.busy)  # type: ignore[attr-defined]  # the guest ran them
 
     assert snap_compare(demo_app("en"), terminal_size=SIZE, run_before=scenario(["2", "c"], commands))
 
@@ -179,9 +173,9 @@ def test_browser_send_requests(snap_compare) -> None:
         await pilot.press("2", "b")
         browser = pilot.app.screen
         assert isinstance(browser, BrowserScreen)
-        await until(pilot, lambda: browser.result is not None and not browser.fetching)
+        await wait_for(pilot, lambda: browser.result is not None and not browser.fetching)
         await pilot.press("h", "n")
-        await until(pilot, lambda: len(browser.tally.hosts) == browser.tally.wanted)
+        await wait_for(pilot, lambda: len(browser.tally.hosts) == browser.tally.wanted)
 
     assert snap_compare(demo_app("en"), terminal_size=SIZE, run_before=scenario(then=browse))
 

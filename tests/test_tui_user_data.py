@@ -7,9 +7,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, TextArea
 
+from mock_cloud.scenarios import populate
+from tests.support.tui import demo_app
 from tests.test_tui_flows import SIZE, app_with_edge, click, paste, select_row, wait_for
 from tests.test_tui_snapshots import scenario
-from tui.demo import demo_app, populate
 from tui.screens.console import ConsoleScreen
 from tui.screens.instance_settings import EditUserDataScreen
 

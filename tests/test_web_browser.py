@@ -11,8 +11,8 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page
 
 from labs import load_lab
-from tests.processes import alive, children_of
-from tests.test_web_support import (
+from tests.support.processes import alive, children_of
+from tests.support.web import (
     CHROMIUM,
     aws,
     chromium,
@@ -53,6 +53,7 @@ async def clipboard_holds(page: Page, text: str) -> bool:
     return await page.evaluate("navigator.clipboard.readText()") == text
 
 
+@pytest.mark.long
 async def test_the_console_in_a_browser_tab(browser: Browser, tmp_path) -> None:
     lab_title = load_lab(LAB).title
     async with lblab_web("--state", str(tmp_path / "state.json"), "--seed", "1", "--lang", "en",

@@ -9,8 +9,8 @@ import signal
 import aiohttp
 import pytest
 
-from tests.processes import alive, children_of
-from tests.test_web_support import PATIENCE, lblab_web, poll
+from tests.support.processes import alive, children_of
+from tests.support.web import PATIENCE, lblab_web, poll
 from tui.web.server import LOOPBACK, ConsoleServer, listening_socket, tab_command
 
 
@@ -54,6 +54,7 @@ async def test_only_pages_of_127_0_0_1_on_its_port_are_served(tmp_path) -> None:
         await server.stop()
 
 
+@pytest.mark.long
 @pytest.mark.timeout(300)  # a console start and end: slow on a loaded machine
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
 async def test_no_console_outlives_lblab_web(tmp_path, stop: signal.Signals) -> None:

@@ -36,6 +36,16 @@ def _quoted(value: str) -> str:
     return '"' + (value or "-").replace('"', "%22") + '"'
 
 
+# A field: quoted (`_quoted` leaves no quote inside) or a run of non-spaces.
+_FIELD = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def split_line(line: str) -> list[str]:
+    """An entry's fields, quotes removed: what shlex.split gives for these lines, at a fraction of its cost
+    (the labs read the log on every check)."""
+    return [quoted if unquoted == "" else unquoted for quoted, unquoted in _FIELD.findall(line)]
+
+
 def _connection_trace_id(elb: str, client_ip: str, client_port: int) -> str:
     # One id per client connection, as ALB's conn_trace_id: the connection is (client ip, port).
     return "TID_" + hashlib.md5(f"{elb} {client_ip}:{client_port}".encode(), usedforsecurity=False).hexdigest()

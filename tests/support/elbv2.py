@@ -1,39 +1,16 @@
-"""Helpers for the ELBv2 tests (no tests here): the seed lab built through the service API,
-and raw loopback servers that stand in for misbehaving targets."""
+"""Helpers for the ELBv2 tests: actions, target states, hostnames through a balancer, and raw loopback
+servers that stand in for misbehaving targets. The seed lab itself is built by `mock_cloud.scenarios`."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.ec2.instance import Instance
-from mock_cloud.ec2.service import RuleSpec
-from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.listener_rules import Action, FixedResponseConfig, ForwardConfig, TargetGroupTuple
-from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.target_group import TargetGroup, TargetSpec
-from tests.conftest import SEED_USER_DATA, boot
-
-HELLO = re.compile(r"<h1>Hello World from (ip-172-31-\d+-\d+\.ap-northeast-2\.compute\.internal)</h1>")
-PROVISION = 60.0
-INTERVAL = 30.0
-
-
-@dataclass
-class Lab:
-    instances: list[Instance]
-    web_sg: str
-    lb_sg: str
-    group: TargetGroup
-    lb: LoadBalancer
-    listener: Listener
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.lb.dns_name}/"
+from mock_cloud.elbv2.target_group import TargetGroup
+from mock_cloud.scenarios import HELLO
 
 
 def forward(*arns: str, weights: list[int] | None = None) -> Action:
@@ -45,43 +22,6 @@ def forward(*arns: str, weights: list[int] | None = None) -> Action:
 
 def fixed(status: str, body: str = "", content_type: str = "text/plain") -> Action:
     return Action("fixed-response", fixed_response_config=FixedResponseConfig(status, content_type, body))
-
-
-async def open_group(cloud: Cloud, name: str, description: str, port: int = 80) -> str:
-    group = await cloud.ec2.create_security_group(name, description)
-    await cloud.ec2.authorize(group.group_id, [RuleSpec("tcp", port, port, cidr_ipv4="0.0.0.0/0")])
-    return group.group_id
-
-
-async def web_servers(cloud: Cloud, count: int = 2, group_ids: list[str] | None = None,
-                      user_data: str = SEED_USER_DATA) -> list[Instance]:
-    instances = []
-    for index in range(count):
-        instances += await cloud.ec2.run_instances(name=f"server-{index + 1}", user_data=user_data,
-                                                   security_group_ids=group_ids)
-    await boot(cloud)
-    return instances
-
-
-async def seed_lab(cloud: Cloud, count: int = 2, instance_groups: list[str] | None = None,
-                   user_data: str = SEED_USER_DATA) -> Lab:
-    """The lab from the course notes: two web servers, demo-tg, DemoALB on HTTP:80 (still provisioning)."""
-    web_sg = await open_group(cloud, "web", "web servers")
-    instances = await web_servers(cloud, count, instance_groups or [web_sg], user_data)
-    lb_sg = await open_group(cloud, "demo-sg-load-balancer", "SG for ALB")
-    group = await cloud.elbv2.create_target_group("demo-tg", "HTTP", 80, protocol_version="HTTP1")
-    await cloud.elbv2.register_targets(group.arn, [TargetSpec(i.instance_id) for i in instances])
-    subnets = [s.subnet_id for s in cloud.ec2.subnets_of(cloud.ec2.default_vpc.vpc_id)]
-    lb = await cloud.elbv2.create_load_balancer("DemoALB", subnets, [lb_sg], scheme="internet-facing",
-                                                ip_address_type="ipv4")
-    listener = await cloud.elbv2.create_listener(lb.arn, "HTTP", 80, [forward(group.arn)])
-    return Lab(instances, web_sg, lb_sg, group, lb, listener)
-
-
-async def healthy_lab(cloud: Cloud, count: int = 2, **kwargs: object) -> Lab:
-    lab = await seed_lab(cloud, count, **kwargs)  # type: ignore[arg-type]
-    await cloud.clock.advance(PROVISION + 5 * INTERVAL)
-    return lab
 
 
 def states(cloud: Cloud, group: TargetGroup) -> dict[str, tuple[str, str | None]]:

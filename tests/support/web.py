@@ -18,15 +18,14 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.test_api_support import DUMMY_CREDENTIALS
+from tests.support.api import DUMMY_CREDENTIALS
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Generous: under a loaded machine a console can take many seconds to start; polling ends as soon as it is there.
 PATIENCE = 90.0

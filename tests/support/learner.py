@@ -22,9 +22,9 @@ from textual.widgets import Collapsible, Input, Select, TextArea
 import labs.engine
 from labs import LabSession, Text
 from labs.placeholders import PLACEHOLDERS, Placeholder
-from tests.conftest import SEED_USER_DATA, make_config
-from tests.test_tui_elb_flows import choose, open_tab, tick
-from tests.test_tui_flows import click, page, paste, type_text, wait_for
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.cloud import make_config
+from tests.support.tui import choose, click, open_tab, page, paste, tick, type_text, wait_for
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
@@ -614,8 +614,7 @@ async def walk_troubleshooting(learner: Learner) -> None:
     await learner.moment("5-finished")
 
 
-# Longest first: xdist hands the first tests to different workers, so the long ones start at once (and
-# test_tui_lab_end_to_end.py sorts before test_tui_lab_panel.py for the same reason).
+# Longest first (they start first, each on a worker of its own: tests/conftest.py orders `long` tests first).
 WALKS: dict[str, Callable[[Learner], Awaitable[None]]] = {
     "alb-basics": walk_alb_basics,
     "listener-rules": walk_listener_rules,

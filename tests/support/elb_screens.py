@@ -1,5 +1,5 @@
-"""The ELB part of the demo cloud (no tests here): the seed lab's demo-tg and DemoALB over `tui.demo`'s
-instances, active and healthy, for the ELB snapshots and `screenshots/elb-make-screenshots.py`."""
+"""What the ELB snapshots and `screenshots/elb-make-screenshots.py` add to `mock_cloud.scenarios.populate_elb`'s
+cloud: a rule answering itself, certificates with fixed dates, request traces with fixed timings."""
 
 from __future__ import annotations
 
@@ -9,28 +9,11 @@ from datetime import UTC, datetime
 from mock_cloud.cloud import Cloud
 from mock_cloud.elbv2.listener_rules import Action, FixedResponseConfig, RuleCondition
 from mock_cloud.elbv2.load_balancer import LoadBalancer
-from mock_cloud.elbv2.target_group import TargetSpec
 from mock_cloud.elbv2.trace import Hop, RequestTrace
-from tests.test_elbv2_support import INTERVAL, PROVISION
 
 # What the snapshots show for a certificate's dates (issuing stamps the host's real time).
 ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
 EXPIRES = datetime(2027, 1, 31, tzinfo=UTC)
-
-
-async def populate_elb(cloud: Cloud, active: bool = True) -> LoadBalancer:
-    """demo-tg (server-1, server-2) behind DemoALB (all four zones, HTTP:80); active and healthy."""
-    ec2, elbv2 = cloud.ec2, cloud.elbv2
-    servers = [i for i in ec2.describe_instances() if i.name in ("server-1", "server-2")]
-    group = await elbv2.create_target_group("demo-tg", "HTTP", 80)
-    await elbv2.register_targets(group.arn, [TargetSpec(i.instance_id) for i in servers])
-    subnets = [s.subnet_id for s in ec2.subnets_of(ec2.default_vpc.vpc_id)]
-    lb = await elbv2.create_load_balancer("DemoALB", subnets, [ec2.security_group_by_name("demo-sg-load-balancer")
-                                                              .group_id])
-    await elbv2.create_listener(lb.arn, "HTTP", 80, [Action("forward", target_group_arn=group.arn)])
-    if active:
-        await cloud.clock.advance(PROVISION + INTERVAL)
-    return lb
 
 
 async def add_maintenance_rule(cloud: Cloud, lb: LoadBalancer, priority: int = 10,
