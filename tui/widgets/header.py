@@ -7,6 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label
 
 from tui.format import cloud_time
+from tui.widgets.live_text import show
 
 # Clock buttons: (label, time scale); 0 pauses.
 SCALES = (("||", 0.0), ("×1", 1.0), ("×10", 10.0), ("×30", 30.0))
@@ -42,13 +43,11 @@ class ConsoleHeader(Vertical):
         t = self.app.t  # type: ignore[attr-defined]
         clock = self.app.cloud.clock  # type: ignore[attr-defined]
         state = t("clock.paused") if clock.manual else t("clock.running", scale=f"{clock.scale:g}")
-        self.query_one("#clock", Label).update(f"{cloud_time(clock.now())} · {state}")
+        show(self.query_one("#clock", Label), f"{cloud_time(clock.now())} · {state}")
         for _, scale in SCALES:
             self.query_one(f"#scale-{scale:g}", Button).variant = "primary" if clock.scale == scale else "default"
         self.query_one("#step", Button).disabled = not clock.manual
-        endpoints = self.query_one("#endpoints", Label)
-        if str(endpoints.content) != (text := self._endpoints()):  # each update lays the screen out again
-            endpoints.update(text)
+        show(self.query_one("#endpoints", Label), self._endpoints())
 
     def _endpoints(self) -> str:
         t = self.app.t  # type: ignore[attr-defined]
