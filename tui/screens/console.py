@@ -38,6 +38,9 @@ PAGES = {
 
 # Imported after the first frame by a console that keeps its pages ready: the screen the learner opens first.
 READY_MODULES = ("tui.screens.launch_wizard",)
+# Seconds after the first page is shown before the others are built: past the start-up's own work (the first
+# frame written out, the AWS API started, a lab's first checks), which they would only delay.
+READY_AFTER = 1.0
 
 
 def page_factory(page_id: str) -> PageFactory:
@@ -60,6 +63,7 @@ class ConsoleScreen(WorkScreen[None]):
         self.history: list[str] = []
         self.views: dict[str, ViewState] = {}
         self.ready_pages = ready_pages
+        self._readying = False
         self._mounting = asyncio.Lock()  # one page mounted at a time: the learner's or the next hidden one
 
     def compose(self) -> ComposeResult:
@@ -77,20 +81,26 @@ class ConsoleScreen(WorkScreen[None]):
 
     async def composed(self) -> None:
         await self.show_page(self.page_id, remember=False)
-        if self.ready_pages:
-            self.call_after_refresh(self.run_worker, self._ready_pages(), group="ready-pages", exclusive=True)
+        if self.ready_pages and not self._readying:
+            self._readying = True
+            self.set_timer(READY_AFTER, lambda: self.run_worker(self._ready_pages(), group="ready-pages"))
 
-    async def relocalize(self) -> None:
-        self.workers.cancel_group(self, "ready-pages")  # the pages it mounts are composed anew
-        await super().relocalize()
+    async def recompose(self) -> None:
+        async with self._mounting:  # no page is half-mounted into the switcher this replaces
+            await super().recompose()
 
     async def _ready_pages(self) -> None:
-        for page_id in PAGES:
+        # Until every page is there: a language switch meanwhile composes the console anew, without them.
+        while missing := [page_id for page_id in PAGES if not self._has_page(page_id)]:
             async with self._mounting:
-                await self._page(page_id, current=False)
+                await self._page(missing[0], current=False)
             await asyncio.sleep(0)  # keys typed meanwhile come first
+        self._readying = False
         for module in READY_MODULES:
             importlib.import_module(module)
+
+    def _has_page(self, page_id: str) -> bool:
+        return any(page.id == f"page-{page_id}" for page in self._pages())
 
     def _theme_changed(self) -> None:
         for page in self._pages():

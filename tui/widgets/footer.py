@@ -1,5 +1,4 @@
-"""The footer of every console screen: Textual's Footer, redrawn only where its keys changed, and laid
-out with the screen's own changes."""
+"""The footer of every console screen: Textual's Footer, redrawn only where its keys changed."""
 
 from __future__ import annotations
 
@@ -20,33 +19,22 @@ def look(key: FooterKey) -> KeyLook:
 
 
 class SteadyKey(FooterKey):
-    """A footer key that takes new keys in place and whose new width costs no layout of its own."""
+    """A footer key whose new width costs one layout of the screen, not two."""
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         # A widget whose size changed sets its `virtual_size`, which lays the whole screen out once more;
         # a key never scrolls, so that size is only noted.
         return super()._size_updated(size, virtual_size, container_size, layout=False)
 
-    def take(self, new: FooterKey) -> None:
-        """Show and do what `new` does (the footer asks for the layout)."""
-        self.display = True
-        self.key, self.key_display, self.description, self.action = \
-            new.key, new.key_display, new.description, new.action
-        self._disabled = new._disabled
-        self.tooltip = new.tooltip
-        for name in STATE_CLASSES:
-            self.set_class(name in new.classes, name)
-        self._layout_updates += 1  # its cached width is stale
-        self.refresh()
-
 
 class ConsoleFooter(Footer):
     """Textual's footer composes all its keys anew whenever the screen's bindings are refreshed: on every
     focus change and every `refresh_bindings` (the clock's tick, a row highlighted), twenty-odd widgets are
-    mounted and, after the frame that showed what changed, the whole screen is laid out again (twice: the
-    keys' widths, then their sizes). This one compares the keys first and, when they differ, gives the key
-    widgets it has the new keys at once, hiding the ones left over and mounting only those missing, so that
-    a page and its keys are laid out and drawn together, once."""
+    mounted and the whole screen laid out again, half the work of a page switch and most of an idle
+    console's. This one compares the keys first and, when they differ, gives the key widgets it has the
+    new keys, hiding the ones left over and mounting only those missing: one more layout, after the frame
+    that shows what changed. (Taking the keys before that frame, in the same layout, saved it, but a key
+    restyled meanwhile kept its old width.)"""
 
     def compose(self) -> ComposeResult:
         # Footer.compose without its key groups (the console has none) and without setting the grid's
@@ -70,29 +58,32 @@ class ConsoleFooter(Footer):
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
-        if not (screen.app.app_focus and self.is_attached and screen is self.screen):
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._update_keys)  # after the frame that shows what changed
+
+    async def _update_keys(self) -> None:
+        if not self.is_attached:  # its screen closed meanwhile
             return
-        shown = list(self.query_children(SteadyKey))
-        if not all(key.is_mounted for key in shown):  # a key not mounted yet would keep its first width
-            self.call_after_refresh(self.bindings_changed, screen)
+        wanted = list(self.compose())  # key widgets, not mounted: cheap to make
+        shown = list(self.query_children(FooterKey))
+        if len(shown) != len(list(self.children)):
+            await self.recompose()
             return
-        # At once, so that the layout the keys need is the one the screen does for what changed them.
-        wanted = list(self.compose())
-        changed = False
         for old, new in zip(shown, wanted, strict=False):
-            if look(old) != look(new) or not old.display:
-                old.take(new)
-                changed = True
+            old.display = True
+            if look(old) != look(new):
+                _take(old, new)
         for spare in shown[len(wanted):]:
-            if spare.display:
-                spare.display = False  # kept for the next screen of keys: hiding costs no mount, no prune
-                changed = True
-        if changed:
-            # One layout of the footer stands for the keys' own: each key's request would reach the screen
-            # only after the frame that shows the page, and lay the whole screen out a second time.
-            for key in shown:
-                key._layout_required = False
-            self._clear_arrangement_cache()
-            self.refresh(layout=True)
+            spare.display = False  # kept for the next screen of keys: hiding costs no mount, no prune
         if len(wanted) > len(shown):
-            self.call_next(self.mount_all, wanted[len(shown):])
+            await self.mount_all(wanted[len(shown):])
+
+
+def _take(old: FooterKey, new: FooterKey) -> None:
+    """Make the mounted key `old` show and do what `new` does."""
+    old.key, old.key_display, old.description, old.action = new.key, new.key_display, new.description, new.action
+    old._disabled = new._disabled
+    old.tooltip = new.tooltip
+    for name in STATE_CLASSES:
+        old.set_class(name in new.classes, name)
+    old.refresh(layout=True)
