@@ -21,8 +21,9 @@ Python's bytecode cache is on, in the scratch directory, as the second start of 
     python bench/tui_latency.py [--rounds 5] [--starts 5] [--checkout DIR]
 
 `--in-process` instead runs the console headless in this process (Pilot, the demo cloud with the seed lab's
-balancer, alb-basics open) and prints, for keys 2/3/4/5, the time to the first frame Textual renders and the
-CPU time per switch: the console's own work, which a loaded machine only stretches.
+balancer, alb-basics open) and prints, for keys 2/3/4/5 and for the launch wizard, the time to the first frame
+Textual renders and the CPU time per switch or opening, and the CPU an idle console uses (cloud included): the
+console's own work, which a loaded machine only stretches.
 
 `--checkout DIR` runs the lblab of another checkout (e.g. `git worktree add /tmp/before main`), so that
 a before and an after can be taken one right after the other, under the same load.
@@ -271,20 +272,29 @@ def spread(values: list[float], seconds: bool = False) -> str:
 async def in_process(rounds: int) -> None:
     from textual import events
 
-    from mock_cloud.scenarios import populate, populate_elb
-    from tests.support.tui import demo_app
+    from mock_cloud.scenarios import demo_config, populate, populate_elb
+    from tui.app import LblabApp
     from tui.widgets.lab_panel import open_lab
 
-    app = demo_app("en")
-    frames: list[float] = []
-    firsts: list[float] = []
+    app = LblabApp(demo_config(), lang="en")
+    frames: list[tuple[float, str]] = []  # (when, the screen drawn)
     async with app.run_test(size=SIZE) as pilot:
         display = app._display
 
         def timed(screen: object, renderable: object) -> None:
             if renderable is not None:
-                frames.append(time.perf_counter())
+                frames.append((time.perf_counter(), type(screen).__name__))
             display(screen, renderable)  # type: ignore[arg-type]
+
+        async def first_frame(key: str, screen: str = "ConsoleScreen") -> float:
+            """Seconds from `key` to the first frame of `screen`."""
+            frames.clear()
+            sent = time.perf_counter()
+            app.post_message(events.Key(key, key))
+            while not any(drawn == screen for _, drawn in frames) and time.perf_counter() < sent + TIMEOUT:
+                await asyncio.sleep(POLL)
+            await asyncio.sleep(SETTLE * 2)
+            return next(when for when, drawn in frames if drawn == screen) - sent
 
         app._display = timed  # type: ignore[method-assign]
         await populate(app.cloud)
@@ -293,17 +303,28 @@ async def in_process(rounds: int) -> None:
         await pilot.press(*PAGES)  # every page mounted once
         await pilot.pause(0.5)
         cpu = time.process_time()
+        switches = [await first_frame(key) for _ in range(rounds) for key in PAGES]
+        cpu = (time.process_time() - cpu) / len(switches)
+        await pilot.press("2")
+        wizard, wizard_cpu = [], 0.0
         for _ in range(rounds):
-            for key in PAGES:
-                frames.clear()
-                sent = time.perf_counter()
-                app.post_message(events.Key(key, key))
-                await asyncio.sleep(SETTLE * 2)
-                firsts.append(frames[0] - sent)
-        cpu = (time.process_time() - cpu) / len(firsts)
+            started = time.process_time()
+            wizard.append(await first_frame("l", "LaunchWizardScreen"))
+            wizard_cpu += time.process_time() - started
+            await pilot.press("escape")
+            await pilot.pause(SETTLE)
+        app.cloud.clock.set_scale(30.0)
+        await pilot.press("5")
+        await asyncio.sleep(SETTLE * 2)
+        idle, started = time.process_time(), time.perf_counter()
+        await asyncio.sleep(IDLE_SECONDS)
+        idle = (time.process_time() - idle) / (time.perf_counter() - started)
     print(f"in-process, headless {SIZE[0]}x{SIZE[1]}, {Path('/proc/loadavg').read_text().split()[0]} load")
-    print(f"  page switch, first frame {spread(firsts)}")
+    print(f"  page switch, first frame {spread(switches)}")
     print(f"  CPU per switch (and {SETTLE * 2:g} s of idle console) {cpu * 1000:.0f} ms")
+    print(f"  launch wizard, first frame {spread(wizard)}; CPU per opening (and {SETTLE * 2:g} s idle) "
+          f"{wizard_cpu / rounds * 1000:.0f} ms")
+    print(f"  idle CPU on Target Groups, x30, cloud included: {idle * 100:.1f} % over {IDLE_SECONDS:g} s")
 
 
 def main() -> None:

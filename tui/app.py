@@ -54,15 +54,17 @@ class LblabApp(App[int]):
     api_url: str | None = None
 
     def __init__(self, config: CloudConfig, lang: str = "en", lab_id: str | None = None,
-                 first_page: str = "dashboard", api_port: int | None = None) -> None:
+                 first_page: str = "dashboard", api_port: int | None = None, ready_pages: bool = False) -> None:
         """`api_port`: serve the AWS API while the console runs (the `lblab` command asks for
-        4566; tests leave it off so that nothing on screen depends on a port)."""
+        4566; tests leave it off so that nothing on screen depends on a port). `ready_pages`: build
+        every page after the first frame, hidden (see ConsoleScreen)."""
         super().__init__()
         self.cloud = Cloud(config)
         self.t = Translator(lang)
         self.lab_id = lab_id
         self.first_page = first_page
         self.api_port = api_port
+        self.ready_pages = ready_pages
         self.api: ApiServer | None = None
         self.keys = KeyRouter(self, super().on_event)
 
@@ -82,7 +84,7 @@ class LblabApp(App[int]):
         self.set_interval(1.0, self._tick)
         for notice in notices + ([self.cloud.restore_error] if self.cloud.restore_error else []):
             self.notify(notice, severity="warning", timeout=15)
-        await self.push_screen(ConsoleScreen(self.first_page))
+        await self.push_screen(ConsoleScreen(self.first_page, self.ready_pages))
         await start_labs(self, self.lab_id)
         if self.api_port is not None:
             # After the first frame: importing and starting aiohttp's server takes ~0.2 s.

@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     from tui.app import LblabApp
 
     app = LblabApp(config, lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None),
-                   api_port=DEFAULT_API_PORT)
+                   api_port=DEFAULT_API_PORT, ready_pages=True)
     app.run()
     return app.return_code or 0
 

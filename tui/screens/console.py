@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable
 from typing import ClassVar
@@ -36,6 +37,13 @@ PAGES = {
 }
 
 
+# Imported after the first frame by a console that keeps its pages ready: the screen the learner opens first.
+READY_MODULES = ("tui.screens.launch_wizard",)
+# Seconds after the first page is shown before the others are built: past the start-up's own work (the first
+# frame written out, the AWS API started, a lab's first checks), which they would only delay.
+READY_AFTER = 1.0
+
+
 def page_factory(page_id: str) -> PageFactory:
     module_name, class_name = PAGES[page_id]
     return getattr(importlib.import_module(module_name), class_name)
@@ -48,11 +56,16 @@ class ConsoleScreen(WorkScreen[None]):
           for n, item in enumerate(NAV_ITEMS, start=1)),
     ]
 
-    def __init__(self, first_page: str = "dashboard") -> None:
+    def __init__(self, first_page: str = "dashboard", ready_pages: bool = False) -> None:
+        """`ready_pages`: after the first frame, mount every page hidden, so that none is built on its
+        first visit (the `lblab` command; tests leave it off and build only the pages they open)."""
         super().__init__()
         self.page_id = first_page
         self.history: list[str] = []
         self.views: dict[str, ViewState] = {}
+        self.ready_pages = ready_pages
+        self._readying = False
+        self._mounting = asyncio.Lock()  # one page mounted at a time: the learner's or the next hidden one
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()
@@ -69,6 +82,26 @@ class ConsoleScreen(WorkScreen[None]):
 
     async def composed(self) -> None:
         await self.show_page(self.page_id, remember=False)
+        if self.ready_pages and not self._readying:
+            self._readying = True
+            self.set_timer(READY_AFTER, lambda: self.run_worker(self._ready_pages(), group="ready-pages"))
+
+    async def recompose(self) -> None:
+        async with self._mounting:  # no page is half-mounted into the switcher this replaces
+            await super().recompose()
+
+    async def _ready_pages(self) -> None:
+        # Until every page is there: a language switch meanwhile composes the console anew, without them.
+        while missing := [page_id for page_id in PAGES if not self._has_page(page_id)]:
+            async with self._mounting:
+                await self._page(missing[0], current=False)
+            await asyncio.sleep(0)  # keys typed meanwhile come first
+        self._readying = False
+        for module in READY_MODULES:
+            importlib.import_module(module)
+
+    def _has_page(self, page_id: str) -> bool:
+        return any(page.id == f"page-{page_id}" for page in self._pages())
 
     def _theme_changed(self) -> None:
         for page in self._pages():
@@ -98,22 +131,27 @@ class ConsoleScreen(WorkScreen[None]):
         if remember and page_id != self.page_id:
             self.history.append(self.page_id)
         self.page_id = page_id
-        switcher = self.query_one("#main", ContentSwitcher)
-        widget_id = f"page-{page_id}"
-        try:
-            page: BasePage | None = switcher.get_child_by_id(widget_id, BasePage)
-        except NoMatches:
-            page = None
-        if page is None:
-            page = page_factory(page_id)(self.views.setdefault(page_id, ViewState()))
-            page.id = widget_id
-            await switcher.add_content(page, set_current=True)
-        else:
-            switcher.current = widget_id
+        async with self._mounting:
+            page, mounted = await self._page(page_id, current=True)
+        if not mounted:
+            self.query_one("#main", ContentSwitcher).current = page.id
             if page.stale:  # hidden, it only noted the events that concern it: it catches up now
                 page.stale = False
                 page.refresh_page()
         self._arrived(page_id, page)
+
+    async def _page(self, page_id: str, current: bool) -> tuple[BasePage, bool]:
+        """The page `page_id`, and whether it was mounted just now (shown if `current`, else hidden)."""
+        switcher = self.query_one("#main", ContentSwitcher)
+        widget_id = f"page-{page_id}"
+        try:
+            return switcher.get_child_by_id(widget_id, BasePage), False
+        except NoMatches:
+            pass
+        page = page_factory(page_id)(self.views.setdefault(page_id, ViewState()))
+        page.id = widget_id
+        await switcher.add_content(page, set_current=current)
+        return page, True
 
     def _arrived(self, page_id: str, page: BasePage) -> None:
         t = app_of(self).t
@@ -145,7 +183,9 @@ class ConsoleScreen(WorkScreen[None]):
         kinds = {event.kind for event in batch}
         current = self.current_page
         for page in self._pages():
-            if page is current and page.wants(kinds):
+            if not page.wants(kinds) or not page.is_mounted:  # one being mounted reads the cloud once it is
+                continue
+            if page is current:
                 page.refresh_page()
-            elif page.wants(kinds):
+            else:
                 page.stale = True

@@ -16,7 +16,9 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.reactive import Reactive
 from textual.screen import ActiveBinding, Screen, ScreenResultType
+from textual.widget import Widget
 
 from labs import ProgressStore
 from tui.localize import Localized
@@ -105,6 +107,9 @@ class WorkScreen(Localized, Screen[ScreenResultType]):
     itself while no lab is open."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("L", "toggle_lab", "key.lab")]
+    # Textual's Screen repaints itself whole when the focus moves, though the widgets that gain and lose
+    # it repaint themselves: a second full render of the screen on every page switch.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

@@ -97,6 +97,7 @@ from tui.localize import Localized
 from tui.screens.confirm import ConfirmScreen
 from tui.tasks import run_cloud
 from tui.typed_app import app_of
+from tui.widgets.live_text import show
 from tui.widgets.resource_table import Column, ResourceTable, Row, ViewState
 
 if TYPE_CHECKING:
@@ -251,11 +252,10 @@ class Page(BasePage):
         table = self.table
         table.show(self.rows())
         total = len(table._rows)
-        # Each update lays the screen out again: only what changed is updated.
-        _show(self.query_one("#page-title", Label), f"{self.t(self.title_key)} ({total})")
+        show(self.query_one("#page-title", Label), f"{self.t(self.title_key)} ({total})")
         empty = self.query_one("#empty", Static)
         empty.display = table.row_count == 0
-        _show(empty, self.t("page.no_match" if total else self.EMPTY_KEY))
+        show(empty, self.t("page.no_match" if total else self.EMPTY_KEY))
         self._refresh_selection()
 
     def _refresh_selection(self) -> None:
@@ -354,11 +354,6 @@ class Page(BasePage):
     def _tab(self, event: TabbedContent.TabActivated) -> None:
         self.view.tab = event.pane.id
         self._refresh_detail(self.selected_key)
-
-
-def _show(widget: Static, text: str) -> None:
-    if str(widget.content) != text:
-        widget.update(text)
 
 
 def _tab_id(tab_key: str) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 # What a footer key shows and does; two keys with the same tuple look and act the same.
 KeyLook = tuple[str, str, str, str, bool, str, str]
-STATE_CLASSES = ("-disabled", "-grouped", "-command-palette")
+STATE_CLASSES = ("-disabled", "-command-palette")
 
 
 def look(key: FooterKey) -> KeyLook:
@@ -16,12 +18,43 @@ def look(key: FooterKey) -> KeyLook:
     return key.key, key.key_display, key.description, key.action, key._disabled, str(key.tooltip or ""), classes
 
 
+class SteadyKey(FooterKey):
+    """A footer key whose new width costs one layout of the screen, not two."""
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # A widget whose size changed sets its `virtual_size`, which lays the whole screen out once more;
+        # a key never scrolls, so that size is only noted.
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
 class ConsoleFooter(Footer):
     """Textual's footer composes all its keys anew whenever the screen's bindings are refreshed: on every
     focus change and every `refresh_bindings` (the clock's tick, a row highlighted), twenty-odd widgets are
     mounted and the whole screen laid out again, half the work of a page switch and most of an idle
     console's. This one compares the keys first and, when they differ, gives the key widgets it has the
-    new keys, hiding the ones left over and mounting only those missing."""
+    new keys, hiding the ones left over and mounting only those missing: one more layout, after the frame
+    that shows what changed. (Taking the keys before that frame, in the same layout, saved it, but a key
+    restyled meanwhile kept its old width.)"""
+
+    def compose(self) -> ComposeResult:
+        # Footer.compose without its key groups (the console has none) and without setting the grid's
+        # column count, which lays out every key again though a footer is no grid.
+        if not self._bindings_ready:
+            return
+        active = self.screen.active_bindings
+        actions: set[str] = set()
+        for _, binding, enabled, tooltip in active.values():
+            if binding.show and binding.action not in actions:  # the first key of an action stands for all
+                actions.add(binding.action)
+                key = SteadyKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,
+                                disabled=not enabled, tooltip=tooltip)
+                yield key.data_bind(compact=Footer.compact)
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE and palette is not None:
+            _, binding, enabled, _ = palette
+            yield SteadyKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,
+                            classes="-command-palette", disabled=not enabled,
+                            tooltip=binding.tooltip or binding.description)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True

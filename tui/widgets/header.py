@@ -8,6 +8,7 @@ from textual.widgets import Button, Label
 
 from tui.format import cloud_time
 from tui.typed_app import app_of
+from tui.widgets.live_text import show
 
 # Clock buttons: (label, time scale); 0 pauses.
 SCALES = (("||", 0.0), ("×1", 1.0), ("×10", 10.0), ("×30", 30.0))
@@ -43,13 +44,11 @@ class ConsoleHeader(Vertical):
         t = app_of(self).t
         clock = app_of(self).cloud.clock
         state = t("clock.paused") if clock.manual else t("clock.running", scale=f"{clock.scale:g}")
-        self.query_one("#clock", Label).update(f"{cloud_time(clock.now())} · {state}")
+        show(self.query_one("#clock", Label), f"{cloud_time(clock.now())} · {state}")
         for _, scale in SCALES:
             self.query_one(f"#scale-{scale:g}", Button).variant = "primary" if clock.scale == scale else "default"
         self.query_one("#step", Button).disabled = not clock.manual
-        endpoints = self.query_one("#endpoints", Label)
-        if str(endpoints.content) != (text := self._endpoints()):  # each update lays the screen out again
-            endpoints.update(text)
+        show(self.query_one("#endpoints", Label), self._endpoints())
 
     def _endpoints(self) -> str:
         t = app_of(self).t

@@ -34,6 +34,7 @@ from tui.format import tone_style
 from tui.localize import Localized
 from tui.typed_app import app_of
 from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
+from tui.widgets.live_text import show
 
 # Buttons and keys: (request, button id, i18n key). A request is an OpenLab method or a panel action.
 REQUESTS = (
@@ -189,7 +190,7 @@ class LabPanel(Localized, Vertical):
         parts = [where, t("lab.elapsed", time=elapsed_text(progress.elapsed))]
         if lab.busy:
             parts.append(t(lab.busy))
-        self._set("#lab-progress", " · ".join(parts))
+        show(self.query_one("#lab-progress", Label), " · ".join(parts))  # ticks every second
         self.query_one("#lab-bar", ProgressBar).update(total=progress.step_count, progress=len(progress.completed))
 
     def _show_step(self, session: LabSession) -> None:
