@@ -20,10 +20,8 @@ T = TypeVar("T")
 
 # 2026-01-01T00:00:00Z: where a deterministic (seeded) cloud's time starts.
 DETERMINISTIC_EPOCH = 1767225600.0
-# How long advance() waits, in real seconds, for woken activities (doing real I/O) to settle. It returns as soon as
-# they have; the limit only matters on a busy machine, where a guest process can take over 10 s to start (at load 20
-# a seed lab's register_targets then met instances not yet running).
-SETTLE_LIMIT = 30.0
+# How long advance() waits, in real seconds, for woken activities (doing real I/O) to settle.
+SETTLE_LIMIT = 10.0
 
 
 class Clock:

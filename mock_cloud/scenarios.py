@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from mock_cloud.cloud import Cloud, CloudConfig
@@ -25,6 +26,7 @@ DEMO_SEED = 42
 BOOT = 30.0  # cloud seconds for an instance to boot and run its user data
 PROVISION = 60.0  # cloud seconds for a load balancer to become active
 INTERVAL = 30.0  # a target group's default health check interval
+BOOT_PATIENCE = 120.0  # real seconds: how long a busy machine may take to start the instances' guest processes
 
 # The seed lab's user data (Korean comments included, as learners paste it).
 SEED_USER_DATA = """#!/bin/bash
@@ -69,7 +71,7 @@ async def populate(cloud: Cloud) -> None:
         await ec2.run_instances(name=name, user_data=SEED_USER_DATA, security_group_ids=[web.group_id],
                                 subnet_id=subnet.subnet_id)
     [spare] = await ec2.run_instances(name="spare", instance_type="t3.micro")
-    await cloud.clock.advance(BOOT)
+    await booted(cloud, ec2.describe_instances())
     await ec2.stop_instances([spare.instance_id])
     await cloud.clock.advance(20)
 
@@ -119,8 +121,18 @@ async def web_servers(cloud: Cloud, count: int = 2, group_ids: list[str] | None 
     for index in range(count):
         instances += await cloud.ec2.run_instances(name=f"server-{index + 1}", user_data=user_data,
                                                    security_group_ids=group_ids)
-    await cloud.clock.advance(BOOT)
+    await booted(cloud, instances)
     return instances
+
+
+async def booted(cloud: Cloud, instances: list[Instance]) -> None:
+    """Boot time on the paused clock, then until every instance runs: advance() waits only so long (real time) for
+    a guest process to start, and on a busy machine one can take longer (at load 20 a seed lab's register_targets
+    met instances still pending)."""
+    await cloud.clock.advance(BOOT)
+    deadline = time.monotonic() + BOOT_PATIENCE
+    while any(i.state == "pending" for i in instances) and time.monotonic() < deadline:
+        await cloud.clock.advance(1)
 
 
 async def seed_lab(cloud: Cloud, count: int = 2, instance_groups: list[str] | None = None,
