@@ -49,12 +49,19 @@ class ConsoleHeader(Vertical):
         endpoints = self.query_one("#endpoints", Label)
         if str(endpoints.content) != (text := self._endpoints()):  # each update lays the screen out again
             endpoints.update(text)
+            endpoints.tooltip = " · ".join(url for url in (self.app.edge_url, self.app.api_url) if url)  # type: ignore[attr-defined]
 
     def _endpoints(self) -> str:
+        """Both endpoints as host:port: what a learner copies at 120 columns too (both speak plain HTTP,
+        the full URLs are in the tooltip)."""
         t = self.app.t  # type: ignore[attr-defined]
-        edge = self.app.edge_url or t("edge.off")  # type: ignore[attr-defined]
-        api = self.app.api_url or "–"  # type: ignore[attr-defined]
+        edge = _address(self.app.edge_url) or t("edge.off")  # type: ignore[attr-defined]
+        api = _address(self.app.api_url) or "–"  # type: ignore[attr-defined]
         return f"{t('header.edge')} {edge} · {t('header.api')} {api}"
+
+
+def _address(url: str | None) -> str:
+    return (url or "").removeprefix("http://")
 
 
 def _control(label: str, id: str, action: str, tooltip: str) -> Button:
