@@ -39,13 +39,22 @@ class KeysLearner(Learner):
         await self.pilot.pause()
 
     async def tab_to(self, target: str | Widget) -> Widget:
-        """Tab until `target` (or a widget inside it) has the focus."""
+        """Tab (or Shift+Tab, if it is behind) until `target` or a widget inside it has the focus: as many
+        presses at once as the learner counts on the screen, then one at a time if the focus moved meanwhile."""
         widget = self.app.screen.query_one(target) if isinstance(target, str) else target
         for _ in range(MOST_TABS):
             focused = self.app.focused
             if focused is not None and (focused is widget or widget in focused.ancestors):
                 return widget
-            await self.press("tab")
+            chain = self.app.screen.focus_chain
+            here = chain.index(focused) if focused in chain else -1
+            there = next((i for i, w in enumerate(chain) if w is widget or widget in w.ancestors), None)
+            if there is None or here < 0:
+                await self.pilot.press("tab")
+            elif there > here:
+                await self.pilot.press(*["tab"] * (there - here))
+            else:
+                await self.pilot.press(*["shift+tab"] * (here - there))
         raise AssertionError(f"Tab never reaches {target}")
 
     async def fill(self, target: str, text: str) -> None:
