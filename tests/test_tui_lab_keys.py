@@ -16,6 +16,7 @@ import pytest
 from textual.widget import Widget
 from textual.widgets import OptionList, Select, SelectionList, TextArea
 
+from mock_cloud.ec2.instance import Instance
 from tests.conftest import SEED_USER_DATA
 from tests.test_tui_flows import page
 from tests.test_tui_lab_support import Learner, lab_app, steady_texts
@@ -194,7 +195,7 @@ class KeysLearner(Learner):
 KEY_NAMES = {" ": "space", "-": "minus", ".": "full_stop", "/": "slash", ":": "colon", "_": "underscore"}
 
 
-def instance_named(learner: Learner, name: str):  # type: ignore[no-untyped-def]
+def instance_named(learner: Learner, name: str) -> Instance:
     return next(i for i in learner.app.cloud.ec2.describe_instances() if i.name == name)  # type: ignore[attr-defined]
 
 

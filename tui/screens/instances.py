@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -151,12 +152,12 @@ class InstancesPage(Page):
         for name in in_menus:
             self.query_one(f"#action-{name}", Button).display = False
         await self.query_one(".page-actions").mount_all(
-            ActionMenu(self.t(menu.label_key), lambda menu=menu: self._menu_items(menu), id=f"menu-{menu.name}")
+            ActionMenu(self.t(menu.label_key), partial(self._menu_items, menu), id=f"menu-{menu.name}")
             for menu in self.MENUS)
 
     def _menu_items(self, menu: Menu) -> list[MenuItem]:
         key = self.selected_key
-        items = []
+        items: list[MenuItem] = []
         for heading, names in menu.groups:
             if heading is not None:
                 items.append(MenuItem(self.t(heading)))

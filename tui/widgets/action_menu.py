@@ -89,10 +89,10 @@ class MenuPopup(ModalScreen[str | None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", show=False)]
 
-    def __init__(self, items: list[MenuItem], anchor: Region) -> None:
+    def __init__(self, items: list[MenuItem], under: Region) -> None:
         super().__init__()
         self.items = items
-        self.anchor = anchor
+        self.under = under
 
     def compose(self) -> ComposeResult:
         yield OptionList(*(Option(item.prompt, id=item.name, disabled=item.name is None or not item.enabled)
@@ -108,8 +108,8 @@ class MenuPopup(ModalScreen[str | None]):
         height = len(self.items) + 2
         screen = self.size
         # Under the button, kept on the screen: a menu near the right edge opens leftwards, as in a browser.
-        x = max(0, min(self.anchor.x, screen.width - width))
-        y = max(0, min(self.anchor.bottom, screen.height - height))
+        x = max(0, min(self.under.x, screen.width - width))
+        y = max(0, min(self.under.bottom, screen.height - height))
         menu.styles.width = width
         menu.styles.offset = (x, y)
         menu.highlighted = next((i for i, item in enumerate(self.items) if item.name and item.enabled), None)
