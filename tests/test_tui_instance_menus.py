@@ -13,7 +13,7 @@ import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy import SnapshotAssertion
 from textual.pilot import Pilot
-from textual.widgets import Button, OptionList
+from textual.widgets import Button, OptionList, TabbedContent
 
 from mock_cloud.ec2 import lifecycle
 from mock_cloud.ec2.instance import Instance
@@ -155,3 +155,7 @@ async def test_the_old_keys_still_work_beside_the_menus() -> None:
         await keys(pilot, "escape", "a")
         await choose(pilot, "system_log")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "SystemLogScreen", PATIENCE)
+        await keys(pilot, "escape", "a")
+        await choose(pilot, "edit_user_data")  # until its editor lands (helper "fidelity"): the User data tab
+        tabs = app.screen.query_one(InstancesPage).query_one("#details", TabbedContent)
+        await wait_for(pilot, lambda: tabs.active == "tab-user-data", PATIENCE)
