@@ -97,10 +97,10 @@ async def click_text(page: Page, text: str) -> None:
 
 
 async def console_api_url(page: Page) -> str:
-    """The AWS API the tab's console serves (its header shows the URL once the API is up)."""
-    match = re.search(r"AWS API (http://\S+)", await wait_for_text(page, "AWS API http"))
+    """The AWS API the tab's console serves (its header shows its host:port once the API is up)."""
+    match = re.search(r"AWS API (127\.0\.0\.1:\d+)", await wait_for_text(page, "AWS API 127.0.0.1:"))
     assert match is not None
-    return match.group(1)
+    return f"http://{match.group(1)}"
 
 
 def aws(service: str, api_url: str) -> Any:

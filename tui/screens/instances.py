@@ -4,20 +4,37 @@ User data tabs."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Button
 
 from mock_cloud import IMAGES, USER_DATA_LIMIT, AttributeChange, Instance
 from tui.format import cloud_time, plain, state_text
 from tui.screens.page import Column, Page, PageAction, Row
 from tui.typed_app import app_of
+from tui.widgets.action_menu import ActionMenu, MenuItem
 from tui.widgets.details import field_grid, note, rules_table, script_text, section
 
 RUNNING = "running"
+
+
+@dataclass(frozen=True)
+class Menu:
+    name: str  # the button's id is `menu-<name>`
+    label_key: str
+    groups: tuple[tuple[str | None, tuple[str, ...]], ...]  # (heading's i18n key or None, action names)
+
+    @property
+    def actions(self) -> set[str]:
+        return {name for _, names in self.groups for name in names}
 
 
 class InstancesPage(Page):
@@ -39,25 +56,51 @@ class InstancesPage(Page):
         PageAction("launch", "l", "action.launch", needs_selection=False, variant="primary"),
         PageAction("connect", "c", "action.connect"),
         PageAction("browse", "b", "action.browse", short_key="short.browse"),
-        PageAction("system_log", "g", "action.system_log", short_key="short.system_log"),
-        PageAction("start", "s", "action.start", short_key="short.start"),
-        PageAction("stop", "x", "action.stop", confirm_key="confirm.stop", short_key="short.stop"),
-        PageAction("reboot", "R", "action.reboot", confirm_key="confirm.reboot", short_key="short.reboot"),
+        # The rest live in the two menus (MENUS); their keys still work, off the footer so that it keeps to
+        # what fits at 120 columns.
+        PageAction("system_log", "g", "action.system_log", short_key="short.system_log", in_footer=False),
+        PageAction("start", "s", "action.start", short_key="short.start", in_footer=False),
+        PageAction("stop", "x", "action.stop", confirm_key="confirm.stop", short_key="short.stop", in_footer=False),
+        PageAction("reboot", "R", "action.reboot", confirm_key="confirm.reboot", short_key="short.reboot",
+                   in_footer=False),
         PageAction("terminate", "delete", "action.terminate", confirm_key="confirm.terminate",
-                   short_key="short.terminate"),
-        # The footer is full at 140 columns: this one keeps to its button and the command palette.
+                   short_key="short.terminate", in_footer=False),
         PageAction("protection", "p", "action.termination_protection", short_key="short.termination_protection",
                    in_footer=False),
         PageAction("change_type", "T", "action.change_instance_type", short_key="short.change_instance_type",
                    in_footer=False),
         PageAction("change_groups", "G", "action.change_security_groups", short_key="short.change_security_groups",
                    in_footer=False),
-        PageAction("user_data", "U", "action.edit_user_data", short_key="short.edit_user_data", in_footer=False),
-        # lblab-only (no such EC2 action): the instance's guest process is killed, for failure labs. Off the
-        # footer like the settings above, so ^q Quit stays in it.
+        PageAction("edit_user_data", "U", "action.edit_user_data", short_key="short.edit_user_data",
+                   in_footer=False),
+        # lblab-only (no such EC2 action), for failure labs: the instance's guest process is killed, or hangs
+        # (alive, answering nothing).
         PageAction("simulate_failure", "F", "action.simulate_failure", confirm_key="confirm.simulate_failure",
                    short_key="short.simulate_failure", in_footer=False),
+        PageAction("simulate_hang", "H", "action.simulate_hang", confirm_key="confirm.simulate_hang",
+                   in_footer=False),
     )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "menu('state')", "menu.instance_state"),
+        Binding("a", "menu('actions')", "menu.actions"),
+    ]
+    # The AWS console's two menus: (menu, its label, then (sub-group heading or None, its actions)).
+    MENUS: ClassVar[tuple[Menu, ...]] = (
+        Menu("state", "menu.instance_state", ((None, ("stop", "start", "reboot", "terminate")),)),
+        Menu("actions", "menu.actions", (
+            (None, ("connect",)),
+            ("menu.security", ("change_groups",)),
+            ("menu.instance_settings", ("change_type", "protection", "edit_user_data")),
+            ("menu.monitor", ("system_log",)),
+            ("action.simulate_failure", ("simulate_failure", "simulate_hang")),
+        )),
+    )
+    # A menu item's label where it differs from the action's own (which the palette and dialogs show).
+    MENU_LABELS: ClassVar[dict[str, str]] = {
+        "start": "menu.start",
+        "simulate_failure": "menu.failure_kill",
+        "simulate_hang": "menu.failure_hang",
+    }
     DETAIL_TABS = ("tab.details", "tab.security", "tab.networking", "tab.storage", "tab.user_data")
 
     def instances(self) -> list[Instance]:
@@ -95,11 +138,42 @@ class InstancesPage(Page):
             "stop": state in (RUNNING, "pending"),
             "reboot": state == RUNNING,
             "simulate_failure": state == RUNNING and instance.impaired_since is None,
+            "simulate_hang": state == RUNNING and instance.impaired_since is None,
             "terminate": state not in ("shutting-down", "terminated"),
             "protection": state != "terminated",
             "change_type": state == "stopped",  # the type changes only while the instance is stopped
             "change_groups": state not in ("shutting-down", "terminated"),
         }.get(action, True)
+
+    # -- the menus ------------------------------------------------------------------------
+    async def composed(self) -> None:
+        await super().composed()
+        in_menus = set().union(*(menu.actions for menu in self.MENUS)) - {"connect"}  # Connect is both, as on AWS
+        for name in in_menus:
+            self.query_one(f"#action-{name}", Button).display = False
+        await self.query_one(".page-actions").mount_all(
+            ActionMenu(self.t(menu.label_key), partial(self._menu_items, menu), id=f"menu-{menu.name}")
+            for menu in self.MENUS)
+
+    def _menu_items(self, menu: Menu) -> list[MenuItem]:
+        key = self.selected_key
+        items: list[MenuItem] = []
+        for heading, names in menu.groups:
+            if heading is not None:
+                items.append(MenuItem(self.t(heading)))
+            for name in names:
+                action = self._action(name)
+                assert action is not None
+                label = self.t(self.MENU_LABELS.get(name, action.label_key))
+                items.append(MenuItem(label, name, self._allowed(action, key), depth=int(heading is not None)))
+        return items
+
+    def action_menu(self, name: str) -> None:
+        self.query_one(f"#menu-{name}", ActionMenu).press()
+
+    @on(ActionMenu.Chosen)
+    def _chosen(self, event: ActionMenu.Chosen) -> None:
+        self.action_run(event.name)
 
     # -- actions ------------------------------------------------------------------------
     def perform_launch(self, key: str | None) -> None:
@@ -158,7 +232,7 @@ class InstancesPage(Page):
         self._setting(key, ChangeSecurityGroupsScreen, lambda value: AttributeChange(group_ids=value),
                       "done.groups_changed")
 
-    def perform_user_data(self, key: str | None) -> None:
+    def perform_edit_user_data(self, key: str | None) -> None:
         from tui.screens.instance_settings import EditUserDataScreen
 
         self._setting(key, EditUserDataScreen, lambda value: AttributeChange(user_data=value.encode()),
@@ -177,9 +251,16 @@ class InstancesPage(Page):
                                 done_key, id=instance.instance_id)
 
         self.app.push_screen(dialog(instance), chosen)
+
     def perform_simulate_failure(self, key: str | None) -> None:
+        self._simulate(key, "kill")
+
+    def perform_simulate_hang(self, key: str | None) -> None:
+        self._simulate(key, "hang")
+
+    def _simulate(self, key: str | None, mode: str) -> None:
         assert key is not None
-        self.call_cloud(lambda: self.cloud.ec2.simulate_instance_failure(key, "kill"), "done.simulate_failure", id=key)
+        self.call_cloud(lambda: self.cloud.ec2.simulate_instance_failure(key, mode), f"done.simulate_{mode}", id=key)
 
     def _status_check(self, i: Instance) -> Text:
         """The console's Status check column: two checks (system, instance); a dead or hung guest fails one."""

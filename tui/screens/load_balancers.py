@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.widgets import Tab, TabbedContent
 
 from mock_cloud import (
     LISTENER_QUOTA_NOTE,
@@ -65,6 +67,28 @@ class LoadBalancersPage(Page):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "add_listener", "listener.add", show=False)]
     DETAIL_TABS = ("lb.tab.details", "lb.tab.listeners", "lb.tab.network", "lb.tab.resource_map", "lb.tab.security",
                    "lb.tab.monitoring", "lb.tab.attributes")
+
+    # Where the seven tabs do not fit on one line (English beside the lab panel at 160 columns), the two longest
+    # go by their first word, so that Monitoring and Attributes stay in sight instead of scrolled off.
+    SHORT_TABS: ClassVar[dict[str, str]] = {"lb.tab.listeners": "lb.tab.listeners_short",
+                                            "lb.tab.network": "lb.tab.network_short"}
+
+    async def composed(self) -> None:
+        await super().composed()
+        self._fit_tabs()
+
+    def on_resize(self) -> None:
+        self._fit_tabs()
+
+    def _fit_tabs(self) -> None:
+        tabs = self.query_one("#details", TabbedContent)
+        room = tabs.size.width  # 0 until laid out: the first resize comes back here
+        wanted = sum(cell_len(self.t(key)) + 2 for key in self.DETAIL_TABS)  # a tab pads its label by 1 each side
+        short = 0 < room < wanted
+        for key, tab in zip(self.DETAIL_TABS, tabs.query(Tab), strict=True):
+            label = self.t(self.SHORT_TABS.get(key, key) if short else key)
+            if tab.label.plain != label:
+                tab.label = label
 
     def balancer(self, key: str | None) -> LoadBalancer | None:
         return self.cloud.elbv2.load_balancers.get(key or "")

@@ -48,13 +48,24 @@ class ConsoleHeader(Vertical):
         for _, scale in SCALES:
             self.query_one(f"#scale-{scale:g}", Button).variant = "primary" if clock.scale == scale else "default"
         self.query_one("#step", Button).disabled = not clock.manual
-        show(self.query_one("#endpoints", Label), self._endpoints())
+        app = app_of(self)
+        endpoints = self.query_one("#endpoints", Label)
+        show(endpoints, self._endpoints())
+        tooltip = " · ".join(url for url in (app.edge_url, app.api_url) if url)
+        if endpoints.tooltip != tooltip:
+            endpoints.tooltip = tooltip
 
     def _endpoints(self) -> str:
+        """Both endpoints as host:port: what a learner copies at 120 columns too (both speak plain HTTP,
+        the full URLs are in the tooltip)."""
         t = app_of(self).t
-        edge = app_of(self).edge_url or t("edge.off")
-        api = app_of(self).api_url or "–"
+        edge = _address(app_of(self).edge_url) or t("edge.off")
+        api = _address(app_of(self).api_url) or "–"
         return f"{t('header.edge')} {edge} · {t('header.api')} {api}"
+
+
+def _address(url: str | None) -> str:
+    return (url or "").removeprefix("http://")
 
 
 def _control(label: str, id: str, action: str, tooltip: str) -> Button:
