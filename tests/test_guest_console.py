@@ -5,7 +5,7 @@ from __future__ import annotations
 from mock_cloud.scenarios import populate
 from tests.support.tui import SIZE, app_with_edge, cell, select_row, wait_for
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.connect import ConnectScreen
+from tui.screens.ec2.connect import ConnectScreen
 
 
 async def test_simulated_failure_fails_one_status_check_until_reboot() -> None:

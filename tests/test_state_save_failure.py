@@ -21,8 +21,8 @@ from tests.support.elbv2 import forward, hostnames
 from tests.support.tui import SIZE, click, paste, type_text, wait_for
 from tests.test_reliability_state import FlakyOs
 from tui.app import LblabApp
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 from tui.screens.lab_picker import LabPickerScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
 
 boto3 = pytest.importorskip("boto3", reason="boto3 drives the AWS API (pip install boto3)")
 from botocore.exceptions import ClientError  # noqa: E402

@@ -33,14 +33,14 @@ from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen
-from tui.screens.elb_certificates import RequestCertificateScreen
-from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen, LoadBalancerTypeScreen
-from tui.screens.elb_listener_editor import ListenerEditorScreen
-from tui.screens.elb_listeners import ListenersPage, PageScreen, RulesPage
-from tui.screens.elb_request_trace import RequestTraceScreen
-from tui.screens.elb_rule_editor import RuleEditorScreen
-from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
+from tui.screens.elb.certificates import RequestCertificateScreen
+from tui.screens.elb.lb_wizard import CreateLoadBalancerScreen, LoadBalancerTypeScreen
+from tui.screens.elb.listener_editor import ListenerEditorScreen
+from tui.screens.elb.listeners import ListenersPage, PageScreen, RulesPage
+from tui.screens.elb.request_trace import RequestTraceScreen
+from tui.screens.elb.rule_editor import RuleEditorScreen
+from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY
 
 

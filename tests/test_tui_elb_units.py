@@ -21,19 +21,19 @@ from mock_cloud.elbv2.trace import Hop, RequestTrace
 from phrasebook import load_strings
 from tests.support.paths import ROOT
 from tui.i18n import Translator
-from tui.screens.elb_attributes import LB_ATTRIBUTES, TG_ATTRIBUTES
-from tui.screens.elb_certificates import CertificatesPage
-from tui.screens.elb_lb_wizard import IP_TYPES, LB_TYPES
-from tui.screens.elb_listeners import ListenersPage, RulesPage
-from tui.screens.elb_request_trace import FORWARD_PATH, HOP_KEYS, trace_path
-from tui.screens.load_balancers import LoadBalancersPage
-from tui.screens.target_groups import TargetGroupsPage
+from tui.screens.elb.attributes import LB_ATTRIBUTES, TG_ATTRIBUTES
+from tui.screens.elb.certificates import CertificatesPage
+from tui.screens.elb.lb_wizard import IP_TYPES, LB_TYPES
+from tui.screens.elb.listeners import ListenersPage, RulesPage
+from tui.screens.elb.load_balancers import LoadBalancersPage
+from tui.screens.elb.request_trace import FORWARD_PATH, HOP_KEYS, trace_path
+from tui.screens.elb.target_groups import TargetGroupsPage
 from tui.widgets.elb_charts import minute_values, sparkline
 from tui.widgets.elb_drafts import ActionDraft, ConditionDraft, HealthCheckDraft, WeightedGroup
 from tui.widgets.elb_format import action_text, conditions_text
 
 TUI = ROOT / "tui"
-MINE = [*TUI.glob("screens/elb_*.py"), TUI / "screens/target_groups.py", TUI / "screens/load_balancers.py",
+MINE = [*TUI.glob("screens/elb/*.py"),
         *TUI.glob("widgets/elb_*.py")]
 KEY = re.compile(r'"([a-z_]+(?:\.[a-z0-9_-]+)+)"')
 # Quoted dotted strings that are not i18n keys: event kinds, attribute keys, module paths, examples.

@@ -28,11 +28,11 @@ from tests.support.tui import (
 )
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.connect import ConnectScreen
 from tui.screens.console import PAGES, ConsoleScreen
-from tui.screens.launch_wizard import LaunchWizardScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
-from tui.screens.system_log import SystemLogScreen
+from tui.screens.ec2.connect import ConnectScreen
+from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
+from tui.screens.ec2.system_log import SystemLogScreen
 
 HELLO = re.compile(r"<h1>Hello World from (ip-172-31-\d+-\d+)\.ap-northeast-2\.compute\.internal</h1>")
 

@@ -12,8 +12,8 @@ from phrasebook import LocaleError, load_strings
 from tests.support.paths import ROOT
 from tui.i18n import Translator
 from tui.rules import RULE_TYPES, RuleDraft, rule_changes
-from tui.screens.instances import InstancesPage
-from tui.screens.security_groups import SecurityGroupsPage
+from tui.screens.ec2.instances import InstancesPage
+from tui.screens.ec2.security_groups import SecurityGroupsPage
 from tui.widgets.nav import NAV_ITEMS
 
 TUI = ROOT / "tui"

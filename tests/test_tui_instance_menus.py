@@ -24,7 +24,7 @@ from tests.test_tui_sizes import SIZES, at, keys
 from tui.app import LblabApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen
-from tui.screens.instances import InstancesPage
+from tui.screens.ec2.instances import InstancesPage
 from tui.widgets.action_menu import MenuPopup
 
 PATIENCE = 30.0  # a hang guard: the machine may be busy

@@ -17,8 +17,8 @@ from tests.support.tui import SIZE, app_with_edge, click, demo_app, elb_app, pag
 from tests.support.tui import SIZE as ELB_SIZE
 from tests.test_tui_snapshots import SIZE as SNAPSHOT_SIZE
 from tests.test_tui_snapshots import click_tab, scenario
-from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
-from tui.screens.instance_settings import ChangeInstanceTypeScreen, ChangeSecurityGroupsScreen
+from tui.screens.ec2.instance_settings import ChangeInstanceTypeScreen, ChangeSecurityGroupsScreen
+from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 
 
 async def test_termination_protection_toggles_and_stops_a_terminate() -> None:

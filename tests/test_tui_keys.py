@@ -16,9 +16,9 @@ from textual.widgets import Input, SelectionList, TextArea
 from mock_cloud.scenarios import populate, populate_elb
 from tests.support.tui import demo_app, page, wait_for
 from tui.screens.console import ConsoleScreen
-from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
-from tui.screens.launch_wizard import LaunchWizardScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
+from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
+from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 
 SIZE = (160, 45)
 # Real seconds a test waits for the console: a wizard takes seconds to compose on a loaded machine.

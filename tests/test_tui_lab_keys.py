@@ -23,10 +23,10 @@ from tests.test_tui_lab_support import Learner, lab_app, steady_texts
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen
-from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
-from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
-from tui.screens.launch_wizard import LaunchWizardScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
+from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
+from tui.screens.elb.lb_wizard import CreateLoadBalancerScreen
+from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 from tui.widgets.action_menu import MenuPopup
 
 MOST_TABS = 80  # a learner gives up long before: a field Tab never reaches is a bug

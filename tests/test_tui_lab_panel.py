@@ -19,9 +19,9 @@ from tests.support.learner import SIZE, Learner, lab_app, steady_texts
 from tests.support.tui import shown
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen
+from tui.screens.ec2.launch_wizard import LaunchWizardScreen
 from tui.screens.lab_hooks import stop_labs, toggle_lab_panel
 from tui.screens.lab_picker import LabPickerScreen
-from tui.screens.launch_wizard import LaunchWizardScreen
 from tui.widgets.lab_panel import LabPanel
 from tui.widgets.lab_state import open_lab_of
 

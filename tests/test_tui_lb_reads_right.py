@@ -14,7 +14,7 @@ from mock_cloud.elbv2.listener_rules import Action
 from tests.test_tui_lab_support import Learner, steady_texts
 from tests.test_tui_sizes import SIZES, at, keys, lab_demo_app, lines
 from tui.app import LblabApp
-from tui.screens.elb_listeners import ListenersPage
+from tui.screens.elb.listeners import ListenersPage
 
 API = "http://127.0.0.1:4566"
 

@@ -26,11 +26,11 @@ from tests.support.tui import SIZE, app_with_edge, choose, click, elb_app, selec
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
-from tui.screens.elb_listeners import RulesPage
-from tui.screens.elb_rule_editor import RuleEditorScreen
-from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
-from tui.screens.launch_wizard import LaunchWizardScreen
+from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+from tui.screens.elb.lb_wizard import CreateLoadBalancerScreen
+from tui.screens.elb.listeners import RulesPage
+from tui.screens.elb.rule_editor import RuleEditorScreen
+from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 from tui.widgets.html_text import html_to_text, is_html
 from tui.widgets.lab_panel import LabPanel, code_items
 from tui.widgets.toggles import CHECK_GLYPHS, RADIO_GLYPHS

@@ -15,7 +15,7 @@ from tests.test_tui_elb_flows import choose
 from tests.test_tui_flows import SIZE, app_with_edge, click, select_row, shown, type_text, wait_for
 from tests.test_tui_snapshots import scenario
 from tui.screens.console import ConsoleScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 
 SNAPSHOT_SIZE = (160, 45)
 

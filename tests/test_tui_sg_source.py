@@ -8,7 +8,7 @@ from textual.widgets import Input, Static
 from mock_cloud.scenarios import populate
 from tests.support.tui import SIZE, app_with_edge, choose, click, select_row, shown, type_text, wait_for
 from tui.screens.console import ConsoleScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 
 
 async def test_a_custom_source_names_a_group_with_suggestions() -> None:

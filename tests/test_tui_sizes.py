@@ -21,10 +21,10 @@ from tests.support.tui import wait_for
 from tests.test_tui_snapshots import settle
 from tui.app import LblabApp
 from tui.screens.console import ConsoleScreen
-from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
-from tui.screens.elb_listeners import RulesPage
-from tui.screens.elb_rule_editor import RuleEditorScreen
-from tui.screens.launch_wizard import LaunchWizardScreen
+from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+from tui.screens.elb.lb_wizard import CreateLoadBalancerScreen
+from tui.screens.elb.listeners import RulesPage
+from tui.screens.elb.rule_editor import RuleEditorScreen
 
 SIZES = [(160, 45), (120, 35)]
 Step = Callable[[Pilot[int]], Awaitable[None]]

@@ -12,7 +12,7 @@ from tests.support.tui import demo_app
 from tests.test_tui_flows import SIZE, app_with_edge, click, paste, select_row, wait_for
 from tests.test_tui_snapshots import scenario
 from tui.screens.console import ConsoleScreen
-from tui.screens.instance_settings import EditUserDataScreen
+from tui.screens.ec2.instance_settings import EditUserDataScreen
 
 SNAPSHOT_SIZE = (160, 45)
 EDITED = "#!/bin/bash\necho edited > /var/www/html/index.html\n"

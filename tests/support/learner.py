@@ -28,14 +28,14 @@ from tests.support.tui import choose, click, open_tab, page, paste, tick, type_t
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.connect import ConnectScreen
 from tui.screens.console import ConsoleScreen
-from tui.screens.elb_lb_wizard import CreateLoadBalancerScreen
-from tui.screens.elb_listeners import PageScreen
-from tui.screens.elb_rule_editor import RuleEditorScreen
-from tui.screens.instance_settings import ChangeSecurityGroupsScreen
-from tui.screens.launch_wizard import LaunchWizardScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
+from tui.screens.ec2.connect import ConnectScreen
+from tui.screens.ec2.instance_settings import ChangeSecurityGroupsScreen
+from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
+from tui.screens.elb.lb_wizard import CreateLoadBalancerScreen
+from tui.screens.elb.listeners import PageScreen
+from tui.screens.elb.rule_editor import RuleEditorScreen
 from tui.widgets.lab_panel import LabPanel
 from tui.widgets.lab_state import OpenLab, open_lab_of
 

@@ -1,7 +1,7 @@
 """A small browser on the learner's side of the internet edge: open a public address, see the
 status, headers and body, and send a batch of requests to see which host answers each.
 
-Extension point for the ELB pages: if `tui/screens/elb_request_trace.py` defines
+Extension point for the ELB pages: if `tui/screens/elb/request_trace.py` defines
 `RequestTraceScreen(url: str, result: FetchResult)`, `ctrl+t` opens it for the last request
 (it can read the hop-by-hop trace from `cloud.elbv2.traces()`).
 """
@@ -40,7 +40,7 @@ from tui.widgets.html_text import html_to_text, is_html
 HELLO = re.compile(r"Hello World from ([^<\s]+)")
 MAX_REQUESTS = 200
 BAR_WIDTH = 24
-TRACE_SCREEN = ("tui.screens.elb_request_trace", "RequestTraceScreen")
+TRACE_SCREEN = ("tui.screens.elb.request_trace", "RequestTraceScreen")
 
 
 def answered_by(result: FetchResult) -> str:

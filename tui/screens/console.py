@@ -29,16 +29,16 @@ PageFactory = Callable[[ViewState], BasePage]
 # Each page's module is imported when the learner first opens it, so the console starts with the dashboard's only.
 PAGES = {
     "dashboard": ("tui.screens.dashboard", "DashboardPage"),
-    "instances": ("tui.screens.instances", "InstancesPage"),
-    "security_groups": ("tui.screens.security_groups", "SecurityGroupsPage"),
-    "target_groups": ("tui.screens.target_groups", "TargetGroupsPage"),
-    "load_balancers": ("tui.screens.load_balancers", "LoadBalancersPage"),
-    "certificates": ("tui.screens.elb_certificates", "CertificatesPage"),
+    "instances": ("tui.screens.ec2.instances", "InstancesPage"),
+    "security_groups": ("tui.screens.ec2.security_groups", "SecurityGroupsPage"),
+    "target_groups": ("tui.screens.elb.target_groups", "TargetGroupsPage"),
+    "load_balancers": ("tui.screens.elb.load_balancers", "LoadBalancersPage"),
+    "certificates": ("tui.screens.elb.certificates", "CertificatesPage"),
 }
 
 
 # Imported after the first frame by a console that keeps its pages ready: the screen the learner opens first.
-READY_MODULES = ("tui.screens.launch_wizard",)
+READY_MODULES = ("tui.screens.ec2.launch_wizard",)
 # Seconds after the first page is shown before the others are built: past the start-up's own work (the first
 # frame written out, the AWS API started, a lab's first checks), which they would only delay.
 READY_AFTER = 1.0

@@ -88,7 +88,7 @@ class DashboardPage(BasePage):
         event.stop()
         button_id = event.button.id or ""
         if button_id == "dashboard-launch":
-            from tui.screens.launch_wizard import LaunchWizardScreen
+            from tui.screens.ec2.launch_wizard import LaunchWizardScreen
 
             self.app.push_screen(LaunchWizardScreen())
         elif button_id.startswith("count-"):

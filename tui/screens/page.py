@@ -53,7 +53,7 @@ and implements:
 Useful from a page: `self.app.open_browser(url)` (the Browser screen),
 `self.app.push_screen(SomeScreen(...))` for wizards, `self.t`, `self.cloud`, `self.selected_key`.
 
-Example (the ELB engineer's `tui/screens/target_groups.py` follows this shape):
+Example (the ELB engineer's `tui/screens/elb/target_groups.py` follows this shape):
 
     class TargetGroupsPage(Page):
         TITLE_KEY = "nav.target_groups"

@@ -28,7 +28,7 @@ from mock_cloud import (
 )
 from mock_cloud import TARGET_GROUP_PROTOCOLS as PROTOCOLS
 from mock_cloud import validate_target_group as validate_group
-from tui.screens.elb_editor import ElbEditorScreen, inline
+from tui.screens.elb.editor import ElbEditorScreen, inline
 from tui.typed_app import app_of
 from tui.widgets.elb_drafts import HealthCheckDraft
 from tui.widgets.elb_format import cloud_note

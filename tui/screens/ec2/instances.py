@@ -177,12 +177,12 @@ class InstancesPage(Page):
 
     # -- actions ------------------------------------------------------------------------
     def perform_launch(self, key: str | None) -> None:
-        from tui.screens.launch_wizard import LaunchWizardScreen
+        from tui.screens.ec2.launch_wizard import LaunchWizardScreen
 
         self.app.push_screen(LaunchWizardScreen())
 
     def perform_connect(self, key: str | None) -> None:
-        from tui.screens.connect import ConnectScreen
+        from tui.screens.ec2.connect import ConnectScreen
 
         assert key is not None
         self.app.push_screen(ConnectScreen(key))
@@ -193,7 +193,7 @@ class InstancesPage(Page):
             app_of(self).open_browser(f"http://{instance.public_ip}/")
 
     def perform_system_log(self, key: str | None) -> None:
-        from tui.screens.system_log import SystemLogScreen
+        from tui.screens.ec2.system_log import SystemLogScreen
 
         assert key is not None
         self.app.push_screen(SystemLogScreen(key))
@@ -221,19 +221,19 @@ class InstancesPage(Page):
                         "done.protection_on" if protect else "done.protection_off", id=instance.instance_id)
 
     def perform_change_type(self, key: str | None) -> None:
-        from tui.screens.instance_settings import ChangeInstanceTypeScreen
+        from tui.screens.ec2.instance_settings import ChangeInstanceTypeScreen
 
         self._setting(key, ChangeInstanceTypeScreen, lambda value: AttributeChange(instance_type=value),
                       "done.type_changed")
 
     def perform_change_groups(self, key: str | None) -> None:
-        from tui.screens.instance_settings import ChangeSecurityGroupsScreen
+        from tui.screens.ec2.instance_settings import ChangeSecurityGroupsScreen
 
         self._setting(key, ChangeSecurityGroupsScreen, lambda value: AttributeChange(group_ids=value),
                       "done.groups_changed")
 
     def perform_edit_user_data(self, key: str | None) -> None:
-        from tui.screens.instance_settings import EditUserDataScreen
+        from tui.screens.ec2.instance_settings import EditUserDataScreen
 
         self._setting(key, EditUserDataScreen, lambda value: AttributeChange(user_data=value.encode()),
                       "done.user_data_changed")

@@ -14,7 +14,7 @@ from textual.widgets import Input, Static
 
 from mock_cloud import CA_NAME, ISSUANCE_NOTE, Certificate
 from tui.format import plain
-from tui.screens.elb_editor import ElbEditorScreen
+from tui.screens.elb.editor import ElbEditorScreen
 from tui.screens.page import Column, Page, PageAction, Row
 from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note

@@ -23,7 +23,7 @@ from mock_cloud import (
     LoadBalancer,
 )
 from tui.format import DASH, cloud_time, plain, tone_style
-from tui.screens.elb_attributes import LB_ATTRIBUTES, AttributesScreen, attributes_table
+from tui.screens.elb.attributes import LB_ATTRIBUTES, AttributesScreen, attributes_table
 from tui.screens.page import Column, Page, PageAction, Row
 from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note, rules_table, section
@@ -112,7 +112,7 @@ class LoadBalancersPage(Page):
 
     # -- actions --------------------------------------------------------------------------------------
     def perform_create(self, key: str | None) -> None:
-        from tui.screens.elb_lb_wizard import LoadBalancerTypeScreen
+        from tui.screens.elb.lb_wizard import LoadBalancerTypeScreen
 
         self.app.push_screen(LoadBalancerTypeScreen())
 
@@ -128,21 +128,21 @@ class LoadBalancersPage(Page):
             self.notify(self.t("lb.copied", dns=lb.dns_name), title=self.t("notify.success"))
 
     def perform_listeners(self, key: str | None) -> None:
-        from tui.screens.elb_listeners import listeners_screen
+        from tui.screens.elb.listeners import listeners_screen
 
         lb = self.balancer(key)
         if lb is not None:
             self.app.push_screen(listeners_screen(lb))
 
     def action_add_listener(self) -> None:
-        from tui.screens.elb_listener_editor import ListenerEditorScreen
+        from tui.screens.elb.listener_editor import ListenerEditorScreen
 
         lb = self.balancer(self.selected_key)
         if lb is not None:
             self.app.push_screen(ListenerEditorScreen.add(lb))
 
     def perform_trace(self, key: str | None) -> None:
-        from tui.screens.elb_request_trace import RequestTraceScreen
+        from tui.screens.elb.request_trace import RequestTraceScreen
 
         lb = self.balancer(key)
         if lb is not None:

@@ -58,7 +58,7 @@ class SecurityGroupsPage(Page):
         return True
 
     def perform_create(self, key: str | None) -> None:
-        from tui.screens.sg_editor import SecurityGroupEditorScreen
+        from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 
         self.app.push_screen(SecurityGroupEditorScreen.create())
 
@@ -69,7 +69,7 @@ class SecurityGroupsPage(Page):
         self._edit(key, egress=True)
 
     def _edit(self, key: str | None, egress: bool) -> None:
-        from tui.screens.sg_editor import SecurityGroupEditorScreen
+        from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 
         group = self.group(key or "")
         if group is not None:

@@ -13,9 +13,9 @@ from typing import TypeVar
 
 from textual import on
 
-from tui.screens.elb_certificates import RequestCertificateScreen
-from tui.screens.elb_editor import ElbEditorScreen
-from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
+from tui.screens.elb.certificates import RequestCertificateScreen
+from tui.screens.elb.editor import ElbEditorScreen
+from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 from tui.widgets.elb_action_form import ActionForm, CreateTargetGroupRequested
 from tui.widgets.elb_drafts import ActionDraft, ListenerDraft
 from tui.widgets.elb_listener_form import ListenerForm, RequestCertificateRequested

@@ -21,7 +21,7 @@ from mock_cloud import (
     TargetGroup,
 )
 from tui.format import DASH, plain, tone_style
-from tui.screens.elb_attributes import TG_ATTRIBUTES, AttributesScreen, attributes_table
+from tui.screens.elb.attributes import TG_ATTRIBUTES, AttributesScreen, attributes_table
 from tui.screens.page import Column, Page, PageAction, Row
 from tui.typed_app import app_of
 from tui.widgets.details import field_grid, note
@@ -94,22 +94,22 @@ class TargetGroupsPage(Page):
 
     # -- actions ------------------------------------------------------------------------------------
     def perform_create(self, key: str | None) -> None:
-        from tui.screens.elb_target_group_wizard import CreateTargetGroupScreen
+        from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 
         self.app.push_screen(CreateTargetGroupScreen(), self._show)
 
     def perform_register(self, key: str | None) -> None:
-        from tui.screens.elb_targets import RegisterTargetsScreen
+        from tui.screens.elb.targets import RegisterTargetsScreen
 
         self._edit(key, RegisterTargetsScreen)
 
     def perform_deregister(self, key: str | None) -> None:
-        from tui.screens.elb_targets import DeregisterTargetsScreen
+        from tui.screens.elb.targets import DeregisterTargetsScreen
 
         self._edit(key, DeregisterTargetsScreen)
 
     def perform_edit_health(self, key: str | None) -> None:
-        from tui.screens.elb_targets import EditHealthChecksScreen
+        from tui.screens.elb.targets import EditHealthChecksScreen
 
         self._edit(key, EditHealthChecksScreen)
 

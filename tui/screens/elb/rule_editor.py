@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input
 
 from mock_cloud import MAX_PRIORITY, Listener, Rule
-from tui.screens.elb_section_host import SectionHostScreen
+from tui.screens.elb.section_host import SectionHostScreen
 from tui.typed_app import app_of
 from tui.widgets.elb_action_form import ActionForm
 from tui.widgets.elb_condition_editor import ConditionEditor

@@ -85,14 +85,14 @@ class ListenersPage(Page):
         return listener_name(listener) if listener else key
 
     def perform_add(self, key: str | None) -> None:
-        from tui.screens.elb_listener_editor import ListenerEditorScreen
+        from tui.screens.elb.listener_editor import ListenerEditorScreen
 
         lb = self.cloud.elbv2.load_balancers.get(self.load_balancer_arn)
         if lb is not None:
             self.app.push_screen(ListenerEditorScreen.add(lb))
 
     def perform_edit(self, key: str | None) -> None:
-        from tui.screens.elb_listener_editor import ListenerEditorScreen
+        from tui.screens.elb.listener_editor import ListenerEditorScreen
 
         listener = self.listener(key)
         lb = self.cloud.elbv2.load_balancers.get(self.load_balancer_arn)
@@ -198,13 +198,13 @@ class RulesPage(Page):
         return ordered[index] if 0 <= index < len(ordered) else None
 
     def perform_add(self, key: str | None) -> None:
-        from tui.screens.elb_rule_editor import RuleEditorScreen
+        from tui.screens.elb.rule_editor import RuleEditorScreen
 
         if self.listener is not None:
             self.app.push_screen(RuleEditorScreen(self.listener))
 
     def perform_edit(self, key: str | None) -> None:
-        from tui.screens.elb_rule_editor import RuleEditorScreen
+        from tui.screens.elb.rule_editor import RuleEditorScreen
 
         rule = self.rule(key)
         if self.listener is not None and rule is not None:
@@ -246,7 +246,7 @@ class RulesPage(Page):
 class PageScreen(WorkScreen[None]):
     """A console page on a screen of its own, following the cloud events it wants."""
 
-    CSS_PATH = "../styles/elb.tcss"
+    CSS_PATH = "../../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "key.back")]
 
     def __init__(self, make_page: Callable[[ViewState], Page], owner: str, title_key: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from textual.app import ComposeResult
 
 from mock_cloud import Listener, LoadBalancer
-from tui.screens.elb_section_host import SectionHostScreen
+from tui.screens.elb.section_host import SectionHostScreen
 from tui.typed_app import app_of
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY, ActionDraft, ListenerDraft
 from tui.widgets.elb_listener_form import ListenerForm

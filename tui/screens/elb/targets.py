@@ -11,7 +11,7 @@ from textual.widgets.selection_list import Selection
 
 from mock_cloud import THRESHOLD_NOTE, TargetGroup, TargetSpec
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.elb_editor import ElbEditorScreen
+from tui.screens.elb.editor import ElbEditorScreen
 from tui.typed_app import app_of
 from tui.widgets.elb_drafts import HealthCheckDraft
 from tui.widgets.elb_format import cloud_note

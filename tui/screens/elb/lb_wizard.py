@@ -16,9 +16,9 @@ from textual.widgets import Button, Input, Label, RadioSet, Select, Static
 
 from mock_cloud import FORWARD
 from tui.format import tone_style
-from tui.screens.elb_section_host import SectionHostScreen
+from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
+from tui.screens.elb.section_host import SectionHostScreen
 from tui.screens.lab_hooks import WorkScreen
-from tui.screens.sg_editor import SecurityGroupEditorScreen
 from tui.typed_app import app_of
 from tui.widgets.elb_drafts import ListenerDraft
 from tui.widgets.elb_format import action_text
@@ -36,7 +36,7 @@ MIN_ZONES = 2
 class LoadBalancerTypeScreen(WorkScreen[None]):
     """Compare and select load balancer type: only Application Load Balancers are emulated."""
 
-    CSS_PATH = "../styles/elb.tcss"
+    CSS_PATH = "../../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "key.back")]
 
     def compose(self) -> ComposeResult:

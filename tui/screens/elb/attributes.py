@@ -24,7 +24,7 @@ from mock_cloud import (
     SLOW_START_NOTE,
     TARGET_GROUP_ATTRIBUTE_NOTES,
 )
-from tui.screens.elb_editor import ElbEditorScreen
+from tui.screens.elb.editor import ElbEditorScreen
 from tui.typed_app import app_of
 from tui.widgets.elb_format import Translate
 from tui.widgets.form import Section, field

@@ -1,0 +1,1 @@
+"""Elastic Load Balancing screens: load balancers, listeners and rules, target groups, certificates."""
