@@ -4,16 +4,16 @@ The tests hold what each hostile input leads to (an AWS error, a broken lab name
 stopped script, a 200 for the well-behaved client), not how long it takes: timed assertions fail on a
 busy machine. The time is measured here, over the tests' own inputs, imported from them:
 
-    query API      tests/test_reliability_fuzz.py's pathological request bodies, each POSTed to a real
+    query API      tests/reliability/test_reliability_fuzz.py's pathological request bodies, each POSTed to a real
                    API server on loopback RUNS times
     10 000 rules   the same file's 10 000 CreateRule calls on one listener (the quota stops them at
                    100), then its refused 10 000-change SetRulePriorities, RUNS times
     service calls  the same file's hypothesis state machine with the test's settings, every call timed
-    lab listing    tests/test_reliability_labs.py's HOSTILE lab files, each listed alone RUNS times,
+    lab listing    tests/reliability/test_reliability_labs.py's HOSTILE lab files, each listed alone RUNS times,
                    then all of them beside the shipped labs
-    user data      tests/test_security_shell.py's hostile scripts, each run RUNS times in a fresh guest
+    user data      tests/security/test_security_shell.py's hostile scripts, each run RUNS times in a fresh guest
                    (the wall-time budget of a run is 5 s)
-    listener       tests/test_reliability_balancer.py's canary (GET / every 20 ms on a fresh connection)
+    listener       tests/reliability/test_reliability_balancer.py's canary (GET / every 20 ms on a fresh connection)
                    on that file's stage: while nothing happens, during each abuse test of the file
                    (a fresh cloud each), and while the shell tests' "slow-text" script burns its budget
 
@@ -45,8 +45,7 @@ from mock_cloud.errors import CloudError
 from mock_cloud.guestos.cloud_init import run_user_data
 from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.scenarios import healthy_lab
-from tests.support.cloud import make_config
-from tests.test_reliability_balancer import (
+from tests.reliability.test_reliability_balancer import (
     Canary,
     Stage,
     abuse_stage,
@@ -57,7 +56,7 @@ from tests.test_reliability_balancer import (
     test_targets_that_misbehave_get_502_and_504,
     test_the_edge_answers_hostile_requests_and_keeps_proxying,
 )
-from tests.test_reliability_fuzz import (
+from tests.reliability.test_reliability_fuzz import (
     HOSTILE_RUN,
     HostileClient,
     pathological_query_bodies,
@@ -65,8 +64,9 @@ from tests.test_reliability_fuzz import (
     ten_thousand_priority_changes,
     try_ten_thousand_rules,
 )
-from tests.test_reliability_labs import HOSTILE, lab_dir
-from tests.test_security_shell import HostTrap, scripts
+from tests.reliability.test_reliability_labs import HOSTILE, lab_dir
+from tests.security.test_security_shell import HostTrap, scripts
+from tests.support.cloud import make_config
 
 
 async def nothing(stage: Stage) -> None:

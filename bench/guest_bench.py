@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mock_cloud.cloud import Cloud, CloudConfig
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.ec2.service import RuleSpec
-from tests.test_guest_process import DEEP_YAML, alias_bomb  # the tests' own hostile inputs
+from tests.cloud.test_guest_process import DEEP_YAML, alias_bomb  # the tests' own hostile inputs
 
 SEED = """#!/bin/bash
 yum install -y httpd

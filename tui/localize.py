@@ -8,7 +8,7 @@ their own state when the language changes (`Localized.relocalize`), so a screen 
 keep what the learner typed in attributes, not only in its widgets.
 
 Textual has no public way to change a binding's description: this writes `_merged_bindings`'s copy into
-the node's `_bindings`. pyproject.toml pins Textual's major version, and tests/test_tui_localize_internals.py
+the node's `_bindings`. pyproject.toml pins Textual's major version, and tests/tui/test_tui_localize_internals.py
 fails if a release moves either.
 """
 

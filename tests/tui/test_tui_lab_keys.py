@@ -17,9 +17,9 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Select, SelectionList, TextArea
 
 from mock_cloud.ec2.instance import Instance
-from tests.conftest import SEED_USER_DATA
-from tests.test_tui_flows import page
-from tests.test_tui_lab_support import Learner, lab_app, steady_texts
+from mock_cloud.scenarios import SEED_USER_DATA
+from tests.support.learner import Learner, lab_app, steady_texts
+from tests.support.tui import page
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen

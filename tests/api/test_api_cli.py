@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.cloud.test_export import aws_env
 from tests.support.api import REGION, LiveCloud
 from tests.support.cloud import make_config
-from tests.test_export import aws_env
 
 pytest.importorskip("awscli", reason="the aws CLI (pip install awscli) is a test dependency")
 

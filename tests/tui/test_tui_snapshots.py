@@ -2,7 +2,7 @@
 
 The app runs over `mock_cloud.scenarios.populate`'s cloud: seeded (42), paused clock, no internet edge (the header
 says "edge off", so no ephemeral port is ever drawn) and the same resources every run.
-Update after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`
+Update after an intended change with `pytest tests/tui/test_tui_snapshots.py --snapshot-update`
 and look at the SVGs in tests/__snapshots__/.
 """
 

@@ -2,8 +2,8 @@
 real forms), the lab panel beside it checking each step against the cloud and real traffic; an SVG
 snapshot where each step stands.
 
-Update after an intended change with `pytest tests/test_tui_lab_end_to_end.py --snapshot-update`
-and look at the SVGs in tests/__snapshots__/test_tui_lab_end_to_end/.
+Update after an intended change with `pytest tests/tui/test_tui_lab_end_to_end.py --snapshot-update`
+and look at the SVGs in tests/tui/__snapshots__/test_tui_lab_end_to_end/.
 """
 
 from __future__ import annotations

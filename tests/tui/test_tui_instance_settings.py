@@ -15,8 +15,8 @@ from textual.widgets.select import InvalidSelectValueError
 from mock_cloud.scenarios import populate
 from tests.support.tui import SIZE, app_with_edge, click, demo_app, elb_app, page, select_row, tick, type_text, wait_for
 from tests.support.tui import SIZE as ELB_SIZE
-from tests.test_tui_snapshots import SIZE as SNAPSHOT_SIZE
-from tests.test_tui_snapshots import click_tab, scenario
+from tests.tui.test_tui_snapshots import SIZE as SNAPSHOT_SIZE
+from tests.tui.test_tui_snapshots import click_tab, scenario
 from tui.screens.ec2.instance_settings import ChangeInstanceTypeScreen, ChangeSecurityGroupsScreen
 from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 

@@ -7,9 +7,9 @@ import pytest
 
 from labs import list_labs
 from mock_cloud.cloud import Cloud
+from tests.cloud.test_guest_process import until
 from tests.support.cloud import boot
 from tests.support.labs import session, wait_for_step
-from tests.test_guest_process import until
 
 SHIPPED = [info.id for info in list_labs() if not info.broken]
 

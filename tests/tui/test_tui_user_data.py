@@ -8,9 +8,8 @@ from textual.pilot import Pilot
 from textual.widgets import Button, TextArea
 
 from mock_cloud.scenarios import populate
-from tests.support.tui import demo_app
-from tests.test_tui_flows import SIZE, app_with_edge, click, paste, select_row, wait_for
-from tests.test_tui_snapshots import scenario
+from tests.support.tui import SIZE, app_with_edge, click, demo_app, paste, select_row, wait_for
+from tests.tui.test_tui_snapshots import scenario
 from tui.screens.console import ConsoleScreen
 from tui.screens.ec2.instance_settings import EditUserDataScreen
 

@@ -10,10 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
 from mock_cloud.scenarios import populate
-from tests.support.tui import demo_app
-from tests.test_tui_elb_flows import choose
-from tests.test_tui_flows import SIZE, app_with_edge, click, select_row, shown, type_text, wait_for
-from tests.test_tui_snapshots import scenario
+from tests.support.tui import SIZE, app_with_edge, choose, click, demo_app, select_row, shown, type_text, wait_for
+from tests.tui.test_tui_snapshots import scenario
 from tui.screens.console import ConsoleScreen
 from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 

@@ -4,7 +4,7 @@ load balancer's details.
 Over `mock_cloud.scenarios.populate`'s cloud (seeded, paused clock, no internet edge) plus the seed lab's demo-tg and
 DemoALB, active and healthy (mock_cloud/scenarios.py: populate_elb). Nothing real-time reaches a picture:
 no listener's local port is shown, certificate dates and request traces are fixed.
-Update after an intended change with `pytest tests/test_tui_elb_snapshots.py --snapshot-update`.
+Update after an intended change with `pytest tests/tui/test_tui_elb_snapshots.py --snapshot-update`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from textual.widgets import Input, Select
 from mock_cloud.scenarios import populate_elb
 from tests.support.elb_screens import add_maintenance_rule, fixed_dates, sample_traces
 from tests.support.tui import choose, click, demo_app
-from tests.test_tui_snapshots import scenario
+from tests.tui.test_tui_snapshots import scenario
 
 SIZE = (140, 42)
 Step = Callable[[Pilot[int]], Awaitable[None]]

@@ -13,8 +13,8 @@ import pytest
 
 from mock_cloud.cloud import Cloud
 from mock_cloud.store import StateInUse
+from tests.reliability.test_reliability_crash import ROOT, serving
 from tests.support.cloud import make_config
-from tests.test_reliability_crash import ROOT, serving
 
 # `lblab` itself, as the console script runs it.
 LBLAB = [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]

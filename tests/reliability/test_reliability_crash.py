@@ -17,7 +17,7 @@ edge and the load balancer routes again.
 
 SIGTERM and SIGINT must shut the server down cleanly: exit code 0, state saved, ports closed.
 
-The default run kills the server 20 times; `LBLAB_SLOW=1 pytest -m slow tests/test_reliability_crash.py`
+The default run kills the server 20 times; `LBLAB_SLOW=1 pytest -m slow tests/reliability/test_reliability_crash.py`
 runs 100 kills (`LBLAB_CRASH_SEED=n` replays one sequence).
 """
 

@@ -150,8 +150,8 @@ def build_lab(api: str) -> dict[str, object]:
     boto3 = pytest.importorskip("boto3", reason="boto3 drives the AWS API")
     from botocore.config import Config
 
+    from tests.api.test_api_seed_lab import build_seed_lab
     from tests.support.api import DUMMY_CREDENTIALS, REGION, WAIT
-    from tests.test_api_seed_lab import build_seed_lab
 
     make = lambda service: boto3.client(service, endpoint_url=api, region_name=REGION,  # noqa: E731
                                         config=Config(retries={"total_max_attempts": 1}), **DUMMY_CREDENTIALS)

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from mock_cloud.api.xml import EC2_NAMESPACE, ELBV2_NAMESPACE
+from tests.api.test_api_errors import EC2_AUTH, ELBV2_AUTH, error_of
 from tests.support.api import LiveCloud
 from tests.support.cloud import make_config
-from tests.test_api_errors import EC2_AUTH, ELBV2_AUTH, error_of
 
 pytest.importorskip("boto3", reason="boto3 is a test dependency")
 IMAGE = "ami-0c9c942bd7bf113a2"

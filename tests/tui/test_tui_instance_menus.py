@@ -2,7 +2,7 @@
 button per action, so that nothing is cut at 120×35 or beside the lab panel at 160×45, in English and Korean;
 the menus walked by keys only (issue 12).
 
-Update the snapshots after an intended change with `pytest tests/test_tui_instance_menus.py --snapshot-update`.
+Update the snapshots after an intended change with `pytest tests/tui/test_tui_instance_menus.py --snapshot-update`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from pytest_textual_snapshot import SVGImageExtension
 from syrupy import SnapshotAssertion
 from textual.pilot import Pilot
 from textual.widgets import Button, OptionList
-from tui.demo import demo_config
 
 from mock_cloud.ec2 import lifecycle
 from mock_cloud.ec2.instance import Instance
-from tests.test_tui_flows import wait_for
-from tests.test_tui_lab_support import steady_texts
-from tests.test_tui_sizes import SIZES, at, keys
+from mock_cloud.scenarios import demo_config
+from tests.support.learner import steady_texts
+from tests.support.tui import wait_for
+from tests.tui.test_tui_sizes import SIZES, at, keys
 from tui.app import LblabApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import ConsoleScreen

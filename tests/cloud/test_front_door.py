@@ -16,7 +16,7 @@ import pytest
 
 import mock_cloud
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_importing_the_front_door_imports_no_inner_module() -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.api.test_api_errors import error_of
+from tests.api.test_api_paging import IMAGE
 from tests.support.api import LiveCloud
 from tests.support.cloud import make_config
-from tests.test_api_errors import error_of
-from tests.test_api_paging import IMAGE
 
 pytest.importorskip("boto3", reason="boto3 is a test dependency")
 

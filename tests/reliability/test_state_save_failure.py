@@ -15,11 +15,11 @@ from mock_cloud.cloud import Cloud
 from mock_cloud.ec2 import lifecycle
 from mock_cloud.errors import CloudError
 from mock_cloud.scenarios import INTERVAL, healthy_lab
+from tests.reliability.test_reliability_state import FlakyOs
 from tests.support.api import LiveCloud
 from tests.support.cloud import make_config
 from tests.support.elbv2 import forward, hostnames
 from tests.support.tui import SIZE, click, paste, type_text, wait_for
-from tests.test_reliability_state import FlakyOs
 from tui.app import LblabApp
 from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 from tui.screens.lab_picker import LabPickerScreen

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.api.test_api_errors import error_of
+from tests.api.test_api_seed_lab import build_seed_lab, hostnames
 from tests.support.api import FAST, WAIT, LiveCloud
 from tests.support.cloud import make_config
-from tests.test_api_errors import error_of
-from tests.test_api_seed_lab import build_seed_lab, hostnames
 
 pytest.importorskip("boto3", reason="boto3 is a test dependency")
 

@@ -16,7 +16,7 @@ from mock_cloud.elbv2 import health, listener, load_balancer, target_group
 from phrasebook import LANGUAGES, load_strings
 from tui.i18n import Translator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Where keys are asked for: the code of the three packages and the web page's template.
 SOURCES = [path for package in ("mock_cloud", "labs", "tui") for pattern in ("*.py", "*.html")
            for path in (ROOT / package).rglob(pattern)]

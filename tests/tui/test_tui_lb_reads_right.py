@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from textual.pilot import Pilot
-from tui.demo import demo_config
 
 from mock_cloud.elbv2.listener_rules import Action
-from tests.test_tui_lab_support import Learner, steady_texts
-from tests.test_tui_sizes import SIZES, at, keys, lab_demo_app, lines
+from mock_cloud.scenarios import demo_config
+from tests.support.learner import Learner, steady_texts
+from tests.tui.test_tui_sizes import SIZES, at, keys, lab_demo_app, lines
 from tui.app import LblabApp
 from tui.screens.elb.listeners import ListenersPage
 

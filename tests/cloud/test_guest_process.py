@@ -222,7 +222,7 @@ async def test_kill_9_of_the_cloud_ends_its_guest_and_keeps_the_acknowledged_fil
 
 @pytest.mark.skipif(not POSIX, reason="kill -9")
 def test_kill_9_of_lblab_serve_ends_every_guest_within_a_second(tmp_path: Path) -> None:
-    from tests.test_reliability_crash import CREDENTIALS, REGION, boto3, serving
+    from tests.reliability.test_reliability_crash import CREDENTIALS, REGION, boto3, serving
 
     with serving(tmp_path / "state.json", tmp_path) as server:
         server.wait_ready()

@@ -3,7 +3,7 @@
 
 SVG snapshots over `mock_cloud.scenarios`' demo cloud with the seed lab's demo-tg and DemoALB (server-1 stopped, so
 that the Targets tab has a reason code to show). Update after an intended change with
-`pytest tests/test_tui_sizes.py --snapshot-update`.
+`pytest tests/tui/test_tui_sizes.py --snapshot-update`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 from mock_cloud.scenarios import demo_config, populate, populate_elb
 from tests.support.learner import Learner, steady_texts
 from tests.support.tui import wait_for
-from tests.test_tui_snapshots import settle
+from tests.tui.test_tui_snapshots import settle
 from tui.app import LblabApp
 from tui.screens.console import ConsoleScreen
 from tui.screens.ec2.launch_wizard import LaunchWizardScreen

@@ -1,0 +1,1 @@
+"""Tests of lblab's labs layer."""
