@@ -42,6 +42,14 @@ def test_every_key_reads_in_both_languages_with_the_same_fields() -> None:
     assert differ == {}
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "phrasebook").glob("*.yaml")), ids=lambda path: path.name)
+def test_no_key_is_written_twice_in_one_file(path: Path) -> None:
+    """YAML keeps the last of two equal keys without a word, so an edit can silently lose a sentence
+    (action.edit_user_data was written twice when two branches met)."""
+    keys = re.findall(r"^([A-Za-z_][\w.-]*):", path.read_text(encoding="utf-8"), flags=re.M)
+    assert sorted({key for key in keys if keys.count(key) > 1}) == []
+
+
 def test_every_key_is_used() -> None:
     code = "\n".join(path.read_text(encoding="utf-8") for path in SOURCES)
     quoted = set(QUOTED.findall(code))

@@ -71,8 +71,7 @@ class InstancesPage(Page):
                    in_footer=False),
         PageAction("change_groups", "G", "action.change_security_groups", short_key="short.change_security_groups",
                    in_footer=False),
-        PageAction("edit_user_data", "U", "action.edit_user_data", short_key="short.edit_user_data",
-                   in_footer=False),
+        PageAction("edit_user_data", "U", "action.edit_user_data", in_footer=False),
         # lblab-only (no such EC2 action), for failure labs: the instance's guest process is killed, or hangs
         # (alive, answering nothing).
         PageAction("simulate_failure", "F", "action.simulate_failure", confirm_key="confirm.simulate_failure",
@@ -253,14 +252,14 @@ class InstancesPage(Page):
         self.app.push_screen(dialog(instance), chosen)
 
     def perform_simulate_failure(self, key: str | None) -> None:
-        self._simulate(key, "kill")
+        self._simulate(key, "kill", "done.simulate_kill")
 
     def perform_simulate_hang(self, key: str | None) -> None:
-        self._simulate(key, "hang")
+        self._simulate(key, "hang", "done.simulate_hang")
 
-    def _simulate(self, key: str | None, mode: str) -> None:
+    def _simulate(self, key: str | None, mode: str, done_key: str) -> None:
         assert key is not None
-        self.call_cloud(lambda: self.cloud.ec2.simulate_instance_failure(key, mode), f"done.simulate_{mode}", id=key)
+        self.call_cloud(lambda: self.cloud.ec2.simulate_instance_failure(key, mode), done_key, id=key)
 
     def _status_check(self, i: Instance) -> Text:
         """The console's Status check column: two checks (system, instance); a dead or hung guest fails one."""
