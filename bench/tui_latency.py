@@ -68,7 +68,7 @@ PAGES = {"2": r"Instances \(\d+\)", "3": r"Security Groups \(\d+\)", "4": r"Load
 # The navigation's first item and, beside it, the dashboard's title (a lab picker may cover the rest).
 DASHBOARD = r"EC2 Dashboard\s+\S\s+EC2 Da"
 LAUNCH = r"Launch an instance"
-EDGE = re.compile(r"edge (http://127\.0\.0\.1:\d+)")
+EDGE = re.compile(r"edge (?:http://)?(127\.0\.0\.1:\d+)")  # the header shows host:port (older: a URL)
 
 # A bounded load generator for when wrk is not installed: CONNECTIONS clients, each sending
 # requests for the balancer's DNS name through the edge proxy, one connection per request.
@@ -230,11 +230,11 @@ def balancer_load(pane: Pane, dns_name: str) -> Iterator[list[str]]:
     match = EDGE.search(pane.capture())
     if match is None:
         raise RuntimeError("the header shows no internet edge")
-    host, port = match.group(1).removeprefix("http://").split(":")
+    host, port = match.group(1).split(":")
     if shutil.which("wrk"):
         # The edge takes origin-form requests too, routed by their Host header.
         argv = ["wrk", "-c", str(CONNECTIONS), "-t", "2", "-d", f"{LOAD_LIMIT:g}s", "-H", f"Host: {dns_name}",
-                f"{match.group(1)}/"]
+                f"http://{match.group(1)}/"]
     else:
         argv = [sys.executable, "-c", LOAD, host, port, dns_name, str(LOAD_LIMIT), str(CONNECTIONS)]
     load = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)

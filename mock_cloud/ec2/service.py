@@ -709,12 +709,11 @@ class Ec2Service:
         return instance
 
     def _assign_public_ip(self, instance: Instance) -> None:
-        if not instance.associate_public_ip:
-            return
-        used = {i.public_ip for i in self.instances.values() if i.public_ip}
-        instance.public_ip = self.ctx.ids.public_ip(used)
-        instance.public_dns_name = public_dns_name(instance.public_ip, self.ctx.region)
-        self._refresh_metadata(instance)
+        if instance.associate_public_ip:
+            used = {i.public_ip for i in self.instances.values() if i.public_ip}
+            instance.public_ip = self.ctx.ids.public_ip(used)
+            instance.public_dns_name = public_dns_name(instance.public_ip, self.ctx.region)
+        self._refresh_metadata(instance)  # a private-only instance's IMDS answers too
 
     def _refresh_metadata(self, instance: Instance) -> None:
         md = instance.os.metadata
@@ -733,6 +732,8 @@ class Ec2Service:
                 ),
             }
         )
+        # IMDS serves the user data attribute as it is now (edited while stopped), not what cloud-init ran.
+        instance.os.user_data = instance.user_data or None
         if instance.public_ip:
             md["public-ipv4"] = instance.public_ip
             md["public-hostname"] = instance.public_dns_name

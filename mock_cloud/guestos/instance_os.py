@@ -58,6 +58,7 @@ class InstanceOS:
     user_data_ran: bool = False
     owners: dict[str, str] = field(default_factory=dict)  # paths not owned by their parent's owner
     http_tokens: str = "optional"  # MetadataOptions.HttpTokens: "required" makes IMDSv1 answer 401
+    user_data: str | None = None  # the instance's UserData attribute, which IMDS serves at latest/user-data
     # Runtime only: how `curl localhost` reaches the instance's web server, and cloud time.
     http_handler: HttpHandler | None = field(default=None, repr=False, compare=False)
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
@@ -360,6 +361,7 @@ class InstanceOS:
             "user_data_ran": self.user_data_ran,
             "owners": dict(self.owners),
             "http_tokens": self.http_tokens,
+            "user_data": self.user_data,
         }
 
     @classmethod
@@ -374,4 +376,5 @@ class InstanceOS:
             user_data_ran=bool(data.get("user_data_ran", False)),
             owners=dict(data.get("owners", {})),
             http_tokens=data.get("http_tokens", "optional"),
+            user_data=data.get("user_data"),
         )

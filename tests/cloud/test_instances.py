@@ -13,6 +13,7 @@ from mock_cloud.ec2.service import AttributeChange, RuleSpec
 from mock_cloud.errors import CloudError
 from mock_cloud.scenarios import SEED_USER_DATA
 from tests.support.cloud import boot, make_config
+from tests.support.elbv2 import run_in
 
 HELLO = re.compile(r"<h1>Hello World from (ip-172-31-\d+-\d+\.ap-northeast-2\.compute\.internal)</h1>")
 
@@ -249,3 +250,5 @@ async def test_edited_user_data_is_kept_but_not_run_at_the_next_start(cloud: Clo
     await boot(cloud, 15)
     page = await cloud.fetch(f"http://{instance.public_ip}/")
     assert page.status == 200 and HELLO.search(page.text) and "edited" not in page.text
+    # ... while the instance metadata service serves the attribute as it is now.
+    assert await run_in(cloud, instance, "curl -s http://169.254.169.254/latest/user-data") == edited

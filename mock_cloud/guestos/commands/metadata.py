@@ -68,7 +68,9 @@ def imds(os: InstanceOS, method: str, path: str, headers: dict[str, str]) -> Loc
     if path.rstrip("/") == "/latest":
         return text("dynamic\nmeta-data\nuser-data")
     if path == "/latest/user-data":
-        stored = "/var/lib/cloud/instance/user-data.txt"
+        if os.user_data is not None:
+            return text(os.user_data)
+        stored = "/var/lib/cloud/instance/user-data.txt"  # a state saved before IMDS kept the attribute
         return text(os.fs.read_text(stored)) if os.fs.is_file(stored) else page(404)
     if path.rstrip("/") == "/latest/dynamic/instance-identity/document":
         zone = metadata.get("placement/availability-zone", "")

@@ -142,6 +142,7 @@ class InstancesPage(Page):
             "protection": state != "terminated",
             "change_type": state == "stopped",  # the type changes only while the instance is stopped
             "change_groups": state not in ("shutting-down", "terminated"),
+            "edit_user_data": state != "terminated",
         }.get(action, True)
 
     # -- the menus ------------------------------------------------------------------------
