@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import ClassVar
 from unittest.mock import patch
 
 from textual.pilot import Pilot
@@ -22,6 +23,7 @@ from textual.widgets import Collapsible, Input, Select, TextArea
 import labs.engine
 from labs import LabSession, Text
 from labs.placeholders import PLACEHOLDERS, Placeholder
+from mock_cloud import Instance
 from mock_cloud.scenarios import SEED_USER_DATA
 from tests.support.cloud import make_config
 from tests.support.tui import choose, click, open_tab, page, paste, tick, type_text, wait_for
@@ -67,6 +69,9 @@ class Learner:
 
     At each `moment(name)` of a walkthrough the screen is handed to `moment` as an SVG (a snapshot, a screenshot).
     """
+
+    # The lab's load balancer rule as this learner picks it (the keys learner picks drop-down values).
+    HTTP_FROM_ANYWHERE: ClassVar[tuple[str, str, str]] = ("HTTP", "Anywhere-IPv4", "")
 
     def __init__(self, pilot: Pilot[int], moment: Moment | None = None) -> None:
         self.pilot = pilot
@@ -211,6 +216,11 @@ class Learner:
         row = next(i for i in range(table.row_count) if name in [cell.plain for cell in table.get_row_at(i)])
         moves = row - table.cursor_row
         await self.press(*(["down"] * moves if moves > 0 else ["up"] * -moves))
+
+    async def instance_state(self, name: str, item: str) -> None:
+        """Instances › the instance › `stop` (confirmed) or `start`, by their keys."""
+        key, confirm = {"stop": ("x", True), "start": ("s", False)}[item]
+        await self.instance_action(name, key, confirm)
 
     async def instance_action(self, name: str, key: str, confirm: bool = False) -> None:
         """Instances: select `name`, then an action's key (and confirm it)."""
@@ -375,6 +385,11 @@ class Learner:
         await self.wait(lambda: len(browser.tally.hosts) == count)
         return browser
 
+    async def browse_and_send(self, count: int) -> BrowserScreen:
+        """The Browser on the selected resource, then `count` requests from it."""
+        await self.browse()
+        return await self.send_requests(count)
+
     async def browse(self) -> BrowserScreen:
         """The Browser on the selected resource's address (Instances, Load balancers), its page loaded."""
         await self.press("b")
@@ -382,6 +397,10 @@ class Learner:
         assert isinstance(browser, BrowserScreen)
         await self.wait(lambda: browser.result is not None and not browser.fetching)
         return browser
+
+
+def instance_named(learner: Learner, name: str) -> Instance:
+    return next(i for i in learner.app.cloud.ec2.describe_instances() if i.name == name)  # type: ignore[attr-defined]
 
 
 # -- the walkthroughs: each lab, step by step, as its instructions say -----------------------------------------
@@ -416,7 +435,7 @@ async def walk_alb_basics(learner: Learner) -> None:
     await learner.passes("open-servers")
     await learner.moment("2-instances-running")
 
-    await learner.create_security_group("demo-sg-load-balancer", "SG for ALB", ("HTTP", "Anywhere-IPv4", ""))
+    await learner.create_security_group("demo-sg-load-balancer", "SG for ALB", learner.HTTP_FROM_ANYWHERE)
     await learner.passes("lb-security-group")
     await learner.moment("3-lb-security-group")
 
@@ -435,8 +454,7 @@ async def walk_alb_basics(learner: Learner) -> None:
     await learner.targets("demo-tg")
     await learner.moment("7-targets-healthy")
     await learner.select("4", "DemoALB")
-    await learner.browse()
-    browser = await learner.send_requests(10)
+    browser = await learner.browse_and_send(10)
     # Round robin: the two servers take turns (the lab's own check may take turns in between, once the
     # learner's requests woke it up).
     assert len(browser.tally.counts()) == 2
@@ -444,24 +462,22 @@ async def walk_alb_basics(learner: Learner) -> None:
     await learner.press("escape")
     await learner.passes("open-dns")
 
-    await learner.instance_action("web-server-1", "x", confirm=True)
-    server = next(i for i in learner.app.cloud.ec2.describe_instances() if i.name == "web-server-1")  # type: ignore[attr-defined]
+    await learner.instance_state("web-server-1", "stop")
+    server = instance_named(learner, "web-server-1")
     await learner.wait_on_cloud(lambda: server.state == "stopped")
     await learner.targets("demo-tg")  # the reason code: Target.InvalidState
     await learner.moment("8-one-stopped")
     await learner.select("4", "DemoALB")
-    await learner.browse()
-    browser = await learner.send_requests(10)
+    browser = await learner.browse_and_send(10)
     assert list(browser.tally.counts().values()) == [10]  # everything on the survivor
     await learner.moment("8-traffic-on-the-survivor", steady=False)
     await learner.press("escape")
     await learner.passes("stop-one")
 
-    await learner.instance_action("web-server-1", "s")
+    await learner.instance_state("web-server-1", "start")
     await learner.wait_on_cloud(lambda: learner.healthy("demo-tg") == 2, every=10)
     await learner.select("4", "DemoALB")
-    browser = await learner.browse()
-    browser = await learner.send_requests(10)
+    browser = await learner.browse_and_send(10)
     assert len(browser.tally.counts()) == 2  # both serve again
     await learner.press("escape")
     await learner.passes("start-again")

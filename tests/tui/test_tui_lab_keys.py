@@ -16,9 +16,8 @@ import pytest
 from textual.widget import Widget
 from textual.widgets import OptionList, Select, SelectionList, TextArea
 
-from mock_cloud.ec2.instance import Instance
 from mock_cloud.scenarios import SEED_USER_DATA
-from tests.support.learner import Learner, lab_app, steady_texts
+from tests.support.learner import Learner, lab_app, steady_texts, walk_alb_basics
 from tests.support.tui import page
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
@@ -34,6 +33,8 @@ MOST_TABS = 80  # a learner gives up long before: a field Tab never reaches is a
 
 class KeysLearner(Learner):
     """A learner with the keyboard only."""
+
+    HTTP_FROM_ANYWHERE = ("http", "anywhere", "")
 
     async def type(self, text: str) -> None:
         await self.pilot.press(*(KEY_NAMES.get(char, char) for char in text))
@@ -195,59 +196,6 @@ class KeysLearner(Learner):
 KEY_NAMES = {" ": "space", "-": "minus", ".": "full_stop", "/": "slash", ":": "colon", "_": "underscore"}
 
 
-def instance_named(learner: Learner, name: str) -> Instance:
-    return next(i for i in learner.app.cloud.ec2.describe_instances() if i.name == name)  # type: ignore[attr-defined]
-
-
-async def walk_alb_basics_by_keys(learner: KeysLearner) -> None:
-    for name in ("web-server-1", "web-server-2"):
-        await learner.launch(name)
-    await learner.passes("launch-instances", every=10)
-    hosts = set()
-    for name in ("web-server-1", "web-server-2"):  # each server's page at its public IP
-        await learner.select("2", name)
-        browser = await learner.browse()
-        assert browser.result is not None and "Hello World from" in browser.result.text
-        hosts.add(browser.result.text)
-        await learner.press("escape")
-    assert len(hosts) == 2
-    await learner.passes("open-servers")
-
-    await learner.create_security_group("demo-sg-load-balancer", "SG for ALB", ("http", "anywhere", ""))
-    await learner.passes("lb-security-group")
-    await learner.create_target_group("demo-tg", "web-server-1", "web-server-2")
-    await learner.passes("target-group")
-    await learner.create_load_balancer("DemoALB", "demo-sg-load-balancer", "demo-tg")
-    await learner.passes("create-alb")
-    await learner.passes("wait-active", every=10)
-
-    await learner.wait_on_cloud(lambda: learner.healthy("demo-tg") == 2, every=10)
-    await learner.targets("demo-tg")
-    await learner.select("4", "DemoALB")
-    browser = await learner.browse_and_send(10)
-    assert len(browser.tally.counts()) == 2  # round robin over both servers
-    await learner.press("escape")
-    await learner.passes("open-dns")
-
-    await learner.instance_state("web-server-1", "stop")
-    server = instance_named(learner, "web-server-1")
-    await learner.wait_on_cloud(lambda: server.state == "stopped")
-    await learner.targets("demo-tg")  # the reason code: Target.InvalidState
-    await learner.select("4", "DemoALB")
-    browser = await learner.browse_and_send(10)
-    assert list(browser.tally.counts().values()) == [10]  # everything on the survivor
-    await learner.press("escape")
-    await learner.passes("stop-one")
-
-    await learner.instance_state("web-server-1", "start")
-    await learner.wait_on_cloud(lambda: learner.healthy("demo-tg") == 2, every=10)
-    await learner.select("4", "DemoALB")
-    browser = await learner.browse_and_send(10)
-    assert len(browser.tally.counts()) == 2  # both serve again
-    await learner.press("escape")
-    await learner.passes("start-again")
-
-
 @pytest.mark.parametrize("size", [(160, 45), (120, 35)], ids=["160x45", "120x35"])
 @pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.timeout(300)  # a hang guard only
@@ -257,6 +205,6 @@ async def test_alb_basics_by_keys_only(lang: str, size: tuple[int, int], tmp_pat
         async with app.run_test(size=size) as pilot:
             learner = KeysLearner(pilot)
             await learner.start()
-            await walk_alb_basics_by_keys(learner)
+            await walk_alb_basics(learner)
             assert learner.session.finished and learner.lab.solved is None  # no step done for the learner
             assert learner.session.progress.completed == tuple(step.id for step in learner.session.lab.steps)
