@@ -24,7 +24,7 @@ from textual.widgets import (
 )
 
 from mock_cloud.ec2.service import USER_DATA_LIMIT
-from mock_cloud.scenarios import SEED_USER_DATA, populate
+from mock_cloud.scenarios import SEED_USER_DATA, demo_config, populate
 from tests.support.tui import (
     SIZE,
     app_with_edge,
@@ -38,11 +38,12 @@ from tests.support.tui import (
     type_text,
     wait_for,
 )
+from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import PAGES, ConsoleScreen
 from tui.screens.ec2.connect import ConnectScreen
-from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+from tui.screens.ec2.launch_wizard import SCREEN_NAME, LaunchWizardScreen
 from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 from tui.screens.ec2.system_log import SystemLogScreen
 
@@ -152,6 +153,18 @@ async def test_the_wizard_opened_again_starts_afresh_from_the_cloud_as_it_is() -
         assert instance.name == "server-2"
         [group] = [app.cloud.ec2.security_groups[g] for g in instance.security_group_ids]
         assert group.group_name == "launch-wizard-2" and {r.from_port for r in group.ingress} == {22}
+
+
+async def test_the_lblab_command_builds_the_wizard_hidden_and_its_first_opening_takes_type_ahead() -> None:
+    app = LblabApp(demo_config(), lang="en", ready_pages=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.is_screen_installed(SCREEN_NAME) and app.get_screen(SCREEN_NAME).is_mounted)
+        hidden = app.get_screen(SCREEN_NAME)
+        assert isinstance(app.screen, ConsoleScreen)
+        await pilot.press("2", "l", *"web-1")
+        await wait_for(pilot, lambda: app.screen is hidden and hidden.query_one("#name", Input).value == "web-1")
+        assert hidden.focused is hidden.query_one("#name", Input)
+        assert isinstance(hidden, LaunchWizardScreen) and hidden.form.name == "web-1"
 
 
 # -- instance actions -------------------------------------------------------------------------------

@@ -70,6 +70,17 @@ def open_launch_wizard(app: App[Any]) -> None:
     app.push_screen(wizard)
 
 
+async def ready_launch_wizard(app: App[Any]) -> None:
+    """Build the kept wizard hidden (mounted, not shown), so that its first opening only resets it too."""
+    if app.is_screen_installed(SCREEN_NAME):
+        return
+    wizard = LaunchWizardScreen()
+    app.install_screen(wizard, SCREEN_NAME)
+    app._load_screen_css(wizard)
+    _, mounted = app._get_screen(wizard)  # what push_screen does to mount a screen, without showing it
+    await mounted
+
+
 @dataclass
 class LaunchForm:
     name: str = ""
@@ -248,12 +259,13 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         # Textual restyles every widget of a screen it resumes (~60 ms for this one, after Screen's own handler,
         # which reads the flag). A kept wizard's styles go stale only with a theme change (the app counts those)
         # or the terminal's focus changing while it was away.
-        styled_for = (self.app._css_update_count, self.app.app_focus)
-        event.refresh_styles = event.refresh_styles and styled_for != self.styled_for
-        self.styled_for = styled_for
+        styled_for = self.styled_for
+        self.styled_for = (self.app._css_update_count, self.app.app_focus)
+        event.refresh_styles = event.refresh_styles and self.styled_for != styled_for
 
     # -- live parts ------------------------------------------------------------------------------
     async def composed(self) -> None:
+        self.styled_for = (self.app._css_update_count, self.app.app_focus)  # mounting styled every widget
         self._show_fields()
 
     def _show_fields(self) -> None:
