@@ -57,7 +57,7 @@ class LblabApp(App[int]):
                  first_page: str = "dashboard", api_port: int | None = None, ready_pages: bool = False) -> None:
         """`api_port`: serve the AWS API while the console runs (the `lblab` command asks for
         4566; tests leave it off so that nothing on screen depends on a port). `ready_pages`: build
-        every page after the first frame, hidden (see ConsoleScreen)."""
+        every page after the first frame, hidden, then the launch wizard (see ConsoleScreen)."""
         super().__init__()
         self.cloud = Cloud(config)
         self.t = Translator(lang)

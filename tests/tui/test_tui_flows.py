@@ -9,10 +9,22 @@ from __future__ import annotations
 import re
 
 from textual import events
-from textual.widgets import Button, DataTable, Input, Label, OptionList, RichLog, Static, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Collapsible,
+    DataTable,
+    Input,
+    Label,
+    OptionList,
+    RichLog,
+    SelectionList,
+    Static,
+    TextArea,
+)
 
 from mock_cloud.ec2.service import USER_DATA_LIMIT
-from mock_cloud.scenarios import SEED_USER_DATA, populate
+from mock_cloud.scenarios import SEED_USER_DATA, demo_config, populate
 from tests.support.tui import (
     SIZE,
     app_with_edge,
@@ -26,11 +38,12 @@ from tests.support.tui import (
     type_text,
     wait_for,
 )
+from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.console import PAGES, ConsoleScreen
 from tui.screens.ec2.connect import ConnectScreen
-from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+from tui.screens.ec2.launch_wizard import SCREEN_NAME, LaunchWizardScreen
 from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 from tui.screens.ec2.system_log import SystemLogScreen
 
@@ -100,6 +113,58 @@ async def test_launch_errors_are_shown_in_the_form_in_aws_words() -> None:
         names = sorted(g.group_name for g in app.cloud.ec2.describe_security_groups())
         assert names == ["default", "launch-wizard-1"]
         assert isinstance(app.screen, LaunchWizardScreen)
+
+
+async def test_the_wizard_opened_again_starts_afresh_from_the_cloud_as_it_is() -> None:
+    """The console keeps one wizard and resets it on each opening: nothing of the last one stays."""
+    app = app_with_edge()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "l")
+        first = app.screen
+        await type_text(pilot, "server-1")
+        await click(pilot, "#allow_http")
+        await click(pilot, "#count")
+        await pilot.press("end", "backspace", "0")
+        await click(pilot, "#advanced CollapsibleTitle")
+        await click(pilot, "#launch")
+        error = first.query_one("#error", Static)
+        await wait_for(pilot, lambda: error.display)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+
+        await pilot.press("l", *"server-2")
+        await wait_for(pilot, lambda: isinstance(app.screen, LaunchWizardScreen))
+        wizard = app.screen
+        assert wizard is first  # kept, not composed again
+        name = wizard.query_one("#name", Input)
+        await wait_for(pilot, lambda: name.value == "server-2")
+        assert wizard.focused is name and wizard.form.name == "server-2"
+        assert wizard.query_one("#count", Input).value == "1" and not error.display
+        assert not wizard.query_one("#allow_http", Checkbox).value and not wizard.form.allow_http
+        assert wizard.query_one("#advanced", Collapsible).collapsed
+        # the failed try made launch-wizard-1: the new form offers it and names its own group -2
+        assert "launch-wizard-2" in shown(wizard.query_one("#create-group-note", Label))
+        existing = wizard.query_one("#existing_groups", SelectionList)
+        assert any("launch-wizard-1" in str(existing.get_option_at_index(i).prompt)
+                   for i in range(existing.option_count))
+        await click(pilot, "#launch")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.cloud.ec2.instances)
+        [instance] = app.cloud.ec2.describe_instances()
+        assert instance.name == "server-2"
+        [group] = [app.cloud.ec2.security_groups[g] for g in instance.security_group_ids]
+        assert group.group_name == "launch-wizard-2" and {r.from_port for r in group.ingress} == {22}
+
+
+async def test_the_lblab_command_builds_the_wizard_hidden_and_its_first_opening_takes_type_ahead() -> None:
+    app = LblabApp(demo_config(), lang="en", ready_pages=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.is_screen_installed(SCREEN_NAME) and app.get_screen(SCREEN_NAME).is_mounted)
+        hidden = app.get_screen(SCREEN_NAME)
+        assert isinstance(app.screen, ConsoleScreen)
+        await pilot.press("2", "l", *"web-1")
+        await wait_for(pilot, lambda: app.screen is hidden and hidden.query_one("#name", Input).value == "web-1")
+        assert hidden.focused is hidden.query_one("#name", Input)
+        assert isinstance(hidden, LaunchWizardScreen) and hidden.form.name == "web-1"
 
 
 # -- instance actions -------------------------------------------------------------------------------

@@ -37,8 +37,6 @@ PAGES = {
 }
 
 
-# Imported after the first frame by a console that keeps its pages ready: the screen the learner opens first.
-READY_MODULES = ("tui.screens.ec2.launch_wizard",)
 # Seconds after the first page is shown before the others are built: past the start-up's own work (the first
 # frame written out, the AWS API started, a lab's first checks), which they would only delay.
 READY_AFTER = 1.0
@@ -97,8 +95,10 @@ class ConsoleScreen(WorkScreen[None]):
                 await self._page(missing[0], current=False)
             await asyncio.sleep(0)  # keys typed meanwhile come first
         self._readying = False
-        for module in READY_MODULES:
-            importlib.import_module(module)
+        # Then the screen the learner opens first, kept built (hidden) until its key.
+        from tui.screens.ec2.launch_wizard import ready_launch_wizard
+
+        await ready_launch_wizard(self.app)
 
     def _has_page(self, page_id: str) -> bool:
         return any(page.id == f"page-{page_id}" for page in self._pages())

@@ -88,8 +88,8 @@ class DashboardPage(BasePage):
         event.stop()
         button_id = event.button.id or ""
         if button_id == "dashboard-launch":
-            from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+            from tui.screens.ec2.launch_wizard import open_launch_wizard
 
-            self.app.push_screen(LaunchWizardScreen())
+            open_launch_wizard(self.app)
         elif button_id.startswith("count-"):
             self.go(COUNTS[int(button_id.removeprefix("count-"))][0])

@@ -177,9 +177,9 @@ class InstancesPage(Page):
 
     # -- actions ------------------------------------------------------------------------
     def perform_launch(self, key: str | None) -> None:
-        from tui.screens.ec2.launch_wizard import LaunchWizardScreen
+        from tui.screens.ec2.launch_wizard import open_launch_wizard
 
-        self.app.push_screen(LaunchWizardScreen())
+        open_launch_wizard(self.app)
 
     def perform_connect(self, key: str | None) -> None:
         from tui.screens.ec2.connect import ConnectScreen

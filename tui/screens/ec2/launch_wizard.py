@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
+from textual import events, on
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
@@ -47,6 +47,38 @@ NO_PREFERENCE = "any"
 SUMMARY_FIELDS = {"image_id", "instance_type", "create_group", "existing_groups", "user_data"}
 # "Create security group" checkboxes and the rule each adds (from anywhere), as in the console.
 FIREWALL_PRESETS = (("allow_ssh", "ssh"), ("allow_https", "https"), ("allow_http", "http"))
+# The one wizard an app keeps (installed under this name) and opens again with its fields reset.
+SCREEN_NAME = "launch-wizard"
+# Changed messages a reset would send: the form is already reset, and a late one could undo a key typed meanwhile.
+RESET_QUIET = (Input.Changed, Select.Changed, Checkbox.Changed, TextArea.Changed, SelectionList.SelectedChanged)
+
+
+def open_launch_wizard(app: App[Any]) -> None:
+    """Push the launch wizard. Composing and styling its ~190 widgets costs ~0.7 s of CPU, so the first
+    one is installed and kept, and each later opening resets its fields instead (a new one after a
+    language switch, which only reaches the screens on the stack)."""
+    if app.is_screen_installed(SCREEN_NAME):
+        wizard = app.get_screen(SCREEN_NAME)
+        if isinstance(wizard, LaunchWizardScreen) and wizard.lang == app_of(app).t.lang:
+            wizard.reset()
+            app.push_screen(wizard)
+            return
+        app.uninstall_screen(SCREEN_NAME)
+        wizard.remove()
+    wizard = LaunchWizardScreen()
+    app.install_screen(wizard, SCREEN_NAME)
+    app.push_screen(wizard)
+
+
+async def ready_launch_wizard(app: App[Any]) -> None:
+    """Build the kept wizard hidden (mounted, not shown), so that its first opening only resets it too."""
+    if app.is_screen_installed(SCREEN_NAME):
+        return
+    wizard = LaunchWizardScreen()
+    app.install_screen(wizard, SCREEN_NAME)
+    app._load_screen_css(wizard)
+    _, mounted = app._get_screen(wizard)  # what push_screen does to mount a screen, without showing it
+    await mounted
 
 
 @dataclass
@@ -85,10 +117,14 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         super().__init__()
         self.form = LaunchForm()
         self.launching = False
+        self.lang = ""
+        # What this screen's styles were last computed for: see _on_screen_resume.
+        self.styled_for: tuple[int, bool] | None = None
 
     # -- composition ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         t = app_of(self).t
+        self.lang = t.lang
         yield ConsoleHeader(t("launch.title"))
         with Horizontal(id="wizard"):
             with VerticalScroll(id="wizard-form"):
@@ -146,18 +182,12 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
 
     def _network_section(self) -> ComposeResult:
         t = app_of(self).t
-        ec2 = app_of(self).cloud.ec2
-        vpc = ec2.default_vpc
-        subnets = [(t("launch.no_preference"), NO_PREFERENCE)] + [
-            (f"{s.subnet_id} · {s.availability_zone} · {s.cidr_block}", s.subnet_id) for s in ec2.subnets_of(vpc.vpc_id)
-        ]
-        groups = [(f"{g.group_name} · {g.group_id}", g.group_id, g.group_id in self.form.existing_groups)
-                  for g in ec2.describe_security_groups()]
+        vpc = app_of(self).cloud.ec2.default_vpc
         yield Section(
             t("launch.network"),
             *field(t("field.vpc_id"), Label(t("launch.vpc_value", vpc=vpc.vpc_id, cidr=vpc.cidr_block),
                                             classes="field-value")),
-            *field(t("launch.subnet"), Select(subnets, value=self.form.subnet_id, allow_blank=False,
+            *field(t("launch.subnet"), Select(self._subnet_options(), value=self.form.subnet_id, allow_blank=False,
                                               id="subnet_id", compact=True)),
             *field(t("field.auto_public_ip"), Select(
                 [(t("enable"), "enable"), (t("disable"), "disable")], value=self.form.public_ip,
@@ -169,14 +199,28 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
                 id="firewall", compact=True,
             ),
             Vertical(
-                Label(t("launch.create_sg_note", name=self._new_group_name()), classes="field-hint", markup=False),
+                Label(self._create_group_note(), classes="field-hint", markup=False, id="create-group-note"),
                 *(Checkbox(t(f"launch.{flag}"), getattr(self.form, flag), id=flag, compact=True)
                   for flag, _ in FIREWALL_PRESETS),
                 Label(t("launch.anywhere_warning"), classes="field-hint", markup=False),
                 id="create-group",
             ),
-            SelectionList[str](*groups, id="existing_groups", compact=True),
+            SelectionList[str](*self._group_options(), id="existing_groups", compact=True),
         )
+
+    def _subnet_options(self) -> list[tuple[str, str]]:
+        ec2 = app_of(self).cloud.ec2
+        return [(app_of(self).t("launch.no_preference"), NO_PREFERENCE)] + [
+            (f"{s.subnet_id} · {s.availability_zone} · {s.cidr_block}", s.subnet_id)
+            for s in ec2.subnets_of(ec2.default_vpc.vpc_id)
+        ]
+
+    def _group_options(self) -> list[tuple[str, str, bool]]:
+        return [(f"{g.group_name} · {g.group_id}", g.group_id, g.group_id in self.form.existing_groups)
+                for g in app_of(self).cloud.ec2.describe_security_groups()]
+
+    def _create_group_note(self) -> str:
+        return app_of(self).t("launch.create_sg_note", name=self._new_group_name())
 
     def _advanced_section(self) -> ComposeResult:
         t = app_of(self).t
@@ -188,8 +232,43 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
             title=t("launch.advanced"), collapsed=not self.form.user_data, id="advanced",
         )
 
+    def reset(self) -> None:
+        """Opened again: every field as a new wizard composes it, from the cloud as it is now."""
+        self.form, self.launching = LaunchForm(), False
+        form = self.form
+        with self.prevent(*RESET_QUIET):
+            self.query_one("#name", Input).value = form.name
+            self.query_one("#count", Input).value = form.count
+            self.query_one("#subnet_id", Select).set_options(self._subnet_options())
+            for select_id in ("image_id", "instance_type", "key_pair", "subnet_id", "public_ip"):
+                self.query_one(f"#{select_id}", Select).value = getattr(form, select_id)
+            for flag, _ in FIREWALL_PRESETS:
+                self.query_one(f"#{flag}", Checkbox).value = getattr(form, flag)
+            self.query_one("#firewall-create", RadioButton).value = form.create_group
+            groups = self.query_one("#existing_groups", SelectionList)
+            groups.clear_options()
+            groups.add_options(self._group_options())
+            self.query_one("#user_data", TextArea).load_text(form.user_data)
+        self.query_one("#advanced", Collapsible).collapsed = not form.user_data
+        self.query_one("#create-group-note", Label).update(self._create_group_note())
+        self.query_one("#launch", Button).disabled = False
+        self.query_one("#wizard-form", VerticalScroll).scroll_home(animate=False)
+        self._show_fields()
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen it resumes (~60 ms for this one, after Screen's own handler,
+        # which reads the flag). A kept wizard's styles go stale only with a theme change (the app counts those)
+        # or the terminal's focus changing while it was away.
+        styled_for = self.styled_for
+        self.styled_for = (self.app._css_update_count, self.app.app_focus)
+        event.refresh_styles = event.refresh_styles and self.styled_for != styled_for
+
     # -- live parts ------------------------------------------------------------------------------
     async def composed(self) -> None:
+        self.styled_for = (self.app._css_update_count, self.app.app_focus)  # mounting styled every widget
+        self._show_fields()
+
+    def _show_fields(self) -> None:
         for name in ("image_id", "create_group", "user_data", "error"):
             self.form_changed(name)
         self.query_one("#name", Input).focus()
