@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Markdown, TextArea
 
 from mock_cloud.cloud import FetchResult
 from mock_cloud.scenarios import SEED_USER_DATA as LAB_USER_DATA
@@ -26,8 +26,10 @@ Step = Callable[[Pilot[int]], Awaitable[None]]
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    """Nothing that depends on real time may reach the picture: no blinking cursors, no toasts."""
+    """Nothing that depends on real time may reach the picture: no blinking cursors, no toasts, no Markdown
+    (the lab panel's instructions) still being laid out in the background."""
     await pilot.pause()
+    await wait_for(pilot, lambda: all(md.children for md in pilot.app.screen.query(Markdown) if md.source))
     for widget in pilot.app.screen.query("Input, TextArea"):
         assert isinstance(widget, Input | TextArea)
         widget.cursor_blink = False
