@@ -58,6 +58,8 @@ def follow_events(node: DOMNode, kinds: tuple[str, ...], on_batch: Callable[[lis
                 batch = [await subscription.get()]
                 while not subscription.queue.empty():
                     batch.append(subscription.queue.get_nowait())
+                if _leaving(node):
+                    return
                 result = on_batch(batch)
                 if isinstance(result, Awaitable):
                     await result
@@ -65,3 +67,9 @@ def follow_events(node: DOMNode, kinds: tuple[str, ...], on_batch: Callable[[lis
             subscription.close()
 
     return node.run_worker(follower(), group="cloud-events")
+
+
+def _leaving(node: DOMNode) -> bool:
+    # Textual removes a node's children before it cancels the node's own workers (a screen closed, the
+    # app's exit): an event arriving in between must not reach widgets that are already gone.
+    return node._pruning or node._closing or not node.is_attached
