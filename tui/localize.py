@@ -64,6 +64,8 @@ class Localized(_Node):
     recompose a language switch does. One-time setup (event subscriptions) stays in on_mount.
     """
 
+    recomposing = False
+
     def on_mount(self) -> Awaitable[None] | None:
         # Not `async def`: a subclass's own on_mount, plain or async, then overrides it in good type order.
         # Textual calls every class's on_mount along the MRO and awaits what a handler returns.
@@ -76,9 +78,25 @@ class Localized(_Node):
     async def composed(self) -> None:
         """Bring freshly composed widgets up to date with the screen's state."""
 
+    async def recompose(self) -> None:
+        self.recomposing = True
+        try:
+            await super().recompose()
+        finally:
+            self.recomposing = False
+
     async def relocalize(self) -> None:
         """After a language switch: translate the bindings and compose again from state."""
         localize_bindings(self, app_of(self).t)
         await self.recompose()
         await self.composed()
         self.refresh_bindings()
+
+
+def settled(node: DOMNode) -> bool:
+    """Whether the widgets `node` composed are all there, for a callback that reaches into them (a clock
+    tick, a cloud event). Not while a language switch composes them anew, nor while Textual removes
+    the node: it takes the children first, and the node's own timers and workers run in between."""
+    if isinstance(node, Localized) and node.recomposing:
+        return False
+    return node.is_attached and not (node._pruning or node._closing)

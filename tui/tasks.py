@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.worker import Worker
 
 from mock_cloud import CloudError, Event
+from tui.localize import settled
 from tui.typed_app import app_of
 
 T = TypeVar("T")
@@ -58,8 +59,8 @@ def follow_events(node: DOMNode, kinds: tuple[str, ...], on_batch: Callable[[lis
                 batch = [await subscription.get()]
                 while not subscription.queue.empty():
                     batch.append(subscription.queue.get_nowait())
-                if _leaving(node):
-                    return
+                if not settled(node):  # composed anew, it reads the cloud afresh; removed, it is gone
+                    continue
                 result = on_batch(batch)
                 if isinstance(result, Awaitable):
                     await result
@@ -68,8 +69,3 @@ def follow_events(node: DOMNode, kinds: tuple[str, ...], on_batch: Callable[[lis
 
     return node.run_worker(follower(), group="cloud-events")
 
-
-def _leaving(node: DOMNode) -> bool:
-    # Textual removes a node's children before it cancels the node's own workers (a screen closed, the
-    # app's exit): an event arriving in between must not reach widgets that are already gone.
-    return node._pruning or node._closing or not node.is_attached

@@ -8,10 +8,21 @@ event arrived while the app closed, and the run failed on `NoMatches('#table')`.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+
+import pytest
 
 from mock_cloud import Event
+from tests.support.learner import lab_app
 from tests.support.tui import SIZE, demo_app, page, shown
 from tui.app import LblabApp
+
+
+def _app(tmp_path: Path, with_lab: bool) -> LblabApp:
+    """The console on its Load Balancers page; with the alb-basics lab beside it (its panel ticks every second)."""
+    app = lab_app(tmp_path, lab_id="alb-basics") if with_lab else demo_app()
+    app.first_page = "load_balancers"
+    return app
 
 
 async def _storm(app: LblabApp, sent: list[bool]) -> None:
@@ -22,8 +33,12 @@ async def _storm(app: LblabApp, sent: list[bool]) -> None:
         await asyncio.sleep(0)
 
 
-async def test_events_during_a_language_switch_reach_only_the_new_page() -> None:
-    app = demo_app(first_page="load_balancers")
+WITH_LAB = pytest.mark.parametrize("with_lab", [False, True], ids=["console", "with-lab"])
+
+
+@WITH_LAB
+async def test_events_during_a_language_switch_reach_only_the_new_page(tmp_path: Path, with_lab: bool) -> None:
+    app = _app(tmp_path, with_lab)
     sent: list[bool] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -35,8 +50,9 @@ async def test_events_during_a_language_switch_reach_only_the_new_page() -> None
         assert shown(page(app).query_one("#page-title")).startswith("로드 밸런서")
 
 
-async def test_events_while_the_console_closes_reach_no_removed_page() -> None:
-    app = demo_app(first_page="load_balancers")
+@WITH_LAB
+async def test_events_while_the_console_closes_reach_no_removed_page(tmp_path: Path, with_lab: bool) -> None:
+    app = _app(tmp_path, with_lab)
     sent: list[bool] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

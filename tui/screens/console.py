@@ -64,7 +64,6 @@ class ConsoleScreen(WorkScreen[None]):
         self.ready_pages = ready_pages
         self._readying = False
         self._mounting = asyncio.Lock()  # one page mounted at a time: the learner's or the next hidden one
-        self._recomposing = False
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()
@@ -87,11 +86,7 @@ class ConsoleScreen(WorkScreen[None]):
 
     async def recompose(self) -> None:
         async with self._mounting:  # no page is half-mounted into the switcher this replaces
-            self._recomposing = True
-            try:
-                await super().recompose()
-            finally:
-                self._recomposing = False
+            await super().recompose()
 
     async def _ready_pages(self) -> None:
         # Until every page is there: a language switch meanwhile composes the console anew, without them.
@@ -185,8 +180,6 @@ class ConsoleScreen(WorkScreen[None]):
         await self.show_page(event.page_id)
 
     def _cloud_changed(self, batch: list[Event]) -> None:
-        if self._recomposing:  # its pages are being replaced: the new ones read the cloud as they are mounted
-            return
         kinds = {event.kind for event in batch}
         current = self.current_page
         for page in self._pages():

@@ -31,7 +31,7 @@ from textual.widgets._toast import ToastRack
 
 from labs import CheckReport, LabLoadError, LabSession, load_lab
 from tui.format import tone_style
-from tui.localize import Localized
+from tui.localize import Localized, settled
 from tui.typed_app import app_of
 from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
 from tui.widgets.live_text import show
@@ -144,6 +144,8 @@ class LabPanel(Localized, Vertical):
 
     # -- drawing ----------------------------------------------------------------------------------------------
     def refresh_lab(self) -> None:
+        if not settled(self):  # composed anew, it draws the lab then
+            return
         lab = self.lab
         self.display = lab is not None and lab.visible
         self._keep_toasts_clear()
@@ -182,7 +184,7 @@ class LabPanel(Localized, Vertical):
 
     def _show_progress(self) -> None:
         lab = self.lab
-        if lab is None:
+        if lab is None or not settled(self):
             return
         t, progress = app_of(self).t, lab.session.progress
         where = t("lab.finished", count=progress.step_count) if progress.finished else \
