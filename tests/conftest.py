@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import textual._wait as textual_wait
+import textual.constants as textual_constants
 
 from mock_cloud.cloud import Cloud
 from tests.support.cloud import CLOSE_SECONDS, make_config
@@ -19,6 +21,19 @@ from tests.support.cloud import CLOSE_SECONDS, make_config
 # workers, so they and their children inherit it.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
+
+# Animations (a tab's underline sliding, a scroll) are frames on a timer: a picture taken between two of them
+# depends on the machine's speed. Tests look at where things end up, as a learner does once they stop. Each
+# app reads the level when it is created; the consoles tests start as processes, from the environment.
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+textual_constants.TEXTUAL_ANIMATIONS = "none"
+
+# Pilot waits for the console to go idle after every key and every pause: it samples the process's CPU over
+# 20 ms windows, twice per key, so a key cost at least 40 ms of sleep however fast the console handled it
+# (19 s of the 44 s the keys-only alb-basics walkthrough took alone). A 5 ms window tells the same thing
+# (no CPU spent across it); what a test waits for beyond that, it waits for by condition (support.tui.wait_for).
+textual_wait.SLEEP_GRANULARITY = 0.005
+textual_wait.SLEEP_IDLE = textual_wait.SLEEP_GRANULARITY / 20
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -273,8 +273,8 @@ async def test_browser_opens_an_instance_and_counts_who_answers() -> None:
         await wait_for(pilot, lambda: browser.result is not None)
         assert "HTTP 200 OK" in shown(browser.query_one("#status", Static))
         assert instance.private_dns_name in shown(browser.query_one("#body", Static))
-        await pilot.press("h")  # headers on demand
-        assert "Apache" in shown(browser.query_one("#headers", Static))
+        await pilot.press("h")  # headers on demand: shown once the screen is laid out again
+        await wait_for(pilot, lambda: "Apache" in shown(browser.query_one("#headers", Static)))
 
         count = browser.query_one("#count", Input)
         count.value = "4"

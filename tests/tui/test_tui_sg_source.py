@@ -50,8 +50,7 @@ async def test_a_custom_source_names_a_group_with_suggestions() -> None:
         await type_text(pilot, "no-such-sg")
         await pilot.press("ctrl+s")
         error = editor.query_one("#error", Static)
-        await wait_for(pilot, lambda: error.display)
-        assert "InvalidParameterValue" in shown(error)
+        await wait_for(pilot, lambda: "InvalidParameterValue" in shown(error))  # once it is laid out
         assert rule.rule_id in [r.rule_id for r in app.cloud.ec2.security_group(web_id).ingress]
 
 
