@@ -137,7 +137,8 @@ class ListenerRouter:
             target = self._sticky_target(head, group, routing, eligible.targets, decision)
             decision.sticky = target is not None
         if target is None:
-            target = picker.pick(group, eligible.targets, plane.ctx.clock.now())
+            # The cloud clock matters to the choice only while slow start ramps targets up.
+            target = picker.pick(group, eligible.targets, plane.ctx.clock.now() if routing.slow_start else 0.0)
         return self._dispatch(group, target, eligible.targets, decision, cookies)
 
     def _choose_group(self, head: RequestHead, action: Action,
