@@ -55,8 +55,6 @@ from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
 
 # lblab's simplification note, as its key in the text catalogue (phrasebook/elb.yaml).
 SG_TIMEOUT_NOTE = "note.sg_timeout"
-# No headers to add (shared: never appended to, only concatenated).
-_NO_HEADERS: list[tuple[str, str]] = []
 
 def _alb_page(status: int, reason: str, decision: RouteDecision) -> Respond:
     """ALB's own error page, carrying the decision for logs and traces."""
@@ -115,8 +113,9 @@ class ListenerRouter:
 
     def _forward(self, head: RequestHead, action: Action, decision: RouteDecision) -> Forward | Respond:
         plane = self.plane
+        cookies: list[tuple[str, str]] = []
         if action.forward_config is None:  # one target group, no weights: nothing to choose
-            arn, cookies = action.target_group_arn, _NO_HEADERS
+            arn = action.target_group_arn
         else:
             arn, cookies = self._choose_group(head, action, decision)
         group = plane.groups.get(arn) if arn is not None else None
@@ -148,10 +147,10 @@ class ListenerRouter:
         assert config is not None
         groups, sticky, plane = config.target_groups, config.stickiness, self.plane
         if sticky is None or not sticky.enabled or len(groups) < 2:
-            return pick_group(groups, plane.rng), _NO_HEADERS
+            return pick_group(groups, plane.rng), []
         arn = self._sticky_group(head, groups, decision) or pick_group(groups, plane.rng)
         if arn is None:
-            return None, _NO_HEADERS
+            return None, []
         expires = plane.ctx.clock.now() + (sticky.duration_seconds or 0)
         return arn, set_cookie_headers(GROUP_COOKIE, GROUP_CORS_COOKIE, plane.codec.encode("tg", arn), expires)
 
