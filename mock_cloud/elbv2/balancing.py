@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mock_cloud.elbv2.listener_rules import TargetGroupTuple
 from mock_cloud.elbv2.target_group import RegisteredTarget, TargetGroup
@@ -26,21 +27,45 @@ def pick_group(groups: Sequence[TargetGroupTuple], rng: random.Random) -> str | 
     return rng.choices(groups, weights)[0].arn
 
 
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """The attributes of a target group that every request reads, parsed once per change rather than per request."""
+
+    attributes: dict[str, str]  # the dict they were read from: a change replaces it (never edits it in place)
+    algorithm: str
+    slow_start: int
+    sticky_seconds: int | None  # duration-based stickiness (lb_cookie)
+    app_cookie: tuple[str, int] | None  # application-based stickiness: the application's cookie, the duration
+
+    @classmethod
+    def of(cls, group: TargetGroup) -> Routing:
+        return cls(group.attributes, group.algorithm, group.slow_start, group.sticky_seconds, group.app_cookie)
+
+
 class TargetPicker:
-    """One target group's routing state: the round-robin position and in-flight request counts."""
+    """One target group's routing state: its routing attributes, the round-robin position and in-flight
+    request counts."""
 
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
         self._next = 0
+        self._routing: Routing | None = None
         self.outstanding: dict[tuple[str, int], int] = {}
 
+    def routing(self, group: TargetGroup) -> Routing:
+        routing = self._routing
+        if routing is None or routing.attributes is not group.attributes:
+            routing = self._routing = Routing.of(group)
+        return routing
+
     def pick(self, group: TargetGroup, candidates: Sequence[RegisteredTarget], now: float) -> RegisteredTarget:
-        ramp = group.slow_start
+        routing = self.routing(group)
+        ramp = routing.slow_start
         if ramp:
             weights = [min(1.0, (now - t.health.since) / ramp) for t in candidates]
             if 0 < sum(weights) < len(weights):
                 return self._rng.choices(candidates, weights)[0]
-        algorithm = group.algorithm
+        algorithm = routing.algorithm
         if algorithm == "weighted_random":
             return self._rng.choice(candidates)
         if algorithm == "least_outstanding_requests":

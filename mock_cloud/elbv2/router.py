@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from mock_cloud.ec2.instance import Instance
 from mock_cloud.elbv2 import health
-from mock_cloud.elbv2.balancing import pick_group
+from mock_cloud.elbv2.balancing import Routing, pick_group
 from mock_cloud.elbv2.exchange import (
     HOP_HTTPD,
     HOP_INSTANCE_SG,
@@ -112,30 +112,39 @@ class ListenerRouter:
                        decision)
 
     def _forward(self, head: RequestHead, action: Action, decision: RouteDecision) -> Forward | Respond:
-        arn, cookies = self._choose_group(head, action, decision)
-        group = self.plane.groups.get(arn) if arn is not None else None
+        plane = self.plane
+        cookies: list[tuple[str, str]] = []
+        if action.forward_config is None:  # one target group, no weights: nothing to choose
+            arn = action.target_group_arn
+        else:
+            arn, cookies = self._choose_group(head, action, decision)
+        group = plane.groups.get(arn) if arn is not None else None
         if group is None:
             return _alb_page(503, "NoTargetGroup", decision.stop(
                 HOP_TARGET_GROUP, health.NOT_REGISTERED, "HTTP 503: every target group of the action has weight 0"))
-        decision.group, decision.algorithm = group, group.algorithm
-        eligible = self.plane.eligible.get(group.arn)
+        picker = plane.pickers[group.arn]
+        routing = picker.routing(group)
+        decision.group, decision.algorithm = group, routing.algorithm
+        eligible = plane.eligible.get(group.arn)
         if eligible is None or not eligible.targets:
             eligible = eligible or Eligible()
             return _alb_page(503, "NoRegisteredTargets", decision.stop(
                 HOP_TARGET_GROUP, eligible.empty_code, f"HTTP 503: {eligible.empty_detail}"))
         decision.fail_open, decision.eligible = eligible.fail_open, len(eligible.targets)
-        target = self._sticky_target(head, group, eligible.targets, decision)
-        decision.sticky = target is not None
+        target = None
+        if routing.sticky_seconds is not None or routing.app_cookie is not None:
+            target = self._sticky_target(head, group, routing, eligible.targets, decision)
+            decision.sticky = target is not None
         if target is None:
-            target = self.plane.pickers[group.arn].pick(group, eligible.targets, self.plane.ctx.clock.now())
+            # The cloud clock matters to the choice only while slow start ramps targets up.
+            target = picker.pick(group, eligible.targets, plane.ctx.clock.now() if routing.slow_start else 0.0)
         return self._dispatch(group, target, eligible.targets, decision, cookies)
 
     def _choose_group(self, head: RequestHead, action: Action,
                       decision: RouteDecision) -> tuple[str | None, list[tuple[str, str]]]:
         """The action's target group (by weight, or by the AWSALBTG cookie), and the cookies to set."""
         config = action.forward_config
-        if config is None:
-            return action.target_group_arn, []
+        assert config is not None
         groups, sticky, plane = config.target_groups, config.stickiness, self.plane
         if sticky is None or not sticky.enabled or len(groups) < 2:
             return pick_group(groups, plane.rng), []
@@ -171,23 +180,23 @@ class ListenerRouter:
         plane = self.plane
         decision.target, decision.health, decision.target_ip = target, target.health.state, instance.private_ip
         headers = cookies
-        ttl = group.sticky_seconds
-        if ttl is not None:
+        picker = plane.pickers[group.arn]
+        routing = picker.routing(group)
+        if routing.sticky_seconds is not None:
             value = plane.codec.encode(group.arn, target.id, str(target.port))
             headers = cookies + set_cookie_headers(TARGET_COOKIE, TARGET_CORS_COOKIE, value,
-                                                   plane.ctx.clock.now() + ttl)
-        plane.pickers[group.arn].started(target.key)
+                                                   plane.ctx.clock.now() + routing.sticky_seconds)
+        picker.started(target.key)
         decision.in_flight = True
+        app = routing.app_cookie
         return Forward("127.0.0.1", local, f"{instance.private_ip}:{target.port}", add_response_headers=headers,
-                       response_headers=self._app_cookie(group, target, decision), retry=retry, context=decision)
+                       response_headers=self._app_cookie(group, target, app, decision) if app is not None else None,
+                       retry=retry, context=decision)
 
-    def _app_cookie(self, group: TargetGroup, target: RegisteredTarget,
-                    decision: RouteDecision) -> Callable[[bytes], list[tuple[str, str]]] | None:
+    def _app_cookie(self, group: TargetGroup, target: RegisteredTarget, app: tuple[str, int],
+                    decision: RouteDecision) -> Callable[[bytes], list[tuple[str, str]]]:
         """Application-based stickiness: AWSALBAPP follows the target's answer. A new application cookie starts
         a stickiness period; a stuck session keeps its period; otherwise the AWSALBAPP parts are removed."""
-        app = group.app_cookie
-        if app is None:
-            return None
         name, duration = app
         until = decision.sticky_until if decision.sticky else None
         plane = self.plane
@@ -247,9 +256,9 @@ class ListenerRouter:
             return None
         return fields[1] if any(g.arn == fields[1] and g.weight != 0 for g in groups) else None
 
-    def _sticky_target(self, head: RequestHead, group: TargetGroup, candidates: list[RegisteredTarget],
-                       decision: RouteDecision) -> RegisteredTarget | None:
-        fields = self._sticky_fields(head, group)
+    def _sticky_target(self, head: RequestHead, group: TargetGroup, routing: Routing,
+                       candidates: list[RegisteredTarget], decision: RouteDecision) -> RegisteredTarget | None:
+        fields = self._sticky_fields(head, group, routing)
         if fields is None or fields[0] != group.arn:
             return None
         if len(fields) == 4:
@@ -258,14 +267,14 @@ class ListenerRouter:
         key = (fields[1], int(fields[2]) if fields[2].isascii() and fields[2].isdigit() else -1)
         return next((t for t in candidates if t.key == key), None)
 
-    def _sticky_fields(self, head: RequestHead, group: TargetGroup) -> list[str] | None:
+    def _sticky_fields(self, head: RequestHead, group: TargetGroup, routing: Routing) -> list[str] | None:
         """The stickiness cookie's fields (group, target, port[, stuck until]) when the group is sticky."""
-        if group.sticky_seconds is not None:
+        if routing.sticky_seconds is not None:
             value = request_cookie(head.header("cookie"), TARGET_COOKIE)
             fields = self.plane.codec.decode(value) if value else None
             return fields if fields is not None and len(fields) == 3 else None
-        app = group.app_cookie
-        if app is None:  # not sticky: the request's headers are never split out of its head
+        app = routing.app_cookie
+        if app is None:
             return None
         cookies = head.header("cookie")
         if request_cookie(cookies, app[0]) is None:

@@ -174,6 +174,19 @@ async def test_lb_cookie_stickiness_keeps_a_client_on_one_target(cloud: Cloud) -
     assert len(set(await hostnames(cloud, lab.url, 4, headers={"Cookie": "AWSALB=bm9wZQ=="}))) == 2
 
 
+async def test_a_target_group_attribute_change_reaches_the_very_next_request(cloud: Cloud) -> None:
+    """The router reads a group's routing attributes once per change, not per request: traffic has flowed before
+    each change here, and the next request still follows it."""
+    lab = await healthy_lab(cloud, count=2)
+    assert len(set(await hostnames(cloud, lab.url, 4))) == 2
+    assert "Set-Cookie" not in (await cloud.fetch(lab.url)).headers
+    await cloud.elbv2.modify_target_group_attributes(lab.group.arn, {"stickiness.enabled": "true"})
+    assert (await cloud.fetch(lab.url)).headers.get("Set-Cookie", "").startswith("AWSALB=")
+    await cloud.elbv2.modify_target_group_attributes(lab.group.arn, {"stickiness.enabled": "false"})
+    assert "Set-Cookie" not in (await cloud.fetch(lab.url)).headers
+    assert len(set(await hostnames(cloud, lab.url, 4))) == 2
+
+
 async def test_target_group_stickiness_sets_awsalbtg(cloud: Cloud) -> None:
     lab = await healthy_lab(cloud, count=1)
     other = await cloud.elbv2.create_target_group("other-tg")
