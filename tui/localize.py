@@ -64,7 +64,7 @@ class Localized(_Node):
     recompose a language switch does. One-time setup (event subscriptions) stays in on_mount.
     """
 
-    recomposing = False
+    composing = True  # until mounted, and again while a language switch composes it anew
 
     def on_mount(self) -> Awaitable[None] | None:
         # Not `async def`: a subclass's own on_mount, plain or async, then overrides it in good type order.
@@ -72,6 +72,7 @@ class Localized(_Node):
         return self._localized_mount()
 
     async def _localized_mount(self) -> None:
+        self.composing = False  # Textual mounts a widget once its composed children are
         localize_bindings(self, app_of(self).t)
         await self.composed()
 
@@ -79,11 +80,11 @@ class Localized(_Node):
         """Bring freshly composed widgets up to date with the screen's state."""
 
     async def recompose(self) -> None:
-        self.recomposing = True
+        self.composing = True
         try:
             await super().recompose()
         finally:
-            self.recomposing = False
+            self.composing = False
 
     async def relocalize(self) -> None:
         """After a language switch: translate the bindings and compose again from state."""
@@ -95,8 +96,9 @@ class Localized(_Node):
 
 def settled(node: DOMNode) -> bool:
     """Whether the widgets `node` composed are all there, for a callback that reaches into them (a clock
-    tick, a cloud event). Not while a language switch composes them anew, nor while Textual removes
-    the node: it takes the children first, and the node's own timers and workers run in between."""
-    if isinstance(node, Localized) and node.recomposing:
+    tick, a cloud event, a lab's progress). Not before they are mounted, nor while a language switch composes
+    them anew, nor while Textual removes the node: it takes the children first, and the node's own timers
+    and workers run in between."""
+    if isinstance(node, Localized) and node.composing:
         return False
     return node.is_attached and not (node._pruning or node._closing)
