@@ -98,7 +98,8 @@ def settled(node: DOMNode) -> bool:
     """Whether the widgets `node` composed are all there, for a callback that reaches into them (a clock
     tick, a cloud event, a lab's progress). Not before they are mounted, nor while a language switch composes
     them anew, nor while Textual removes the node: it takes the children first, and the node's own timers
-    and workers run in between."""
-    if isinstance(node, Localized) and node.composing:
+    and workers run in between. Nor once the app is closing: the screens it keeps aside (the launch wizard)
+    are closed one widget at a time, never marked as removed."""
+    if not node.is_attached or node._pruning or node._closing or not node.app.is_running:
         return False
-    return node.is_attached and not (node._pruning or node._closing)
+    return not (isinstance(node, Localized) and node.composing)

@@ -186,6 +186,7 @@ class Learner:
             widget.cursor_blink = False  # type: ignore[attr-defined]
         await self.pilot.hover(offset=(0, 0))  # no tooltip left open where the mouse last clicked
         self.app.clear_notifications()
+        await self.wait(lambda: not self.app.screen.query("Button.-active"))  # a clicked button's 0.2 s flash
         await self.pilot.pause()
         return self.app.export_screenshot()
 

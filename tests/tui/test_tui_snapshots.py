@@ -30,6 +30,7 @@ async def settle(pilot: Pilot[int]) -> None:
     (the lab panel's instructions) still being laid out in the background."""
     await pilot.pause()
     await wait_for(pilot, lambda: all(md.children for md in pilot.app.screen.query(Markdown) if md.source))
+    await wait_for(pilot, lambda: not pilot.app.screen.query("Button.-active"))  # a clicked button's 0.2 s flash
     for widget in pilot.app.screen.query("Input, TextArea"):
         assert isinstance(widget, Input | TextArea)
         widget.cursor_blink = False

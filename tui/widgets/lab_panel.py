@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
+from weakref import WeakSet
 
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
@@ -135,9 +136,13 @@ class LabPanel(Localized, Vertical):
                                  variant="primary" if request == "check" else "default")
 
     def on_mount(self) -> None:
+        _PANELS.add(self)
         self.set_interval(1.0, self._show_progress)
         # ✓ and ✗ carry the theme's colours: draw them again in a new theme's.
         self.watch(self.app, "theme", self.refresh_lab, init=False)
+
+    def on_unmount(self) -> None:
+        _PANELS.discard(self)
 
     async def composed(self) -> None:
         self.refresh_lab()
@@ -171,7 +176,7 @@ class LabPanel(Localized, Vertical):
     def _keep_toasts_clear(self) -> None:
         """Notifications stack up in the work area, left of the panel, not over its checks."""
         width = self.outer_size.width if self.display else 0
-        for rack in self.screen.query(ToastRack):
+        for rack in self.screen.query_children(ToastRack):  # the screen's own: a query would walk every page
             if rack.styles.padding.right != width:
                 rack.styles.padding = (0, width, 0, 0)
 
@@ -361,10 +366,15 @@ def _allowed(lab: OpenLab, request: str) -> bool:
 
 
 
+# Every mounted lab panel (one per work screen): a lab event redraws them without walking the screens' widgets.
+_PANELS: WeakSet[LabPanel] = WeakSet()
+
+
 def refresh_panels(app: App[Any]) -> None:
     """Draw every lab panel of the app again (the console's, wherever it is in the screen stack)."""
-    for screen in app.screen_stack:
-        for panel in screen.query(LabPanel):
+    stack = app.screen_stack
+    for panel in list(_PANELS):
+        if panel.is_attached and panel.screen in stack:
             panel.refresh_lab()
 
 
