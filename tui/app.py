@@ -79,12 +79,18 @@ class LblabApp(App[int]):
     async def on_mount(self) -> None:
         localize_bindings(self, self.t)
         notices = self._claim_edge_port()
-        await self.cloud.start()
+        await self.cloud.open()
         self.cloud.clock.on_change(self._clock_changed)
         self.set_interval(1.0, self._tick)
         for notice in notices + ([self.cloud.restore_error] if self.cloud.restore_error else []):
             self.notify(notice, severity="warning", timeout=15)
-        await self.push_screen(ConsoleScreen(self.first_page, self.ready_pages))
+        console = ConsoleScreen(self.first_page, self.ready_pages)
+        await self.push_screen(console)
+        # The first frame shows the cloud as it was saved; only then does it resume: its guests (an OS
+        # process each, which would take the CPU from that frame), listeners and health checks. The lab
+        # comes after, as its checks probe them. Keys wait meanwhile, as they do for all of on_mount.
+        await console.wait_for_refresh()
+        await self.cloud.resume()
         await start_labs(self, self.lab_id)
         if self.api_port is not None:
             # After the first frame: importing and starting aiohttp's server takes ~0.2 s.

@@ -14,10 +14,9 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from rich.table import Table
 from rich.text import Text as RichText
 from textual import on
@@ -29,12 +28,15 @@ from textual.widget import Widget
 from textual.widgets import Button, Label, Markdown, ProgressBar, Static
 from textual.widgets._toast import ToastRack
 
-from labs import CheckReport, LabLoadError, LabSession, load_lab
 from tui.format import tone_style
 from tui.localize import Localized, settled
 from tui.typed_app import app_of
 from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
 from tui.widgets.live_text import show
+
+if TYPE_CHECKING:
+    # The lab engine is imported by the first lab opened (open_lab), after the console's first frame.
+    from labs import CheckReport, LabSession
 
 # Buttons and keys: (request, button id, i18n key). A request is an OpenLab method or a panel action.
 REQUESTS = (
@@ -233,6 +235,8 @@ class LabPanel(Localized, Vertical):
         return Group(heading, table)
 
     def _hints(self, session: LabSession) -> RenderableType:
+        from rich.markdown import Markdown as RichMarkdown  # markdown-it: not before the first hint
+
         items = "\n".join(f"{n}. {session.text(hint)}" for n, hint in enumerate(session.hints_shown, 1))
         return Group(RichText(app_of(self).t("lab.hints"), style="bold"), RichMarkdown(items))
 
@@ -246,6 +250,8 @@ class LabPanel(Localized, Vertical):
         heading = RichText(t("lab.solved", number=solved.step_index + 1), style="bold")
         if not solved.done:
             return Group(heading, RichText(t("lab.solved_nothing"), style="dim"))
+        from rich.markdown import Markdown as RichMarkdown  # markdown-it: not before the first "show me"
+
         return Group(heading, RichMarkdown("\n".join(f"- {session.text(item)}" for item in solved.done)))
 
     def _refresh_buttons(self, lab: OpenLab) -> None:
@@ -370,6 +376,8 @@ def refresh_panels(app: App[Any]) -> None:
 
 async def open_lab(app: App[Any], lab_id: str) -> OpenLab | None:
     """Open a lab beside the console (closing the one open before), resuming its saved progress."""
+    from labs import LabLoadError, LabSession, load_lab  # the engine: with the first lab, not the first frame
+
     t = app_of(app).t
     previous = open_lab_of(app)
     if previous is not None and previous.session.lab.id == lab_id:
