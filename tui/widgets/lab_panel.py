@@ -23,9 +23,10 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Label, Markdown, ProgressBar, Static
+from textual.widgets import Button, Label, ProgressBar, Static
 from textual.widgets._toast import ToastRack
 
 from tui.format import tone_style
@@ -35,6 +36,8 @@ from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
 from tui.widgets.live_text import show
 
 if TYPE_CHECKING:
+    from textual.widgets import Markdown
+
     # The lab engine is imported by the first lab opened (open_lab), after the console's first frame.
     from labs import CheckReport, LabSession
 
@@ -126,7 +129,8 @@ class LabPanel(Localized, Vertical):
             # Help the learner asked for comes first, where they are looking.
             yield Static(id="lab-solved")
             yield Static(id="lab-hints")
-            yield Markdown(id="lab-instructions")
+            if self.lab is not None:  # otherwise made with the first step shown (_show_instructions)
+                yield _instructions()
         # Never scrolled away with the instructions: how the step stands right now.
         with VerticalScroll(id="lab-status"):
             yield Static(id="lab-checks")
@@ -206,7 +210,13 @@ class LabPanel(Localized, Vertical):
         if text != self._instructions:
             self._instructions = text
             self._copied = -1
-            self.query_one("#lab-instructions", Markdown).update(text)
+            self._show_instructions(text)
+
+    def _show_instructions(self, text: str) -> None:
+        try:
+            self.query_one("#lab-instructions", _markdown_class()).update(text)
+        except NoMatches:  # composed while no lab was open (the console's panel, at start): made now
+            self.query_one("#lab-body", VerticalScroll).mount(_instructions(text))
 
     def _scroll(self, session: LabSession, solved: Solved | None) -> None:
         """A new step, or help just asked for (above the instructions), is read from the top."""
@@ -331,6 +341,18 @@ class LabPanel(Localized, Vertical):
             back.focus()
         else:
             self.post_message(ConsoleFocusRequested())
+
+
+def _markdown_class() -> type[Markdown]:
+    # Textual's Markdown widget and markdown-it take ~50 ms to import: not before the console's first frame,
+    # which shows no lab yet (the lab opens after it).
+    from textual.widgets import Markdown
+
+    return Markdown
+
+
+def _instructions(text: str | None = None) -> Markdown:
+    return _markdown_class()(text, id="lab-instructions")
 
 
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
