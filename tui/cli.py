@@ -186,7 +186,7 @@ def lab_exists(lab_id: str) -> bool:
     """Whether `lab_id` is a lab file that loads; says why not on stderr. Only this lab is checked in full:
     checking every lab (as the picker lists them) took ~0.25 s of CPU before the console's first frame."""
     from labs import LabLoadError, load_lab
-    from labs.loader import LABS_DIR
+    from labs.catalog import LABS_DIR
 
     problem = "does not exist"
     if lab_id in {path.stem for path in LABS_DIR.glob("*.yaml")}:
