@@ -18,7 +18,7 @@ screen shows what the key should bring. Prints:
 Python's bytecode cache is on, in the scratch directory, as the second start of an installed lblab finds it
 (see bench/tui_first_frame.py, which splits a start into imports and app start, in-process).
 
-    python bench/tui_latency.py [--rounds 5] [--starts 5] [--checkout DIR]
+    python bench/tui_latency.py [--rounds 5] [--starts 5] [--checkout DIR] [--starts-only]
 
 `--in-process` instead runs the console headless in this process (Pilot, the demo cloud with the seed lab's
 balancer, alb-basics open) and prints, for keys 2/3/4/5 and for the launch wizard, the time to the first frame
@@ -333,6 +333,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind (default 5)")
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose lblab runs (default: this)")
     parser.add_argument("--in-process", action="store_true", help="only the in-process figures (see above)")
+    parser.add_argument("--starts-only", action="store_true", help="only the commands and the cold starts (~1 min)")
     args = parser.parse_args()
     if args.in_process:
         asyncio.run(in_process(args.rounds))
@@ -357,17 +358,22 @@ def main() -> None:
                 starts["seed lab"].append(took)
         for kind, times in starts.items():
             print(f"  cold start {kind:9} {spread(times[1:], seconds=True)}")
-        with lblab(env, *lab) as (pane, _):
-            for key, page in (("1", "dashboard"), ("5", "target groups")):
-                pane.tmux("send-keys", "-t", "bench", key)
-                print(f"  idle CPU {page:14} {idle_cpu(pane):4.1f} % of a core over {IDLE_SECONDS:g} s (x30)")
-            print(f"  page switch      {spread(page_switches(pane, args.rounds))}")
-            print(f"  launch wizard    {spread(launch_wizard(pane, args.rounds))}")
-            pane.press("1", DASHBOARD)
-            with balancer_load(pane, dns_name) as served:
-                loaded = page_switches(pane, args.rounds)
-            print(f"  page switch load {spread(loaded)}  ({served[0]} meanwhile)")
+        if not args.starts_only:
+            keys_and_idle(env, lab, dns_name, args.rounds)
     print(f"  load average after: {Path('/proc/loadavg').read_text().split()[0]}")
+
+
+def keys_and_idle(env: dict[str, str], lab: tuple[str, ...], dns_name: str, rounds: int) -> None:
+    with lblab(env, *lab) as (pane, _):
+        for key, page in (("1", "dashboard"), ("5", "target groups")):
+            pane.tmux("send-keys", "-t", "bench", key)
+            print(f"  idle CPU {page:14} {idle_cpu(pane):4.1f} % of a core over {IDLE_SECONDS:g} s (x30)")
+        print(f"  page switch      {spread(page_switches(pane, rounds))}")
+        print(f"  launch wizard    {spread(launch_wizard(pane, rounds))}")
+        pane.press("1", DASHBOARD)
+        with balancer_load(pane, dns_name) as served:
+            loaded = page_switches(pane, rounds)
+        print(f"  page switch load {spread(loaded)}  ({served[0]} meanwhile)")
 
 
 if __name__ == "__main__":

@@ -115,6 +115,14 @@ class Cloud:
     # -- life --------------------------------------------------------------------
     async def start(self) -> None:
         """Raises StateInUse, before anything is read or served, when another process holds the state."""
+        await self.open()
+        await self.resume()
+
+    async def open(self) -> None:
+        """The state loaded (or the defaults made) and the internet edge listening; no guest, listener or
+        health check running yet: enough to show the cloud as it was saved. The console draws its first
+        frame from that, then resumes the cloud; a caller that opens must resume before it changes anything.
+        Raises StateInUse, before anything is read, when another process holds the state."""
         if self.lock is not None:
             self.lock.acquire(self.config.holder)
         state = self._load()
@@ -130,6 +138,10 @@ class Cloud:
                 allow_non_loopback=self.config.allow_non_loopback,
             )
             await self.edge.start()
+
+    async def resume(self) -> None:
+        """Every resource back where it was heading (once, after open()): guests booted, listeners bound,
+        health checks running."""
         for service in self.services:
             await service.resume()
 

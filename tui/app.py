@@ -54,10 +54,14 @@ class LblabApp(App[int]):
     api_url: str | None = None
 
     def __init__(self, config: CloudConfig, lang: str = "en", lab_id: str | None = None,
-                 first_page: str = "dashboard", api_port: int | None = None, ready_pages: bool = False) -> None:
+                 first_page: str = "dashboard", api_port: int | None = None, ready_pages: bool = False,
+                 draw_first: bool = False) -> None:
         """`api_port`: serve the AWS API while the console runs (the `lblab` command asks for
         4566; tests leave it off so that nothing on screen depends on a port). `ready_pages`: build
-        every page after the first frame, hidden, then the launch wizard (see ConsoleScreen)."""
+        every page after the first frame, hidden, then the launch wizard (see ConsoleScreen).
+        `draw_first`: the console's first frame reaches the terminal before the cloud resumes and the
+        lab opens (the `lblab` command); without it they are done when the app has started, as a test's
+        pilot expects."""
         super().__init__()
         self.cloud = Cloud(config)
         self.t = Translator(lang)
@@ -65,6 +69,7 @@ class LblabApp(App[int]):
         self.first_page = first_page
         self.api_port = api_port
         self.ready_pages = ready_pages
+        self.draw_first = draw_first
         self.api: ApiServer | None = None
         self.keys = KeyRouter(self, super().on_event)
 
@@ -79,13 +84,23 @@ class LblabApp(App[int]):
     async def on_mount(self) -> None:
         localize_bindings(self, self.t)
         notices = self._claim_edge_port()
-        await self.cloud.start()
+        await self.cloud.open()  # enough to draw the cloud as it was saved
         self.cloud.clock.on_change(self._clock_changed)
         self.set_interval(1.0, self._tick)
         for notice in notices + ([self.cloud.restore_error] if self.cloud.restore_error else []):
             self.notify(notice, severity="warning", timeout=15)
         await self.push_screen(ConsoleScreen(self.first_page, self.ready_pages))
-        await start_labs(self, self.lab_id)
+        if self.draw_first:
+            # Textual writes no frame until on_mount has returned: the cloud's guests (an OS process each,
+            # which would take the CPU from that frame), the lab (its engine, its Markdown) and the API
+            # come after the first one.
+            self.call_after_refresh(lambda: self.run_worker(self._finish_start(), group="start", exclusive=True))
+        else:
+            await self._finish_start()
+
+    async def _finish_start(self) -> None:
+        await self.cloud.resume()
+        await start_labs(self, self.lab_id)  # after resume: the lab's checks probe what it serves
         if self.api_port is not None:
             # After the first frame: importing and starting aiohttp's server takes ~0.2 s.
             self.call_after_refresh(self._serve_api, self.api_port)

@@ -73,6 +73,8 @@ class Localized(_Node):
 
     async def _localized_mount(self) -> None:
         self.composing = False  # Textual mounts a widget once its composed children are
+        if not settled(self):  # the app closed while it was being mounted (a page built hidden at start)
+            return
         localize_bindings(self, app_of(self).t)
         await self.composed()
 

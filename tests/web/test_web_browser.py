@@ -59,8 +59,9 @@ async def test_the_console_in_a_browser_tab(browser: Browser, tmp_path) -> None:
     async with lblab_web("--state", str(tmp_path / "state.json"), "--seed", "1", "--lang", "en",
                          "--lab", LAB) as web:
         page = await open_console(browser, web.url)
-        first = await wait_for_text(page, EN("nav.dashboard"))
-        assert lab_title.en in first  # the lab panel is beside the dashboard
+        # The lab panel beside the dashboard (it opens just after the console's first frame).
+        first = await wait_for_text(page, lab_title.en)
+        assert EN("nav.dashboard") in first
         consoles = children_of(web.process.pid)
         assert len(consoles) == 1, f"one console for one tab, found {consoles}"
 

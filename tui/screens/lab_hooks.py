@@ -23,7 +23,6 @@ from textual.widget import Widget
 from labs import ProgressStore
 from tui.localize import Localized
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.lab_picker import LabPickerScreen
 from tui.screens.page import Page
 from tui.typed_app import app_of
 from tui.widgets.footer import ConsoleFooter
@@ -63,6 +62,9 @@ def pick_lab(app: App[Any]) -> None:
     def chosen(lab_id: str | None) -> None:
         if lab_id is not None:
             app.run_worker(open_lab(app, lab_id), group="lab", exclusive=False)
+
+    # Imported here: the picker reads every lab file with the engine's checks, which the first frame does not need.
+    from tui.screens.lab_picker import LabPickerScreen
 
     app.push_screen(LabPickerScreen(), chosen)
 

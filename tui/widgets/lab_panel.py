@@ -14,28 +14,33 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from weakref import WeakSet
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from rich.table import Table
 from rich.text import Text as RichText
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Label, Markdown, ProgressBar, Static
+from textual.widgets import Button, Label, ProgressBar, Static
 from textual.widgets._toast import ToastRack
 
-from labs import CheckReport, LabLoadError, LabSession, load_lab
 from tui.format import tone_style
 from tui.localize import Localized, settled
 from tui.typed_app import app_of
 from tui.widgets.lab_state import OpenLab, Solved, open_lab_of, set_open_lab
 from tui.widgets.live_text import show
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+
+    # The lab engine is imported by the first lab opened (open_lab), after the console's first frame.
+    from labs import CheckReport, LabSession
 
 # Buttons and keys: (request, button id, i18n key). A request is an OpenLab method or a panel action.
 REQUESTS = (
@@ -125,7 +130,8 @@ class LabPanel(Localized, Vertical):
             # Help the learner asked for comes first, where they are looking.
             yield Static(id="lab-solved")
             yield Static(id="lab-hints")
-            yield Markdown(id="lab-instructions")
+            if self.lab is not None:  # otherwise made with the first step shown (_show_instructions)
+                yield _instructions()
         # Never scrolled away with the instructions: how the step stands right now.
         with VerticalScroll(id="lab-status"):
             yield Static(id="lab-checks")
@@ -209,7 +215,13 @@ class LabPanel(Localized, Vertical):
         if text != self._instructions:
             self._instructions = text
             self._copied = -1
-            self.query_one("#lab-instructions", Markdown).update(text)
+            self._show_instructions(text)
+
+    def _show_instructions(self, text: str) -> None:
+        try:
+            self.query_one("#lab-instructions", _markdown_class()).update(text)
+        except NoMatches:  # composed while no lab was open (the console's panel, at start): made now
+            self.query_one("#lab-body", VerticalScroll).mount(_instructions(text))
 
     def _scroll(self, session: LabSession, solved: Solved | None) -> None:
         """A new step, or help just asked for (above the instructions), is read from the top."""
@@ -238,6 +250,8 @@ class LabPanel(Localized, Vertical):
         return Group(heading, table)
 
     def _hints(self, session: LabSession) -> RenderableType:
+        from rich.markdown import Markdown as RichMarkdown  # markdown-it: not before the first hint
+
         items = "\n".join(f"{n}. {session.text(hint)}" for n, hint in enumerate(session.hints_shown, 1))
         return Group(RichText(app_of(self).t("lab.hints"), style="bold"), RichMarkdown(items))
 
@@ -251,6 +265,8 @@ class LabPanel(Localized, Vertical):
         heading = RichText(t("lab.solved", number=solved.step_index + 1), style="bold")
         if not solved.done:
             return Group(heading, RichText(t("lab.solved_nothing"), style="dim"))
+        from rich.markdown import Markdown as RichMarkdown  # markdown-it: not before the first "show me"
+
         return Group(heading, RichMarkdown("\n".join(f"- {session.text(item)}" for item in solved.done)))
 
     def _refresh_buttons(self, lab: OpenLab) -> None:
@@ -332,6 +348,18 @@ class LabPanel(Localized, Vertical):
             self.post_message(ConsoleFocusRequested())
 
 
+def _markdown_class() -> type[Markdown]:
+    # Textual's Markdown widget and markdown-it take ~50 ms to import: not before the console's first frame,
+    # which shows no lab yet (the lab opens after it).
+    from textual.widgets import Markdown
+
+    return Markdown
+
+
+def _instructions(text: str | None = None) -> Markdown:
+    return _markdown_class()(text, id="lab-instructions")
+
+
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
@@ -380,6 +408,8 @@ def refresh_panels(app: App[Any]) -> None:
 
 async def open_lab(app: App[Any], lab_id: str) -> OpenLab | None:
     """Open a lab beside the console (closing the one open before), resuming its saved progress."""
+    from labs import LabLoadError, LabSession, load_lab  # the engine: with the first lab, not the first frame
+
     t = app_of(app).t
     previous = open_lab_of(app)
     if previous is not None and previous.session.lab.id == lab_id:

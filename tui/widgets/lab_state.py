@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from labs import LabSession, SessionEvent, Text
 from tui.typed_app import app_of
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    # Names only: the engine (labs.engine and all it checks with) is imported by the first lab opened,
+    # after the console's first frame.
+    from labs import LabSession, SessionEvent, Text
 
 log = logging.getLogger(__name__)
 
