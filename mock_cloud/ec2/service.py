@@ -95,6 +95,13 @@ class Ec2Service:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Other services (ELBv2) register a check so that a group their resources use can't be deleted.
         self.group_in_use_checks: list[Callable[[str], bool]] = []
+        # Guests date their web servers' answers by the cloud's clock, and keep it between requests.
+        ctx.clock.on_change(self._tell_guests_the_time)
+
+    def _tell_guests_the_time(self) -> None:
+        for instance in self.instances.values():
+            if instance.guest is not None:
+                instance.guest.tell_time()
 
     # == setup and persistence ==================================================
     def create_defaults(self) -> None:

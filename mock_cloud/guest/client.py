@@ -88,6 +88,12 @@ class Guest:
         self._proc.stdin.write(json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n")
         return request_id
 
+    def tell_time(self) -> None:
+        """After the cloud's clock was stepped or rescaled: every request carries the time, this one only it."""
+        if self.alive and not self.unreachable:
+            with contextlib.suppress(GuestGone, ConnectionError):
+                self.send("clock")
+
     async def call(self, op: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
         """Send one operation and wait for its result (its OS state is saved before this returns)."""
         request_id = self.send(op, **args)

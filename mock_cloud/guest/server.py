@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.guestos.vfs import VfsError
+from mock_cloud.guestos.web import clock as web_clock
 from mock_cloud.guestos.web.listener import WebServer
 from mock_cloud.loops import new_event_loop  # uvloop on Linux and macOS: faster web servers
 
@@ -52,6 +53,7 @@ class Guest:
     def __init__(self, out: IO[bytes]) -> None:
         self.out = out
         self.clock = Clock()
+        web_clock.follow(self.clock.now)
         self.os: InstanceOS | None = None
         self.servers: dict[int, WebServer] = {}
         self.sessions: dict[str, Any] = {}
@@ -80,6 +82,8 @@ class Guest:
 
     def received(self, request: dict[str, Any]) -> None:
         self.clock.set(float(request.get("now", time.time())), float(request.get("scale", 1.0)))
+        if request["op"] == "clock":  # the cloud's clock was stepped or rescaled: nothing to answer
+            return
         if request["op"] == "status":
             asyncio.get_running_loop().create_task(self.answer(request))
         elif request["op"] == "hang":

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,14 @@ async def test_access_log_lines_reach_the_state_file_without_another_operation(c
 
     await until(saved, 60)  # within the guest's writeback interval; nothing else was asked of the guest
     assert "GET /access-log-probe HTTP/1.1" in instance.os.fs.read_text(server.log_path)
+
+
+async def test_a_guests_web_server_dates_its_answers_by_the_cloud_clock(cloud: Cloud) -> None:
+    """The Browser shows a response's Date beside the console's clock: both are cloud time (paused here, in
+    2026-01-01), never the host's."""
+    instance = await web_instance(cloud)
+    response = await cloud.fetch(f"http://{instance.public_ip}/")
+    assert response.headers["Date"] == formatdate(int(cloud.clock.now()), usegmt=True)
+    await cloud.clock.advance(3600)
+    later = await cloud.fetch(f"http://{instance.public_ip}/")
+    assert later.headers["Date"] == formatdate(int(cloud.clock.now()), usegmt=True)

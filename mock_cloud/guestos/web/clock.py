@@ -1,7 +1,8 @@
-"""Date strings for HTTP headers and access logs, formatted once per second.
+"""Date strings for HTTP headers and access logs, formatted once per second, by the cloud's clock.
 
 Every response needs a Date header and every access-log line a time stamp; formatting them per
-request showed up in the load-balancer benchmark's profile.
+request showed up in the load-balancer benchmark's profile. A guest dates them by the cloud's clock
+(`follow`): the learner reads them beside the console's clock, which may be paused or sped up.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ class _SecondCache:
         self._fmt = fmt
         self._second = -1
         self._text = ""
+        self.now: Callable[[], float] = time.time
 
     def get(self) -> str:
-        now = time.time()
+        now = self.now()
         second = int(now)
         if second != self._second:
             self._second = second
@@ -43,3 +45,8 @@ def _log_time(now: float) -> str:
 
 http_date = _SecondCache(lambda now: formatdate(now, usegmt=True))
 log_date = _SecondCache(_log_time)
+
+
+def follow(now: Callable[[], float]) -> None:
+    """Date responses and log lines by `now` (a guest: its cloud's clock) instead of the host's."""
+    http_date.now = log_date.now = now
