@@ -30,9 +30,10 @@ textual_constants.TEXTUAL_ANIMATIONS = "none"
 
 # Pilot waits for the console to go idle after every key and every pause: it samples the process's CPU over
 # 20 ms windows, twice per key, so a key cost at least 40 ms of sleep however fast the console handled it
-# (19 s of the 44 s the keys-only alb-basics walkthrough took alone). A 5 ms window tells the same thing
-# (no CPU spent across it); what a test waits for beyond that, it waits for by condition (support.tui.wait_for).
-textual_wait.SLEEP_GRANULARITY = 0.005
+# (19 s of the 44 s the keys-only alb-basics walkthrough took alone). A 10 ms window tells the same thing (no
+# CPU spent across it) at half the cost. Shorter ones (5 ms) were taken for idle by a process the machine had
+# merely not scheduled, beside CPU burners. What a test waits for beyond that, it waits for by condition.
+textual_wait.SLEEP_GRANULARITY = 0.01
 textual_wait.SLEEP_IDLE = textual_wait.SLEEP_GRANULARITY / 20
 
 

@@ -245,7 +245,7 @@ async def test_one_zone_load_balancer_shows_aws_error_and_the_security_group_sho
 
         await click(pilot, "#save")
         error = wizard.query_one("#error", Static)
-        await wait_for(pilot, lambda: error.display)
+        await wait_for(pilot, lambda: shown(error))  # shown once laid out, not only displayed
         assert ("ValidationError: At least two subnets in two different Availability Zones must be specified"
                 in shown(error))
         assert not app.cloud.elbv2.load_balancers and app.screen is wizard
@@ -268,7 +268,7 @@ async def test_edit_settings_deregister_reprioritise_and_delete_ask_first(tmp_pa
         (await find(pilot, "#health_interval", Input)).value = "3"
         await pilot.press("ctrl+s")
         error = app.screen.query_one("#error", Static)
-        await wait_for(pilot, lambda: error.display)
+        await wait_for(pilot, lambda: shown(error))  # shown once laid out, not only displayed
         assert "ValidationError" in shown(error) and "healthCheckIntervalSeconds" in shown(error)
         app.screen.query_one("#health_interval", Input).value = "10"
         await pilot.press("ctrl+s")

@@ -96,7 +96,7 @@ async def test_launch_errors_are_shown_in_the_form_in_aws_words() -> None:
         await pilot.press("end", "backspace", "0")
         await click(pilot, "#launch")
         error = app.screen.query_one("#error", Static)
-        await wait_for(pilot, lambda: error.display)
+        await wait_for(pilot, lambda: shown(error))  # shown once laid out, not only displayed
         assert "InvalidParameterValue: Invalid value '0' for minCount" in shown(error)
         assert not app.cloud.ec2.instances
         # the wizard's group was made once; a second try reuses it instead of launch-wizard-2
@@ -333,7 +333,7 @@ async def test_create_a_security_group_with_the_mouse_and_fix_an_error() -> None
         await paste(pilot, "10.0.0.0")  # no prefix length: AWS rejects it
         await click(pilot, "#save")  # no description either
         error = app.screen.query_one("#error", Static)
-        await wait_for(pilot, lambda: error.display)
+        await wait_for(pilot, lambda: shown(error))  # shown once laid out, not only displayed
         assert "MissingParameter: The request must contain the parameter groupDescription" in shown(error)
         await click(pilot, "#description")
         await paste(pilot, "web servers")
