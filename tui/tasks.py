@@ -68,4 +68,3 @@ def follow_events(node: DOMNode, kinds: tuple[str, ...], on_batch: Callable[[lis
             subscription.close()
 
     return node.run_worker(follower(), group="cloud-events")
-
