@@ -33,6 +33,8 @@ Operations:
   status      {}                  -> {"services": {"httpd": "active", ...}, "sessions": 1}
                                      (the reachability probe; sessions: Connect sessions open)
   hang        {}                  lblab-only failure drill: the guest stops answering (no reply)
+  clock       {}                  the cloud's clock was stepped or rescaled: only `now` and `scale`
+                                     (no reply; web servers date answers and log lines by it)
   shutdown    {}                  web servers stop, final OS state is sent, the process exits
 
 Unasked, the guest also sends {"id": null, "os": {...}} when its web servers have logged requests
