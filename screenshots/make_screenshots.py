@@ -25,7 +25,7 @@ from textual.widgets import Input  # noqa: E402
 
 from mock_cloud.scenarios import SEED_USER_DATA as LAB_USER_DATA  # noqa: E402
 from mock_cloud.scenarios import populate  # noqa: E402
-from tests.support.tui import demo_app  # noqa: E402
+from tests.support.tui import demo_app, settle  # noqa: E402
 from tui.screens.browser import BrowserScreen  # noqa: E402
 
 SIZE = (150, 44)
@@ -96,10 +96,7 @@ async def shoot(name: str, lang: str, moment: Moment) -> Path:
         await pilot.pause()
         await moment(pilot)
         await pilot.pause(0.3)
-        for widget in app.screen.query("Input, TextArea"):
-            widget.cursor_blink = False  # type: ignore[attr-defined]
-        app.clear_notifications()
-        await pilot.pause()
+        await settle(pilot)
         path = HERE / f"{name}.svg"
         path.write_text(app.export_screenshot(title=f"lblab — {name}"), encoding="utf-8")
         return path

@@ -26,7 +26,7 @@ from labs.placeholders import PLACEHOLDERS, Placeholder
 from mock_cloud import Instance
 from mock_cloud.scenarios import SEED_USER_DATA
 from tests.support.cloud import make_config
-from tests.support.tui import choose, click, open_tab, page, paste, tick, type_text, wait_for
+from tests.support.tui import choose, click, open_tab, page, paste, settle, tick, type_text, wait_for
 from tui.app import LblabApp
 from tui.screens.browser import BrowserScreen
 from tui.screens.confirm import ConfirmScreen
@@ -182,12 +182,8 @@ class Learner:
     async def picture(self) -> str:
         """The screen as an SVG, once nothing that depends on real time is left on it."""
         await self.idle()
-        for widget in self.app.screen.query("Input, TextArea"):
-            widget.cursor_blink = False  # type: ignore[attr-defined]
         await self.pilot.hover(offset=(0, 0))  # no tooltip left open where the mouse last clicked
-        self.app.clear_notifications()
-        await self.wait(lambda: not self.app.screen.query("Button.-active"))  # a clicked button's 0.2 s flash
-        await self.pilot.pause()
+        await settle(self.pilot)
         return self.app.export_screenshot()
 
     async def moment(self, name: str, steady: bool = True) -> None:

@@ -10,7 +10,7 @@ from typing import TypeVar
 from textual import events
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import OptionList, Select, SelectionList
+from textual.widgets import Input, Markdown, OptionList, Select, SelectionList, TextArea
 
 from mock_cloud.scenarios import demo_config
 from tui.app import LblabApp
@@ -68,6 +68,20 @@ async def type_text(pilot: Pilot[int], text: str) -> None:
 async def paste(pilot: Pilot[int], text: str) -> None:
     """What the terminal sends when the learner pastes into the focused field (faster than typing)."""
     pilot.app.post_message(events.Paste(text))
+    await pilot.pause()
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Before a picture: nothing that depends on real time may reach it. No blinking cursors, no toasts, no
+    Markdown (the lab panel's instructions) still being laid out in the background, no clicked button's
+    0.2 s flash."""
+    await pilot.pause()
+    await wait_for(pilot, lambda: all(md.children for md in pilot.app.screen.query(Markdown) if md.source))
+    await wait_for(pilot, lambda: not pilot.app.screen.query("Button.-active"))
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        assert isinstance(widget, Input | TextArea)
+        widget.cursor_blink = False
+    pilot.app.clear_notifications()
     await pilot.pause()
 
 

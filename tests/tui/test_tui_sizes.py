@@ -17,8 +17,7 @@ from textual.pilot import Pilot
 
 from mock_cloud.scenarios import demo_config, populate, populate_elb
 from tests.support.learner import Learner, steady_texts
-from tests.support.tui import wait_for
-from tests.tui.test_tui_snapshots import settle
+from tests.support.tui import settle, wait_for
 from tui.app import LblabApp
 from tui.screens.console import ConsoleScreen
 from tui.screens.ec2.launch_wizard import LaunchWizardScreen

@@ -13,29 +13,16 @@ from collections.abc import Awaitable, Callable, Iterable
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input, Markdown, TextArea
+from textual.widgets import Input
 
 from mock_cloud.cloud import FetchResult
 from mock_cloud.scenarios import SEED_USER_DATA as LAB_USER_DATA
 from mock_cloud.scenarios import populate
-from tests.support.tui import demo_app, wait_for
+from tests.support.tui import demo_app, settle, wait_for
 from tui.screens.browser import BrowserScreen
 
 SIZE = (140, 42)
 Step = Callable[[Pilot[int]], Awaitable[None]]
-
-
-async def settle(pilot: Pilot[int]) -> None:
-    """Nothing that depends on real time may reach the picture: no blinking cursors, no toasts, no Markdown
-    (the lab panel's instructions) still being laid out in the background."""
-    await pilot.pause()
-    await wait_for(pilot, lambda: all(md.children for md in pilot.app.screen.query(Markdown) if md.source))
-    await wait_for(pilot, lambda: not pilot.app.screen.query("Button.-active"))  # a clicked button's 0.2 s flash
-    for widget in pilot.app.screen.query("Input, TextArea"):
-        assert isinstance(widget, Input | TextArea)
-        widget.cursor_blink = False
-    pilot.app.clear_notifications()
-    await pilot.pause()
 
 
 def scenario(keys: Iterable[str] = (), then: Step | None = None, populated: bool = True,
