@@ -50,8 +50,10 @@ from mock_cloud.http1 import (
     HttpError,
     ParsedRequest,
     ParsedResponse,
+    SecondCache,
     check_incomplete_response,
     chunk,
+    imf_date,
     parse_response,
     skip_empty_lines,
 )
@@ -182,6 +184,7 @@ class ListenerServer:
         loopback_client_ip: str = "203.0.113.10",
         header_timeout: float = HEADER_TIMEOUT,
         reuse_port: bool = False,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.route = route
         self.on_complete = on_complete
@@ -195,6 +198,7 @@ class ListenerServer:
         self.loopback_client_ip = loopback_client_ip
         self.header_timeout = header_timeout
         self.reuse_port = reuse_port
+        self.dates = SecondCache(imf_date, now)  # the Date of its own responses: the cloud's clock
         self.active_connections = 0
         self.new_connections = 0
         self._server: asyncio.Server | None = None
@@ -671,8 +675,9 @@ class _Client(asyncio.Protocol):
         assert self.transport is not None
         keep = ex.keep_alive and ex.body_done
         data = balancer_response(
-            respond.status, respond.headers, respond.body, keep_alive=keep, head_only=ex.head.method == "HEAD"
-        )
+            respond.status, respond.headers, respond.body,
+            date=self.server.dates.get(), keep_alive=keep, head_only=ex.head.method == "HEAD",
+        )  # fmt: skip
         self.transport.write(data)
         ex.sent_bytes += len(data)
         ex.error_reason = error_reason
@@ -694,7 +699,9 @@ class _Client(asyncio.Protocol):
         ex.started_at = self.partial_since_wall or now
         ex.received_bytes = len(self.buf)
         self.buf = bytearray()
-        data = balancer_response(error.status, _HTML, error_page(error.status), keep_alive=False)
+        data = balancer_response(
+            error.status, _HTML, error_page(error.status), date=server.dates.get(), keep_alive=False
+        )
         self.transport.write(data)
         ex.sent_bytes = len(data)
         self._record(ex, error.status)

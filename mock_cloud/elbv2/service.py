@@ -651,6 +651,7 @@ class Elbv2Service:
         server = ListenerServer(
             router.route, router.on_complete, listener_port=listener.port, scheme=listener.scheme,
             ssl_context=self._ssl_context(listener), idle_timeout=lambda: self._idle_timeout(lb),
+            now=self.ctx.clock.now,
         )
         listener.local_port = await server.start()
         router.server = server

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections import Counter
+from email.utils import formatdate
 
 import aiohttp
 
@@ -84,6 +85,19 @@ async def test_every_condition_type_and_action_by_priority(cloud: Cloud) -> None
     assert [h.name for h in trace.hops] == ["internet edge", "load balancer security group", "listener", "rule",
                                             "action", "status"]
     assert "priority 1" in trace.hops[3].detail and "'/old*' matched '/old/x'" in trace.hops[3].detail
+
+
+async def test_the_balancers_own_answers_are_dated_by_the_cloud_clock(cloud: Cloud) -> None:
+    """A fixed response shows its Date beside the console's clock (paused here, in 2026-01-01): cloud time,
+    never the host's."""
+    lab = await healthy_lab(cloud, count=1)
+    await cloud.elbv2.create_rule(lab.listener.arn, 1, [condition("path-pattern", path_pattern_config=["/f"])],
+                                  [fixed("200", "fixed")])
+    for _ in range(2):
+        page = await cloud.fetch(f"http://{lab.lb.dns_name}/f")
+        assert page.headers["Date"] == formatdate(int(cloud.clock.now()), usegmt=True)
+        assert abs(cloud.clock.now() - time.time()) > 86400
+        await cloud.clock.advance(3600)
 
 
 async def test_no_registered_targets_is_albs_503(cloud: Cloud) -> None:
