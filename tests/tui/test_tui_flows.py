@@ -156,13 +156,17 @@ async def test_the_wizard_opened_again_starts_afresh_from_the_cloud_as_it_is() -
 
 
 async def test_the_lblab_command_builds_the_wizard_hidden_and_its_first_opening_takes_type_ahead() -> None:
+    """Built, laid out and drawn unseen (tui/offscreen.py): its first opening lays nothing out anew."""
     app = LblabApp(demo_config(), lang="en", ready_pages=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.is_screen_installed(SCREEN_NAME) and app.get_screen(SCREEN_NAME).is_mounted)
         hidden = app.get_screen(SCREEN_NAME)
-        assert isinstance(app.screen, ConsoleScreen)
+        await wait_for(pilot, lambda: hidden.query_one("#launch", Button).region.width > 0)
+        laid_out = {w: w.region for w in hidden.query("#name, #launch, #summary-text")}
+        assert isinstance(app.screen, ConsoleScreen) and len(laid_out) == 3 and not hidden._layout_required
         await pilot.press("2", "l", *"web-1")
         await wait_for(pilot, lambda: app.screen is hidden and hidden.query_one("#name", Input).value == "web-1")
+        assert {w: w.region for w in laid_out} == laid_out  # where the first opening draws them
         assert hidden.focused is hidden.query_one("#name", Input)
         assert isinstance(hidden, LaunchWizardScreen) and hidden.form.name == "web-1"
 

@@ -32,6 +32,7 @@ from mock_cloud import (
     Instance,
 )
 from tui.format import iso_time, tone_style
+from tui.offscreen import prepare
 from tui.rules import RuleDraft
 from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import run_cloud
@@ -71,14 +72,12 @@ def open_launch_wizard(app: App[Any]) -> None:
 
 
 async def ready_launch_wizard(app: App[Any]) -> None:
-    """Build the kept wizard hidden (mounted, not shown), so that its first opening only resets it too."""
+    """Build the kept wizard hidden (mounted, laid out, drawn unseen), so that its first opening only resets it too."""
     if app.is_screen_installed(SCREEN_NAME):
         return
     wizard = LaunchWizardScreen()
     app.install_screen(wizard, SCREEN_NAME)
-    app._load_screen_css(wizard)
-    _, mounted = app._get_screen(wizard)  # what push_screen does to mount a screen, without showing it
-    await mounted
+    await prepare(app, wizard)
 
 
 @dataclass
