@@ -115,7 +115,7 @@ if TYPE_CHECKING:
     from mock_cloud.events import Event, Subscription
     from mock_cloud.export import export_command
     from mock_cloud.guest.client import GuestError, GuestGone
-    from mock_cloud.loops import new_event_loop
+    from mock_cloud.loops import new_event_loop, tune_collector
     from mock_cloud.network import INTERNET_CLIENT, instance_peer
     from mock_cloud.ports import DEFAULT_API_PORT, DEFAULT_EDGE_PORT
     from mock_cloud.store import STATE_ENV, StateInUse, StateLock, StateStore, default_state_path
@@ -131,7 +131,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "mock_cloud.export": ("export_command",),
     "mock_cloud.api.server": ("ApiServer",),
     "mock_cloud.guest.client": ("GuestError", "GuestGone"),
-    "mock_cloud.loops": ("new_event_loop",),
+    "mock_cloud.loops": ("new_event_loop", "tune_collector"),
     "mock_cloud.ec2.catalogue": ("DEFAULT_IMAGE_ID", "DEFAULT_INSTANCE_TYPE", "IMAGES", "INSTANCE_TYPES"),
     "mock_cloud.ec2.instance": ("Instance",),
     "mock_cloud.ec2.lifecycle": ("BOOT_SECONDS", "USER_DATA_SECONDS", "GuestShell"),
@@ -305,6 +305,7 @@ __all__ = [
     "list_policies",
     "new_event_loop",
     "split_access_log_line",
+    "tune_collector",
     "validate_target_group",
     "wait_for_condition",
 ]

@@ -144,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import asyncio
 
-        from mock_cloud import new_event_loop
+        from mock_cloud import new_event_loop, tune_collector
 
+        tune_collector()
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             return runner.run(serve(args))
     if args.command == "reset":
@@ -167,10 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     config.state_lock = take_lock(state_path(args), config.holder)
     if config.state_lock is None:
         return 1
+    from mock_cloud import tune_collector
     from tui.app import LblabApp
 
     app = LblabApp(config, lang=args.lang or default_lang(), lab_id=getattr(args, "lab_id", None),
                    api_port=DEFAULT_API_PORT, ready_pages=True, draw_first=True)
+    tune_collector()
     app.run()
     return app.return_code or 0
 

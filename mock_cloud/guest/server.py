@@ -22,7 +22,7 @@ from mock_cloud.guestos.instance_os import InstanceOS
 from mock_cloud.guestos.vfs import VfsError
 from mock_cloud.guestos.web import clock as web_clock
 from mock_cloud.guestos.web.listener import WebServer
-from mock_cloud.loops import new_event_loop  # uvloop on Linux and macOS: faster web servers
+from mock_cloud.loops import new_event_loop, tune_collector  # uvloop on Linux and macOS: faster web servers
 
 ACCESS_LOG_LIMIT = 256 * 1024
 WATCHDOG_SECONDS = 0.2  # how often the watchdog thread checks that the cloud is still there
@@ -312,6 +312,7 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     threading.stack_size(WORKER_STACK)
+    tune_collector()
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     guest = Guest(out)

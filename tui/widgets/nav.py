@@ -43,4 +43,19 @@ class Navigation(OptionList):
             self.add_option(Option(Text(indent + t(item.label_key)), id=item.page_id))
 
     def mark(self, page_id: str) -> None:
-        self.highlighted = self.get_option_index(page_id)
+        """Highlight the page shown. Only the two lines that change are drawn again: setting `highlighted`
+        redraws every line of the list (the console's full height), a sixth of a page switch's frame."""
+        old, new = self.highlighted, self.get_option_index(page_id)
+        if old == new:
+            return
+        self.set_reactive(OptionList.highlighted, new)
+        lines = self._index_to_line
+        if not lines:  # not drawn yet: its first frame draws every line anyway
+            self.refresh()
+            return
+        for index in (old, new):
+            if index is not None:
+                self.refresh_lines(lines[index], self._heights[index])
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if not top <= lines[new] < top + height:
+            self.scroll_to_highlight()
