@@ -156,6 +156,9 @@ class Guest:
         except TimeoutError:  # stdout closed but the process lingers: it is gone for the cloud
             self.kill()
             self.returncode = await self._proc.wait()
+        # asyncio never closes a subprocess's transport itself: left to the garbage collector, it is closed
+        # after the loop, which prints "Event loop is closed" to stderr. Process has no public close.
+        self._proc._transport.close()  # type: ignore[attr-defined]
         self.ports.clear()
         self._fail_pending(f"guest {self.name} ended (exit code {self.returncode})")
         if not self._stopping:
