@@ -15,16 +15,18 @@ free of lblab's other packages: the console (tui) and the labs both read it, and
 from __future__ import annotations
 
 import functools
+import marshal
+import os
+import sys
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 LANGUAGES = ("ko", "en")
-# libyaml's loader when PyYAML has it: the pure-Python one costs a tenth of a second at start-up.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CATALOGUE_DIR = Path(__file__).parent
 
 Entry = dict[str, str]
+# (file name, mtime in ns, size) of each catalogue file: a cache made from other files is not used.
+Stamp = list[tuple[str, int, int]]
 
 
 class LocaleError(ValueError):
@@ -33,10 +35,29 @@ class LocaleError(ValueError):
 
 @functools.cache
 def load_strings(directory: Path = CATALOGUE_DIR) -> dict[str, Entry]:
-    """Every entry of every catalogue file (read once per process; treat the result as read-only)."""
+    """Every entry of every catalogue file (read once per process; treat the result as read-only).
+
+    Parsed once and kept, as Python keeps bytecode, in `__pycache__/` beside the files, as long as they are
+    unchanged: parsing the YAML (and importing PyYAML) was ~50 ms of every start, half of `lblab labs`."""
+    paths = sorted(directory.glob("*.yaml"))
+    stamp: Stamp = [(path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in paths]
+    cache = directory / "__pycache__" / f"phrasebook.{sys.implementation.cache_tag}.marshal"
+    kept = _read_cache(cache, stamp)
+    if kept is not None:
+        return kept
+    strings = _parse(paths)
+    _write_cache(cache, stamp, strings)
+    return strings
+
+
+def _parse(paths: list[Path]) -> dict[str, Entry]:
+    import yaml  # only when the cache is missing or stale
+
+    # libyaml's loader when PyYAML has it: the pure-Python one costs a tenth of a second.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     strings: dict[str, Entry] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    for path in paths:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
         if not isinstance(data, dict):
             raise LocaleError(f"{path.name}: expected a mapping of keys to {{en: ..., ko: ...}}")
         for key, entry in data.items():
@@ -46,6 +67,27 @@ def load_strings(directory: Path = CATALOGUE_DIR) -> dict[str, Entry]:
                 raise LocaleError(f"{path.name}: {key!r} needs at least an 'en' text")
             strings[str(key)] = {lang: str(text) for lang, text in entry.items()}
     return strings
+
+
+def _read_cache(cache: Path, stamp: Stamp) -> dict[str, Entry] | None:
+    try:
+        kept: Any = marshal.loads(cache.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):  # none yet, unreadable, torn, another Python's
+        return None
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == stamp and isinstance(kept[1], dict):
+        return kept[1]
+    return None
+
+
+def _write_cache(cache: Path, stamp: Stamp, strings: dict[str, Entry]) -> None:
+    """Atomically, or not at all: a read-only install parses at every start, as before."""
+    temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        temporary.write_bytes(marshal.dumps((stamp, strings)))
+        os.replace(temporary, cache)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 def template(entry: Entry, lang: str) -> str:

@@ -66,6 +66,19 @@ def test_a_key_defined_twice_is_an_error(tmp_path: Path) -> None:
         load_strings(tmp_path)
 
 
+def test_the_parsed_catalogue_is_kept_and_never_used_once_a_file_changed(tmp_path: Path) -> None:
+    catalogue = tmp_path / "a.yaml"
+    catalogue.write_text("x: {en: A, ko: 가}\n", encoding="utf-8")
+    assert load_strings.__wrapped__(tmp_path) == {"x": {"en": "A", "ko": "가"}}
+    [kept] = (tmp_path / "__pycache__").glob("phrasebook.*.marshal")
+    catalogue.write_text("x: {en: Bee, ko: 나}\n", encoding="utf-8")  # a different size, whatever the mtime
+    assert load_strings.__wrapped__(tmp_path)["x"] == {"en": "Bee", "ko": "나"}
+    kept.write_bytes(kept.read_bytes()[:40])  # torn, as by a crash mid-write of an older lblab
+    assert load_strings.__wrapped__(tmp_path)["x"]["en"] == "Bee"
+    (tmp_path / "b.yaml").write_text("y: {en: C}\n", encoding="utf-8")  # a file added
+    assert set(load_strings.__wrapped__(tmp_path)) == {"x", "y"}
+
+
 def test_aws_console_words() -> None:
     ko = Translator("ko")
     assert [ko(k) for k in ("nav.security_groups", "nav.target_groups", "nav.load_balancers", "action.launch",
