@@ -68,15 +68,19 @@ class ResourceTable(DataTable[Text]):
         wanted = self.view.selected
         visible = [row for row in self._rows if row.matches(self.view.filter.lower())]
         keys = {row.key for row in visible}
+        changed = False
         for row_key in list(self.rows):
             if row_key.value not in keys:
                 self.remove_row(row_key)
+                changed = True
         for row in visible:
             if row.key in self.rows:
-                self._update_row(row)
+                changed = self._update_row(row) or changed
             else:
                 self.add_row(*row.cells, key=row.key)
-        self._sort()
+                changed = True
+        if changed:  # a sort draws every line anew, even one that leaves the order as it was
+            self._sort()
         self._follow(wanted)
 
     def set_filter(self, text: str) -> None:
@@ -110,10 +114,14 @@ class ResourceTable(DataTable[Text]):
                 arrow = " ▼" if self.view.sort_reverse else " ▲"
             self.add_column(Text(t(column.label_key) + arrow, no_wrap=True), key=column.key, width=column.width)
 
-    def _update_row(self, row: Row) -> None:
+    def _update_row(self, row: Row) -> bool:
+        """Update the cells of `row` that changed; whether any did."""
+        changed = False
         for column, cell in zip(self.column_specs, row.cells, strict=True):
             if self.get_cell(row.key, column.key) != cell:
                 self.update_cell(row.key, column.key, cell)
+                changed = True
+        return changed
 
     def _sort(self) -> None:
         if self.view.sort_column is not None and self.row_count:
