@@ -150,19 +150,25 @@ class Guest:
                     self._received(json.loads(line))
         except asyncio.CancelledError:
             self.kill()  # the cloud's loop is going away without a shutdown: the guest goes too
+            self._release()
             raise
         try:
             self.returncode = await asyncio.wait_for(self._proc.wait(), GRACE_SECONDS)
         except TimeoutError:  # stdout closed but the process lingers: it is gone for the cloud
             self.kill()
             self.returncode = await self._proc.wait()
-        # asyncio never closes a subprocess's transport itself: left to the garbage collector, it is closed
-        # after the loop, which prints "Event loop is closed" to stderr. Process has no public close.
-        self._proc._transport.close()  # type: ignore[attr-defined]
+        self._release()
         self.ports.clear()
         self._fail_pending(f"guest {self.name} ended (exit code {self.returncode})")
         if not self._stopping:
             self.on_exit(self)
+
+    def _release(self) -> None:
+        """Close the process's pipes. asyncio never closes a subprocess's transport itself: left to the garbage
+        collector, it is closed after the loop, which prints "Event loop is closed" to stderr. Process has no
+        public close."""
+        assert self._proc is not None
+        self._proc._transport.close()  # type: ignore[attr-defined]
 
     def _fail_pending(self, why: str) -> None:
         for future in self._pending.values():
