@@ -13,7 +13,8 @@ import gc
 # Python collects its youngest objects after every 700 allocations of containers. The console makes and
 # drops tens of thousands per frame (styles, strips, segments, messages) and the balancer thousands per
 # second: those collections were a sixth of the console's CPU in a walk through the ALB lab (3.7 of
-# 21.3 s), and a full one the longest pause of a page switch (BENCHMARKS.md, "The console").
+# 21.3 s), and a full one the longest pause of a page switch (BENCHMARKS.md, "Console latency from the
+# terminal").
 YOUNG_COLLECTION_EVERY = 10_000
 
 
