@@ -331,3 +331,27 @@ async def test_help_language_and_lab_keys_lead_the_footer(tmp_path: Path) -> Non
         await pilot.pause()
         shown_keys = [active.binding.key for active in app.screen.active_bindings.values() if active.binding.show]
         assert shown_keys[:3] == ["question_mark", "ctrl+l", "L"]
+
+
+async def test_the_footer_keeps_its_keys_in_place_when_a_field_takes_the_focus(tmp_path: Path) -> None:
+    """In a field, `?` and `L` type themselves: the footer shows them dimmed where they were instead of dropping
+    them and moving every other key."""
+    from textual.widgets._footer import FooterKey
+
+    from tui.widgets.footer import ConsoleFooter
+
+    async with learner_at(tmp_path, "en") as learner:
+        app = learner.app
+        await open_wizard(learner, ("2", "l"), LaunchWizardScreen)
+
+        def footer() -> list[tuple[str, bool]]:
+            keys = app.screen.query_one(ConsoleFooter).query_children(FooterKey)
+            return [(key.key, key._disabled) for key in keys if key.display]
+
+        assert isinstance(app.focused, Input)  # the Name field
+        await learner.wait(lambda: footer()[:3] == [("question_mark", True), ("ctrl+l", False), ("L", True)])
+        typing = footer()
+        await learner.press("tab")  # to the image's drop-down, which types nothing
+        assert isinstance(app.focused, Select)
+        await learner.wait(lambda: footer()[0] == ("question_mark", False))
+        assert [key for key, _ in footer()] == [key for key, _ in typing]

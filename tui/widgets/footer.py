@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
+from textual.binding import ActiveBinding
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -11,6 +13,28 @@ from textual.widgets._footer import FooterKey
 # What a footer key shows and does; two keys with the same tuple look and act the same.
 KeyLook = tuple[str, str, str, str, bool, str, str]
 STATE_CLASSES = ("-disabled", "-command-palette")
+
+
+def _consumes_nothing(key: str, character: str | None) -> bool:
+    return False
+
+
+def reachable_bindings(screen: Screen[object]) -> dict[str, ActiveBinding]:
+    """`Screen.active_bindings` as they are when no field takes printable keys. While an Input has the focus,
+    Textual drops the bindings of the keys it types (`?` Help, `L` Lab): the footer shows them dimmed where
+    they were, rather than shifting every key after them, which redrew the footer and laid out the whole
+    screen again on 26 of 40 Tabs through the launch wizard (BENCHMARKS.md)."""
+    focused = screen.focused
+    if focused is None:
+        return screen.active_bindings
+    nodes = list(focused.ancestors_with_self)
+    for node in nodes:  # what Screen._binding_chain asks each node of the chain; put back at once
+        node.check_consume_key = _consumes_nothing  # type: ignore[method-assign]
+    try:
+        return screen.active_bindings
+    finally:
+        for node in nodes:
+            del node.check_consume_key
 
 
 def look(key: FooterKey) -> KeyLook:
@@ -43,11 +67,11 @@ class ConsoleFooter(Footer):
             return
         active = self.screen.active_bindings
         actions: set[str] = set()
-        for _, binding, enabled, tooltip in active.values():
+        for key_name, (_, binding, enabled, tooltip) in reachable_bindings(self.screen).items():
             if binding.show and binding.action not in actions:  # the first key of an action stands for all
                 actions.add(binding.action)
                 key = SteadyKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,
-                                disabled=not enabled, tooltip=tooltip)
+                                disabled=not enabled or key_name not in active, tooltip=tooltip)
                 yield key.data_bind(compact=Footer.compact)
         palette = active.get(self.app.COMMAND_PALETTE_BINDING)
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE and palette is not None:
@@ -84,10 +108,16 @@ class ConsoleFooter(Footer):
 
 
 def _take(old: FooterKey, new: FooterKey) -> None:
-    """Make the mounted key `old` show and do what `new` does."""
+    """Make the mounted key `old` show and do what `new` does: laid out again only if its width changes (a key
+    dimmed or lit keeps its place)."""
+    width = _text_width(old)
     old.key, old.key_display, old.description, old.action = new.key, new.key_display, new.description, new.action
     old._disabled = new._disabled
     old.tooltip = new.tooltip
     for name in STATE_CLASSES:
         old.set_class(name in new.classes, name)
-    old.refresh(layout=True)
+    old.refresh(layout=_text_width(old) != width)
+
+
+def _text_width(key: FooterKey) -> int:
+    return cell_len(key.key_display) + cell_len(key.description)
