@@ -355,3 +355,19 @@ async def test_the_footer_keeps_its_keys_in_place_when_a_field_takes_the_focus(t
         assert isinstance(app.focused, Select)
         await learner.wait(lambda: footer()[0] == ("question_mark", False))
         assert [key for key, _ in footer()] == [key for key, _ in typing]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("size", [(120, 35), (160, 45)], ids=["120x35", "160x45"])
+async def test_the_summarys_buttons_read_whole_beside_the_lab_panel(size: tuple[int, int], lang: str,
+                                                                   tmp_path: Path) -> None:
+    """The summary column is 34-44 columns wide: "Launch instance" was cut to "Launch i" at 120x35."""
+    app = lab_app(tmp_path, lang, "alb-basics")
+    async with app.run_test(size=size) as pilot:
+        learner = Learner(pilot)
+        await learner.start()
+        await open_wizard(learner, ("2", "l"), LaunchWizardScreen)
+        row = app.screen.query_one("#wizard-summary .form-buttons")
+        for button in row.query(Button):
+            assert button.region.width >= cell_len(str(button.label)) + 2  # the label and its two spaces
+            assert row.region.contains_region(button.region), str(button.label)
