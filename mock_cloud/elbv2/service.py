@@ -69,6 +69,7 @@ from mock_cloud.routes import Forward as EdgeForward
 
 MAX_TARGETS_PER_GROUP = 1000
 CLIENT_IP_HEADER = "X-Lblab-Client-Ip"
+MIN_REAL_IDLE_TIMEOUT = 1.0  # seconds of real time (see _idle_timeout)
 
 
 def _not_found(code: str, what: str) -> CloudError:
@@ -672,9 +673,11 @@ class Elbv2Service:
         return sni_context(listener.ssl_policy or DEFAULT_POLICY, chain, chain[0])
 
     def _idle_timeout(self, lb: LoadBalancer) -> float:
-        """The idle timeout in real seconds: cloud seconds scaled (as set when the clock is paused)."""
+        """The idle timeout in real seconds: cloud seconds scaled (as set when the clock is paused), never under
+        MIN_REAL_IDLE_TIMEOUT: bytes travel in real time, and at ×300 the default 60 s was 0.2 s, in which a
+        guest on a busy machine did not always answer (a 504 that no real balancer would give)."""
         scale = self.ctx.clock.scale
-        return lb.idle_timeout / scale if scale else float(lb.idle_timeout)
+        return max(MIN_REAL_IDLE_TIMEOUT, lb.idle_timeout / scale) if scale else float(lb.idle_timeout)
 
     # == rules ==============================================================================================
     async def create_rule(self, listener_arn: str, priority: int, conditions: list[RuleCondition],

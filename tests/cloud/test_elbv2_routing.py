@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import time
 from collections import Counter
@@ -140,6 +141,23 @@ async def test_a_silent_target_is_504_after_the_idle_timeout(cloud: Cloud) -> No
     assert 0.9 <= time.monotonic() - started < 5
     stop = cloud.elbv2.traces(limit=1)[-1].stopped_at
     assert stop is not None and (stop.name, stop.reason_code) == ("web server", "Target.Timeout")
+
+
+async def test_a_fast_clock_leaves_a_target_a_real_second_to_answer(cloud: Cloud) -> None:
+    """At x300 the default 60 s idle timeout is 0.2 s of real time; bytes still travel in real time, so a
+    target that answers 0.5 s late on a busy machine is not idle (the API tests' FAST clock saw spurious 504s)."""
+    lab = await healthy_lab(cloud, count=1)
+
+    async def late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(0.5)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate")
+        await writer.drain()
+
+    await plug(lab.instances[0], late)
+    cloud.clock.set_scale(300.0)
+    page = await cloud.fetch(lab.url)
+    assert (page.status, page.body) == (200, b"late")
 
 
 async def test_the_target_sees_x_forwarded_headers(cloud: Cloud) -> None:
