@@ -40,7 +40,8 @@ def load_strings(directory: Path = CATALOGUE_DIR) -> dict[str, Entry]:
     Parsed once and kept, as Python keeps bytecode, in `__pycache__/` beside the files, as long as they are
     unchanged: parsing the YAML (and importing PyYAML) was ~50 ms of every start, half of `lblab labs`."""
     paths = sorted(directory.glob("*.yaml"))
-    stamp: Stamp = [(path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in paths]
+    stats = [(path.name, path.stat()) for path in paths]
+    stamp: Stamp = [(name, info.st_mtime_ns, info.st_size) for name, info in stats]
     cache = directory / "__pycache__" / f"phrasebook.{sys.implementation.cache_tag}.marshal"
     kept = _read_cache(cache, stamp)
     if kept is not None:

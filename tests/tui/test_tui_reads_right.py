@@ -17,6 +17,7 @@ from textual._compositor import ChopsUpdate
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets._footer import FooterKey
 from textual.widgets._markdown import MarkdownFence
 from textual.widgets._toast import Toast
 
@@ -31,6 +32,7 @@ from tui.screens.elb.lb_wizard import CreateLoadBalancerScreen
 from tui.screens.elb.listeners import RulesPage
 from tui.screens.elb.rule_editor import RuleEditorScreen
 from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
+from tui.widgets.footer import ConsoleFooter
 from tui.widgets.html_text import html_to_text, is_html
 from tui.widgets.lab_panel import LabPanel, code_items
 from tui.widgets.toggles import CHECK_GLYPHS, RADIO_GLYPHS
@@ -336,10 +338,6 @@ async def test_help_language_and_lab_keys_lead_the_footer(tmp_path: Path) -> Non
 async def test_the_footer_keeps_its_keys_in_place_when_a_field_takes_the_focus(tmp_path: Path) -> None:
     """In a field, `?` and `L` type themselves: the footer shows them dimmed where they were instead of dropping
     them and moving every other key."""
-    from textual.widgets._footer import FooterKey
-
-    from tui.widgets.footer import ConsoleFooter
-
     async with learner_at(tmp_path, "en") as learner:
         app = learner.app
         await open_wizard(learner, ("2", "l"), LaunchWizardScreen)

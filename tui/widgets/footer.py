@@ -19,14 +19,15 @@ def _consumes_nothing(key: str, character: str | None) -> bool:
     return False
 
 
-def reachable_bindings(screen: Screen[object]) -> dict[str, ActiveBinding]:
+def reachable_bindings(screen: Screen[object], active: dict[str, ActiveBinding]) -> dict[str, ActiveBinding]:
     """`Screen.active_bindings` as they are when no field takes printable keys. While an Input has the focus,
     Textual drops the bindings of the keys it types (`?` Help, `L` Lab): the footer shows them dimmed where
     they were, rather than shifting every key after them, which redrew the footer and laid out the whole
-    screen again on 26 of 40 Tabs through the launch wizard (BENCHMARKS.md)."""
+    screen again on 26 of 40 Tabs through the launch wizard (BENCHMARKS.md). `active`: the screen's
+    `active_bindings`, which are these when nothing has the focus."""
     focused = screen.focused
     if focused is None:
-        return screen.active_bindings
+        return active
     nodes = list(focused.ancestors_with_self)
     for node in nodes:  # what Screen._binding_chain asks each node of the chain; put back at once
         node.check_consume_key = _consumes_nothing  # type: ignore[method-assign]
@@ -67,7 +68,7 @@ class ConsoleFooter(Footer):
             return
         active = self.screen.active_bindings
         actions: set[str] = set()
-        for key_name, (_, binding, enabled, tooltip) in reachable_bindings(self.screen).items():
+        for key_name, (_, binding, enabled, tooltip) in reachable_bindings(self.screen, active).items():
             if binding.show and binding.action not in actions:  # the first key of an action stands for all
                 actions.add(binding.action)
                 key = SteadyKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,

@@ -393,7 +393,6 @@ def _allowed(lab: OpenLab, request: str) -> bool:
     return True  # reset_lab
 
 
-
 # Every mounted lab panel (one per work screen): a lab event redraws them without walking the screens' widgets.
 _PANELS: WeakSet[LabPanel] = WeakSet()
 
