@@ -122,3 +122,28 @@ async def test_after_a_failed_submit_end_backspaces_and_typing_replace_the_descr
         await burst(pilot, "end", *["backspace"] * 10, *typed("SG for ALB"))
         await settled(pilot)
         await wait_for(pilot, lambda: description.value == "SG for ALB", PATIENCE)
+
+
+async def test_a_key_typed_into_a_field_lays_out_nothing() -> None:
+    """Each key typed into the launch wizard's Name laid the whole wizard out again (Input's virtual size is a
+    reactive that asks for a layout): tui/widgets/text_input.py. The field still scrolls its text."""
+    app = demo_app("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "l")
+        wizard = app.screen
+        assert isinstance(wizard, LaunchWizardScreen)
+        layouts = 0
+        lay_out = wizard._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            nonlocal layouts
+            layouts += 1
+            lay_out(*args, **kwargs)  # type: ignore[arg-type]
+
+        wizard._refresh_layout = counted  # type: ignore[method-assign]
+        name = wizard.query_one("#name", Input)
+        long_name = "web-server-with-a-name-longer-than-the-field-is-wide-" * 2
+        await pilot.press(*typed(long_name))
+        assert name.value == long_name
+        assert layouts == 0
+        assert name.scroll_x > 0  # the cursor, at the end of the text, is in view

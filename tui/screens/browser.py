@@ -36,6 +36,7 @@ from tui.tasks import follow_events
 from tui.typed_app import app_of
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.html_text import html_to_text, is_html
+from tui.widgets.text_input import TextInput
 
 HELLO = re.compile(r"Hello World from ([^<\s]+)")
 MAX_REQUESTS = 200
@@ -104,8 +105,8 @@ class BrowserScreen(WorkScreen[None]):
         yield ConsoleHeader(t("browser.title"))
         with Horizontal(id="url-bar"):
             yield Label(t("browser.address"), classes="field-label")
-            yield Input(self.url, placeholder=t("browser.placeholder"), id="url", compact=True,
-                        suggester=SuggestFromList(self._addresses(), case_sensitive=False))
+            yield TextInput(self.url, placeholder=t("browser.placeholder"), id="url", compact=True,
+                            suggester=SuggestFromList(self._addresses(), case_sensitive=False))
             yield Button(t("browser.go"), id="go", variant="primary", compact=True)
         yield Static(id="status", markup=False)
         with Horizontal(id="browser-body"):
@@ -117,7 +118,7 @@ class BrowserScreen(WorkScreen[None]):
                 yield OptionList(id="addresses", compact=True)
                 yield Label(t("browser.batch_title"), classes="section-title")
                 with Horizontal(classes="batch-row"):
-                    yield Input(self.batch_size, id="count", compact=True, type="integer", max_length=3)
+                    yield TextInput(self.batch_size, id="count", compact=True, type="integer", max_length=3)
                     yield Button(t("browser.send"), id="send", compact=True)
                 yield Static(id="tally")
         yield from self.footer()

@@ -99,6 +99,7 @@ from tui.tasks import run_cloud
 from tui.typed_app import app_of
 from tui.widgets.live_text import show
 from tui.widgets.resource_table import Column, ResourceTable, Row, ViewState
+from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from mock_cloud import Cloud
@@ -225,8 +226,8 @@ class Page(BasePage):
         t = self.t
         with Horizontal(classes="page-head"):
             yield Label(t(self.title_key), classes="page-title", id="page-title")
-            yield Input(self.view.filter, placeholder=t(self.FILTER_KEY), id="filter", compact=True,
-                        classes="page-filter")
+            yield TextInput(self.view.filter, placeholder=t(self.FILTER_KEY), id="filter", compact=True,
+                            classes="page-filter")
         with Horizontal(classes="page-actions"):
             yield Button("↻", id="action-refresh", compact=True, tooltip=t("key.refresh"))
             for action in self.ACTIONS:

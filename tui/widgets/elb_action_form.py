@@ -26,6 +26,7 @@ from mock_cloud import (
 from tui.typed_app import app_of
 from tui.widgets.elb_drafts import ActionDraft, WeightedGroup
 from tui.widgets.form import BoundForm, field
+from tui.widgets.text_input import TextInput
 
 REDIRECT_PROTOCOLS = ("#{protocol}", "HTTP", "HTTPS")
 # Redirect parts typed as text: (draft field, label key).
@@ -65,7 +66,7 @@ class GroupRow(Horizontal):
                      prompt=t("act.pick_group"), compact=True, classes="group-pick")
         if self.weighted:
             yield Label(t("act.weight"), classes="inline-label")
-            yield Input(self.share.weight, type="integer", max_length=3, compact=True, classes="group-weight")
+            yield TextInput(self.share.weight, type="integer", max_length=3, compact=True, classes="group-weight")
             yield Button("✕", compact=True, classes="group-remove", tooltip=t("act.remove_group"))
 
     def set_options(self, options: list[tuple[str, str]]) -> None:
@@ -117,14 +118,14 @@ class ActionForm(BoundForm, Vertical):
                                                        value=draft.redirect_protocol, allow_blank=False,
                                                        id="redirect_protocol", compact=True))
             for name, label in REDIRECT_PARTS:
-                yield from field(t(label), Input(getattr(draft, name), id=name, compact=True))
+                yield from field(t(label), TextInput(getattr(draft, name), id=name, compact=True))
             yield from field(t("act.status_code"), Select([(t(f"act.status.{c}"), c) for c in REDIRECT_STATUS_CODES],
                                                           value=draft.redirect_code, allow_blank=False,
                                                           id="redirect_code", compact=True),
                              hint=t("act.redirect_hint"))
         with Vertical(id="fixed", classes="action-part"):
-            yield from field(t("act.response_code"), Input(draft.fixed_code, id="fixed_code", max_length=3,
-                                                           type="integer", compact=True, classes="short-input"))
+            yield from field(t("act.response_code"), TextInput(draft.fixed_code, id="fixed_code", max_length=3,
+                                                               type="integer", compact=True, classes="short-input"))
             yield from field(t("act.content_type"), Select([(c, c) for c in FIXED_RESPONSE_CONTENT_TYPES],
                                                            value=draft.fixed_content_type, allow_blank=False,
                                                            id="fixed_content_type", compact=True))

@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, Select, Static
 from mock_cloud import CONDITION_FIELDS, HOST_HEADER, HTTP_HEADER, PATH_PATTERN
 from tui.typed_app import app_of
 from tui.widgets.elb_drafts import ConditionDraft
+from tui.widgets.text_input import TextInput
 
 # The order the console offers them in.
 FIELDS = (HOST_HEADER, PATH_PATTERN, *(f for f in CONDITION_FIELDS if f not in (HOST_HEADER, PATH_PATTERN)))
@@ -26,9 +27,9 @@ class ConditionRow(Horizontal):
         t = app_of(self).t
         yield Select([(t(f"cond.{f}"), f) for f in FIELDS], value=self.draft.field, allow_blank=False, compact=True,
                      classes="condition-field")
-        yield Input(self.draft.header_name, placeholder=t("cond.header_name"), compact=True,
-                    classes="condition-header")
-        yield Input(self.draft.values, compact=True, classes="condition-values")
+        yield TextInput(self.draft.header_name, placeholder=t("cond.header_name"), compact=True,
+                        classes="condition-header")
+        yield TextInput(self.draft.values, compact=True, classes="condition-values")
         yield Button("✕", compact=True, classes="condition-remove", tooltip=t("cond.remove"))
 
     def on_mount(self) -> None:

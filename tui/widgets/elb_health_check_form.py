@@ -11,6 +11,7 @@ from mock_cloud import TRAFFIC_PORT
 from tui.typed_app import app_of
 from tui.widgets.elb_drafts import HealthCheckDraft
 from tui.widgets.form import BoundForm, field
+from tui.widgets.text_input import TextInput
 
 # Advanced settings: (draft field, label key, hint key), all whole numbers but the success codes.
 ADVANCED = (
@@ -34,20 +35,20 @@ class HealthCheckForm(BoundForm, Vertical):
         draft = self.form
         yield from field(t("hc.protocol"), Select([(p, p) for p in PROTOCOLS], value=draft.health_protocol,
                                                   allow_blank=False, id="health_protocol", compact=True))
-        yield from field(t("hc.path"), Input(draft.health_path, id="health_path", compact=True),
+        yield from field(t("hc.path"), TextInput(draft.health_path, id="health_path", compact=True),
                          hint=t("hc.path_hint"))
         with Collapsible(title=t("hc.advanced"), collapsed=not self.advanced_open, id="hc-advanced"):
             yield from field(t("hc.port"), Select(
                 [(t("hc.traffic_port"), TRAFFIC_PORT), (t("hc.override"), "override")],
                 value=draft.health_port_mode, allow_blank=False, id="health_port_mode", compact=True),
                 hint=t("hc.port_hint"))
-            yield Input(draft.health_port, placeholder="1-65535", id="health_port", type="integer", max_length=5,
-                        compact=True)
+            yield TextInput(draft.health_port, placeholder="1-65535", id="health_port", type="integer", max_length=5,
+                            compact=True)
             for name, label, hint in ADVANCED:
-                yield from field(t(label), Input(getattr(draft, name), id=name, type="integer", max_length=3,
-                                                 compact=True, classes="short-input"), hint=t(hint))
-            yield from field(t("hc.success_codes"), Input(draft.success_codes, id="success_codes", compact=True,
-                                                          classes="short-input"), hint=t("hc.success_codes_hint"))
+                yield from field(t(label), TextInput(getattr(draft, name), id=name, type="integer", max_length=3,
+                                                     compact=True, classes="short-input"), hint=t(hint))
+            yield from field(t("hc.success_codes"), TextInput(draft.success_codes, id="success_codes", compact=True,
+                                                              classes="short-input"), hint=t("hc.success_codes_hint"))
 
     def on_mount(self) -> None:
         self.form_changed("health_port_mode")

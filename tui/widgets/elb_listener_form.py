@@ -19,6 +19,7 @@ from tui.typed_app import app_of
 from tui.widgets.elb_action_form import ActionForm
 from tui.widgets.elb_drafts import CONSOLE_SSL_POLICY, ListenerDraft
 from tui.widgets.form import BoundForm, field
+from tui.widgets.text_input import TextInput
 
 DEFAULT_PORTS = {"HTTP": "80", "HTTPS": "443"}
 
@@ -56,7 +57,7 @@ class ListenerForm(BoundForm, Vertical):
             yield Select([(p, p) for p in PROTOCOLS], value=draft.listener_protocol, allow_blank=False,
                          id="listener_protocol", compact=True)
             yield Label(t("listener.port"), classes="inline-label")
-            yield Input(draft.listener_port, id="listener_port", type="integer", max_length=5, compact=True)
+            yield TextInput(draft.listener_port, id="listener_port", type="integer", max_length=5, compact=True)
             if self.removable:
                 yield Button(t("listener.remove"), compact=True, classes="listener-remove")
         yield Label(t("listener.default_action"), classes="field-label")

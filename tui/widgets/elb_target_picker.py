@@ -21,6 +21,7 @@ from textual.widgets.selection_list import Selection
 from mock_cloud import Instance, TargetSpec
 from tui.format import DASH, state_text
 from tui.typed_app import app_of
+from tui.widgets.text_input import TextInput
 from tui.widgets.toggles import SelectionList
 
 # (heading key, width) of the two lists' columns; the last one takes the rest of the line.
@@ -98,7 +99,7 @@ class TargetPicker(Vertical):
                                  id="available", compact=True)
         with Horizontal(classes="inline-buttons"):
             yield Label(t("picker.port"), classes="inline-label")
-            yield Input(self.default_port, id="pick_port", type="integer", max_length=5, compact=True)
+            yield TextInput(self.default_port, id="pick_port", type="integer", max_length=5, compact=True)
             yield Button(t("picker.include"), id="include", variant="primary", compact=True)
         yield Label(id="review-title", classes="field-label")
         yield Label(self._heading(fitted(PENDING_COLUMNS, self.app)), classes="picker-head")

@@ -15,6 +15,7 @@ from mock_cloud import CloudError
 from tui.format import tone_style
 from tui.tasks import error_text
 from tui.typed_app import app_of
+from tui.widgets.text_input import TextInput
 
 
 class Section(Vertical):
@@ -32,7 +33,7 @@ def field(label: str, widget: Widget, hint: str = "") -> ComposeResult:
     yield widget
 
 
-class NumberInput(Input):
+class NumberInput(TextInput):
     """A whole-number field that says why it refused a key or a paste, where Textual only rings the bell
     (a silent bell reads as a broken field). Blanks around a pasted number are dropped, as a browser does."""
 

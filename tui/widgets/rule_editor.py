@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from tui.rules import ANYWHERE_IPV4, RULE_TYPES, RuleDraft, protocol_text
 from tui.typed_app import app_of
+from tui.widgets.text_input import TextInput
 
 SOURCE_KINDS = ("custom", "anywhere")
 NO_ID = "–"
@@ -38,13 +39,13 @@ class RuleRow(Horizontal):
         yield Select([(t(f"rule_type.{rt.key}"), rt.key) for rt in RULE_TYPES], value=draft.type_key,
                      allow_blank=False, compact=True, classes="rule-type")
         yield Label(classes="rule-protocol")
-        yield Input(draft.port_range, placeholder="0 - 65535", compact=True, classes="rule-ports")
+        yield TextInput(draft.port_range, placeholder="0 - 65535", compact=True, classes="rule-ports")
         yield Select([(t(f"rule_source.{kind}"), kind) for kind in SOURCE_KINDS], value=draft.source_kind,
                      allow_blank=False, compact=True, classes="rule-source-kind")
-        yield Input(draft.source, placeholder=t("rule.source_placeholder"), compact=True, classes="rule-cidr",
-                    suggester=SuggestFromList(self.groups, case_sensitive=False))
-        yield Input(draft.description, placeholder=t("rule.description_placeholder"), compact=True,
-                    classes="rule-description")
+        yield TextInput(draft.source, placeholder=t("rule.source_placeholder"), compact=True, classes="rule-cidr",
+                        suggester=SuggestFromList(self.groups, case_sensitive=False))
+        yield TextInput(draft.description, placeholder=t("rule.description_placeholder"), compact=True,
+                        classes="rule-description")
         yield Button("✕", compact=True, classes="rule-delete", tooltip=t("rule.delete"))
 
     def on_mount(self) -> None:

@@ -17,9 +17,10 @@ from tui.screens.lab_hooks import WorkScreen
 from tui.tasks import follow_events
 from tui.typed_app import app_of
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.text_input import TextInput
 
 
-class HistoryInput(Input):
+class HistoryInput(TextInput):
     """The command line: up/down walk through what was typed before, like bash."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -39,6 +39,7 @@ from tui.tasks import run_cloud
 from tui.typed_app import app_of
 from tui.widgets.form import BoundForm, ErrorLine, NumberInput, Section, field
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.text_input import TextInput
 from tui.widgets.toggles import Checkbox, RadioButton, SelectionList
 
 NO_KEY_PAIR = "none"
@@ -147,7 +148,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
 
     def _name_section(self) -> ComposeResult:
         t = app_of(self).t
-        yield Section(t("launch.name_tags"), *field(t("col.name"), Input(
+        yield Section(t("launch.name_tags"), *field(t("col.name"), TextInput(
             self.form.name, placeholder=t("launch.name_placeholder"), id="name", compact=True)))
 
     def _image_section(self) -> ComposeResult:

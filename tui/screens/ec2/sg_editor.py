@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Select, Static
 
 from mock_cloud import CloudError, SecurityGroup
 from tui.rules import ANYWHERE_IPV4, RuleDraft, rule_changes, spec_of
@@ -20,6 +20,7 @@ from tui.typed_app import app_of
 from tui.widgets.form import BoundForm, ErrorLine, Section, field
 from tui.widgets.header import ConsoleHeader
 from tui.widgets.rule_editor import RuleEditor
+from tui.widgets.text_input import TextInput
 
 
 @dataclass
@@ -102,10 +103,10 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
                 for v in ec2.vpcs.values()]
         yield Section(
             t("sg.basic_details"),
-            *field(t("col.group_name"), Input(self.form.name, placeholder=t("sg.name_placeholder"),
-                                              id="name", compact=True), hint=t("sg.name_hint")),
-            *field(t("col.description"), Input(self.form.description, placeholder=t("sg.description_placeholder"),
-                                               id="description", compact=True), hint=t("sg.description_hint")),
+            *field(t("col.group_name"), TextInput(self.form.name, placeholder=t("sg.name_placeholder"),
+                                                  id="name", compact=True), hint=t("sg.name_hint")),
+            *field(t("col.description"), TextInput(self.form.description, placeholder=t("sg.description_placeholder"),
+                                                   id="description", compact=True), hint=t("sg.description_hint")),
             *field(t("field.vpc_id"), Select(vpcs, value=self.form.vpc_id, allow_blank=False, id="vpc_id",
                                              compact=True)),
         )

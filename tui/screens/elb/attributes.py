@@ -28,6 +28,7 @@ from tui.screens.elb.editor import ElbEditorScreen
 from tui.typed_app import app_of
 from tui.widgets.elb_format import Translate
 from tui.widgets.form import Section, field
+from tui.widgets.text_input import TextInput
 from tui.widgets.toggles import Checkbox
 
 BOOL, NUMBER, CHOICE, TEXT = "bool", "number", "choice", "text"
@@ -127,8 +128,8 @@ class AttributesScreen(ElbEditorScreen):
         if spec.kind == CHOICE:
             return Select([(c, c) for c in spec.choices], value=value, allow_blank=False, id=widget_id,
                           compact=True, classes="attr")
-        return Input(value, id=widget_id, type="integer" if spec.kind == NUMBER else "text", compact=True,
-                     classes="attr")
+        return TextInput(value, id=widget_id, type="integer" if spec.kind == NUMBER else "text", compact=True,
+                         classes="attr")
 
     def _set(self, widget: Widget, value: str) -> None:
         self.values[self.specs[int((widget.id or "").removeprefix("attr-"))].key] = value

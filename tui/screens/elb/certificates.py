@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from mock_cloud import CA_NAME, ISSUANCE_NOTE, Certificate
 from tui.format import plain
@@ -21,6 +21,7 @@ from tui.widgets.details import field_grid, note
 from tui.widgets.elb_drafts import split_values
 from tui.widgets.elb_format import arn_field, cloud_note, listener_name
 from tui.widgets.form import Section, field
+from tui.widgets.text_input import TextInput
 
 DATE = "%Y-%m-%d %H:%M UTC"
 
@@ -141,10 +142,10 @@ class RequestCertificateScreen(ElbEditorScreen):
         t = app_of(self).t
         yield Section(
             t("acm.domain_names"),
-            *field(t("acm.fqdn"), Input(self.form.domain_name, placeholder="www.example.com", id="domain_name",
-                                        compact=True), hint=t("acm.fqdn_hint")),
-            *field(t("acm.other_names"), Input(self.form.other_names, placeholder="example.com, *.example.com",
-                                               id="other_names", compact=True), hint=t("acm.other_names_hint")),
+            *field(t("acm.fqdn"), TextInput(self.form.domain_name, placeholder="www.example.com", id="domain_name",
+                                            compact=True), hint=t("acm.fqdn_hint")),
+            *field(t("acm.other_names"), TextInput(self.form.other_names, placeholder="example.com, *.example.com",
+                                                   id="other_names", compact=True), hint=t("acm.other_names_hint")),
             Static(cloud_note(t, ISSUANCE_NOTE)),
         )
 

@@ -25,6 +25,7 @@ from tui.widgets.elb_format import action_text
 from tui.widgets.elb_listener_form import ListenerForm
 from tui.widgets.form import Section, field
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.text_input import TextInput
 from tui.widgets.toggles import Checkbox, RadioButton, SelectionList
 
 LB_TYPES = ("application", "network", "gateway")
@@ -139,7 +140,7 @@ class CreateLoadBalancerScreen(SectionHostScreen):
         form = self.form
         yield Section(
             t("lb.basic"),
-            *field(t("lb.name"), Input(form.lb_name, placeholder="DemoALB", id="lb_name", compact=True),
+            *field(t("lb.name"), TextInput(form.lb_name, placeholder="DemoALB", id="lb_name", compact=True),
                    hint=t("lb.name_hint")),
             Label(t("lb.scheme"), classes="field-label"),
             self._radio_set("scheme", SCHEMES, form.scheme, "lb.scheme."),

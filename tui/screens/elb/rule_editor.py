@@ -10,7 +10,6 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.widgets import Input
 
 from mock_cloud import MAX_PRIORITY, Listener, Rule
 from tui.screens.elb.section_host import SectionHostScreen
@@ -20,6 +19,7 @@ from tui.widgets.elb_condition_editor import ConditionEditor
 from tui.widgets.elb_drafts import ActionDraft, ConditionDraft
 from tui.widgets.elb_format import listener_name
 from tui.widgets.form import Section, field
+from tui.widgets.text_input import TextInput
 
 
 @dataclass
@@ -63,7 +63,7 @@ class RuleEditorScreen(SectionHostScreen):
     def body(self) -> ComposeResult:
         t = app_of(self).t
         if not self.is_default:
-            yield Section(t("lrule.priority"), *field(t("lrule.priority"), Input(
+            yield Section(t("lrule.priority"), *field(t("lrule.priority"), TextInput(
                 self.form.priority, id="priority", type="integer", max_length=5, compact=True, classes="short-input"),
                 hint=t("lrule.priority_hint")))
             yield Section(t("lrule.conditions"), ConditionEditor(self.form.conditions))

@@ -36,6 +36,7 @@ from tui.widgets.elb_health_check_form import HealthCheckForm
 from tui.widgets.elb_target_picker import PendingTarget, TargetPicker
 from tui.widgets.form import ErrorLine, Section, field
 from tui.widgets.header import ConsoleHeader
+from tui.widgets.text_input import TextInput
 from tui.widgets.toggles import RadioButton
 
 TARGET_TYPES = ("instance", "ip", "lambda", "alb")
@@ -115,13 +116,13 @@ class CreateTargetGroupScreen(ElbEditorScreen):
             t("tg.basic"),
             Label(t("tg.target_type"), classes="field-label"), types,
             Static(cloud_note(t, TARGET_TYPE_NOTE)),
-            *field(t("tg.name"), Input(form.tg_name, placeholder="demo-tg", id="tg_name", compact=True),
+            *field(t("tg.name"), TextInput(form.tg_name, placeholder="demo-tg", id="tg_name", compact=True),
                    hint=t("tg.name_hint")),
             Label(t("tg.protocol_port"), classes="field-label"),
             inline(Select([(p, p) for p in PROTOCOLS], value=form.protocol, allow_blank=False, id="protocol",
                               compact=True),
                    Label(":", classes="inline-label"),
-                   Input(form.port, id="port", type="integer", max_length=5, compact=True, classes="short-input")),
+                   TextInput(form.port, id="port", type="integer", max_length=5, compact=True, classes="short-input")),
             *field(t("tg.ip_type"), Label(t("tg.ipv4"), classes="field-value")),
             *field(t("field.vpc_id"), Select(vpcs, value=form.vpc_id, allow_blank=False, id="vpc_id", compact=True)),
             Label(t("tg.protocol_version"), classes="field-label"), versions,
