@@ -38,6 +38,8 @@ class GroupForm:
 class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
     """`create()`: basic details plus both rule lists; `edit(group, egress)`: one rule list."""
 
+    # The group's name when creating one, else its first rule (as tui/screens/elb/editor.py explains).
+    AUTO_FOCUS: ClassVar[str | None] = "#name, .rule-type, .rule-add"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "button.cancel"),
         Binding("ctrl+s", "save", "key.save"),
@@ -119,9 +121,6 @@ class SecurityGroupEditorScreen(WorkScreen[None], BoundForm):
 
     async def composed(self) -> None:
         self.query_one("#error", ErrorLine).show_error(self.form.error)
-        first = self.query("#name") if self.creating else self.query(".rule-type, .rule-add")
-        if first:
-            first.first().focus()
 
     # -- saving --------------------------------------------------------------------------------
     @on(Button.Pressed, "#cancel")

@@ -132,7 +132,7 @@ class RequestCertificateScreen(ElbEditorScreen):
     INTRO_KEY = "acm.request_intro"
     SAVE_KEY = "acm.request"
     DONE_KEY = "acm.issued"
-    FOCUS = "#domain_name"
+    AUTO_FOCUS = "#domain_name"
 
     def __init__(self) -> None:
         super().__init__()

@@ -37,6 +37,7 @@ MIN_ZONES = 2
 class LoadBalancerTypeScreen(WorkScreen[None]):
     """Compare and select load balancer type: only Application Load Balancers are emulated."""
 
+    AUTO_FOCUS: ClassVar[str | None] = "#create-application"
     CSS_PATH = "../../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "key.back")]
 
@@ -55,9 +56,6 @@ class LoadBalancerTypeScreen(WorkScreen[None]):
                     yield Button(t("lb.type_create"), id=f"create-{kind}", variant="primary" if emulated else "default",
                                  disabled=not emulated, compact=True)
         yield from self.footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#create-application").focus()
 
     @on(Button.Pressed, "#create-application")
     def _application(self) -> None:
@@ -91,7 +89,7 @@ class CreateLoadBalancerScreen(SectionHostScreen):
     TITLE_KEY = "lb.create_alb"
     SAVE_KEY = "lb.create"
     DONE_KEY = "lb.created"
-    FOCUS = "#lb_name"
+    AUTO_FOCUS = "#lb_name"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "button.cancel"),
         Binding("ctrl+s", "save", "lb.create"),

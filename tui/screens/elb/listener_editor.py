@@ -17,7 +17,7 @@ from tui.widgets.form import Section
 class ListenerEditorScreen(SectionHostScreen):
     INTRO_KEY = "listener.intro"
     DONE_KEY = "listener.saved"
-    FOCUS = "#listener_port"
+    AUTO_FOCUS = "#listener_port"
 
     def __init__(self, lb: LoadBalancer, draft: ListenerDraft, listener: Listener | None = None) -> None:
         super().__init__()

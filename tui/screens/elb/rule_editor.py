@@ -37,7 +37,7 @@ def next_priority(listener: Listener) -> int:
 class RuleEditorScreen(SectionHostScreen):
     INTRO_KEY = "lrule.intro"
     DONE_KEY = "lrule.saved"
-    FOCUS = "#priority, Select"
+    AUTO_FOCUS = "#priority, Select"
 
     def __init__(self, listener: Listener, rule: Rule | None = None) -> None:
         super().__init__()

@@ -66,7 +66,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
     TITLE_KEY = "tg.create"
     SAVE_KEY = "tg.create"
     DONE_KEY = "tg.created"
-    FOCUS = "#tg_name"
+    AUTO_FOCUS = "#tg_name"
 
     def __init__(self) -> None:
         super().__init__()
