@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import Reactive
@@ -112,6 +112,22 @@ class WorkScreen(Localized, Screen[ScreenResultType]):
     # Textual's Screen repaints itself whole when the focus moves, though the widgets that gain and lose
     # it repaint themselves: a second full render of the screen on every page switch.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    # What the screen's styles were last computed for (see _on_screen_resume).
+    styled_for: tuple[int, bool] | None = None
+
+    def _style_state(self) -> tuple[int, bool]:
+        return self.app._css_update_count, self.app.app_focus
+
+    def _on_mount(self, event: events.Mount) -> None:
+        self.styled_for = self._style_state()  # mounting styled every widget
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen each time it is shown, after this handler (Screen's own
+        # reads the flag): for a form just mounted, which mounting styled, a quarter of the CPU of the key that
+        # opens it. Its styles go stale only with a theme or stylesheet change (the app counts those) or the
+        # terminal's focus changing while the screen was away (a kept wizard, one under a dialog).
+        styled_for, self.styled_for = self.styled_for, self._style_state()
+        event.refresh_styles = event.refresh_styles and styled_for != self.styled_for
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

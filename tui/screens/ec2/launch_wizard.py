@@ -7,7 +7,7 @@ from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -118,8 +118,6 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         self.form = LaunchForm()
         self.launching = False
         self.lang = ""
-        # What this screen's styles were last computed for: see _on_screen_resume.
-        self.styled_for: tuple[int, bool] | None = None
 
     # -- composition ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -255,17 +253,8 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         self.query_one("#wizard-form", VerticalScroll).scroll_home(animate=False)
         self._show_fields()
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Textual restyles every widget of a screen it resumes (~60 ms for this one, after Screen's own handler,
-        # which reads the flag). A kept wizard's styles go stale only with a theme change (the app counts those)
-        # or the terminal's focus changing while it was away.
-        styled_for = self.styled_for
-        self.styled_for = (self.app._css_update_count, self.app.app_focus)
-        event.refresh_styles = event.refresh_styles and self.styled_for != styled_for
-
     # -- live parts ------------------------------------------------------------------------------
     async def composed(self) -> None:
-        self.styled_for = (self.app._css_update_count, self.app.app_focus)  # mounting styled every widget
         self._show_fields()
 
     def _show_fields(self) -> None:
