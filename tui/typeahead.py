@@ -65,6 +65,8 @@ class KeyRouter:
             if not (waiting(app) if in_app else idle(app)):
                 return False
             screen = app.screen
+            if screen._callbacks:  # what waits for the next frame (a page's table takes the focus after it)
+                return False
             return all(idle(node) for node in screen.walk_children(with_self=True))
         except ScreenStackError:  # no screen yet: nothing to wait for
             return True

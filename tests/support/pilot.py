@@ -5,8 +5,9 @@ does it by sending each widget a callback and counting the answers: on a wizard 
 messages dispatched (and as many `inspect.signature` calls) per key, half of the CPU a key typed into a form
 cost in the tests. Here the same condition is read instead of sent: a widget is settled when it is mounted,
 its queue is empty and its task is parked on it (`tui.typeahead.idle`, which the console's type-ahead
-already relies on). It is a little stricter than Textual's (it also waits for what was queued meanwhile) and
-raises Textual's own timeout error when a screen never settles.
+already relies on), and the screen has run what waited for its next frame. It is a little stricter than
+Textual's (it also waits for what was queued meanwhile) and raises Textual's own timeout error when a screen
+never settles.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ async def wait_for_screen(self: Pilot[Any], timeout: float = 30.0) -> bool:
             screen = app.screen
         except ScreenStackError:
             return False
-        if idle(app) and all(idle(node) for node in screen.walk_children(with_self=True)):
+        if idle(app) and not screen._callbacks and all(idle(node) for node in screen.walk_children(with_self=True)):
             return True
         if time.monotonic() > deadline:
             raise WaitForScreenTimeout("Timed out while waiting for widgets to process pending messages.")

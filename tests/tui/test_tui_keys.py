@@ -63,6 +63,22 @@ async def test_keys_typed_while_the_launch_wizard_opens_reach_its_name(first: tu
         await wait_for(pilot, lambda: app.screen.query_one("#name", Input).value == "web-3", PATIENCE)
 
 
+async def test_keys_typed_after_a_page_key_move_the_new_pages_table() -> None:
+    """A page's table takes the focus after the page's first frame (tui/screens/console.py): Down typed right
+    behind `3` waits for it, and moves the Security Groups table, not the Instances table left behind."""
+    app = demo_app("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(app.cloud)
+        await pilot.press("2")
+        instances = page(app).table
+        await burst(pilot, "3", "down", "down")
+        await settled(pilot)
+        groups = page(app).table
+        assert groups is not instances and app.focused is groups
+        await wait_for(pilot, lambda: groups.cursor_row == 2, PATIENCE)
+        assert instances.cursor_row == 0
+
+
 async def test_enter_on_advanced_details_then_tab_reaches_user_data() -> None:
     app = demo_app("en")
     async with app.run_test(size=SIZE) as pilot:

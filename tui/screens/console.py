@@ -159,7 +159,9 @@ class ConsoleScreen(WorkScreen[None]):
         self.query_one(ConsoleHeader).set_location(title if title.startswith("EC2") else f"EC2 › {title}")
         self.query_one(Navigation).mark(page_id)
         if isinstance(page, Page):
-            page.table.focus()
+            # After the page's first frame: moving the focus restyles both tables and draws the new one again
+            # (a third of that frame's CPU). Keys typed meanwhile wait for it (tui/typeahead.py).
+            self.call_after_refresh(page.table.focus)
         elif self.focused is None or not self.focused.is_attached:
             self.query_one(Navigation).focus()
 
