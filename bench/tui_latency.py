@@ -22,8 +22,9 @@ Python's bytecode cache is on, in the scratch directory, as the second start of 
 
 `--in-process` instead runs the console headless in this process (Pilot, the demo cloud with the seed lab's
 balancer, alb-basics open) and prints, for keys 2/3/4/5 and for the launch wizard, the time to the first frame
-Textual renders and the CPU time per switch or opening, and the CPU an idle console uses (cloud included): the
-console's own work, which a loaded machine only stretches.
+Textual renders and the CPU time per switch or opening, the CPU per character typed into the launch wizard's
+Name, and the CPU an idle console uses (cloud included): the console's own work, which a loaded machine only
+stretches.
 
 `--checkout DIR` runs the lblab of another checkout (e.g. `git worktree add /tmp/before main`), so that
 a before and an after can be taken one right after the other, under the same load.
@@ -45,6 +46,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,6 +61,7 @@ POLL = 0.005  # seconds between two captures of the pane
 TIMEOUT = 20.0  # a screen that has not appeared by then is reported as a failure
 SETTLE = 0.3  # pause between two measured keys, so that each starts from a quiet screen
 IDLE_SECONDS = 10.0
+TYPED = "webserver3" * 4  # typed into the launch wizard's Name by --in-process
 CONNECTIONS = 8
 LOAD_LIMIT = 300.0  # the load generator stops by itself after this many seconds, whatever happens
 SEED = 7
@@ -313,6 +316,7 @@ async def in_process(rounds: int) -> None:
             wizard_cpu += time.process_time() - started
             await pilot.press("escape")
             await pilot.pause(SETTLE)
+        typing = await type_a_name(app, pilot)
         app.cloud.clock.set_scale(30.0)
         await pilot.press("5")
         await asyncio.sleep(SETTLE * 2)
@@ -324,7 +328,27 @@ async def in_process(rounds: int) -> None:
     print(f"  CPU per switch (and {SETTLE * 2:g} s of idle console) {cpu * 1000:.0f} ms")
     print(f"  launch wizard, first frame {spread(wizard)}; CPU per opening (and {SETTLE * 2:g} s idle) "
           f"{wizard_cpu / rounds * 1000:.0f} ms")
+    print(f"  typing into the launch wizard's Name, CPU per character: {typing * 1000:.1f} ms")
     print(f"  idle CPU on Target Groups, x30, cloud included: {idle * 100:.1f} % over {IDLE_SECONDS:g} s")
+
+
+async def type_a_name(app: Any, pilot: Any) -> float:
+    """CPU seconds per character typed into the launch wizard's Name (the keys sent at once, as tmux does)."""
+    from textual import events
+    from textual.widgets import Input
+
+    await pilot.press("l")
+    await pilot.pause(SETTLE)
+    name = app.screen.query_one("#name", Input)
+    started = time.process_time()
+    for char in TYPED:
+        app.post_message(events.Key(char, char))
+    while name.value != TYPED:
+        await asyncio.sleep(POLL)
+    await pilot.pause()
+    cpu = (time.process_time() - started) / len(TYPED)
+    await pilot.press("escape")
+    return cpu
 
 
 def main() -> None:
