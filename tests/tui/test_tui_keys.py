@@ -8,10 +8,13 @@ keys, which hides exactly these races.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import pytest
 from textual import events
 from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, SelectionList, TextArea
 
@@ -22,6 +25,7 @@ from tui.screens.ec2.launch_wizard import LaunchWizardScreen
 from tui.screens.ec2.sg_editor import SecurityGroupEditorScreen
 from tui.screens.elb.target_group_wizard import CreateTargetGroupScreen
 
+S = TypeVar("S", bound=Screen[object])
 SIZE = (160, 45)
 # Real seconds a test waits for the console: a wizard takes seconds to compose on a loaded machine.
 PATIENCE = 60.0
@@ -42,6 +46,14 @@ async def settled(pilot: Pilot[int]) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.screen.is_mounted and not app._message_queue.qsize(), PATIENCE)
     await pilot.pause()
+
+
+async def opened(pilot: Pilot[int], keys: tuple[str, ...], screen_type: type[S]) -> S:
+    """The screen `keys` open, once they have been handled one by one."""
+    await pilot.press(*keys)
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen
 
 
 def typed(text: str) -> list[str]:
@@ -129,9 +141,7 @@ async def test_filter_keys_keep_their_order_after_end() -> None:
 async def test_after_a_failed_submit_end_backspaces_and_typing_replace_the_description() -> None:
     app = demo_app("en")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("3", "c")
-        screen = app.screen
-        assert isinstance(screen, SecurityGroupEditorScreen)
+        screen = await opened(pilot, ("3", "c"), SecurityGroupEditorScreen)
         description = screen.query_one("#description", Input)
         description.focus()
         await pilot.press(*typed("for ALB SG"), "ctrl+s")  # no name: the cloud refuses it
@@ -147,10 +157,7 @@ async def test_a_key_typed_into_a_field_lays_out_nothing() -> None:
     is a reactive that asks for one): tui/widgets/text_input.py. The field still scrolls its text."""
     app = demo_app("en")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2", "l")
-        wizard = app.screen
-        assert isinstance(wizard, LaunchWizardScreen)
-        name = wizard.query_one("#name", Input)
+        name = (await opened(pilot, ("2", "l"), LaunchWizardScreen)).query_one("#name", Input)
         layouts_asked = 0
         refresh = name.refresh
 
