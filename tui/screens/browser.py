@@ -26,7 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mock_cloud import Event, FetchResult
@@ -131,7 +131,7 @@ class BrowserScreen(WorkScreen[None]):
     async def composed(self) -> None:
         self._render_all()
         if not self.fetching:
-            self.query_one("#url", Input).focus()
+            self.query_one("#url", TextInput).focus()
 
     # -- addresses ----------------------------------------------------------------------------
     def _addresses(self) -> list[str]:
@@ -159,10 +159,10 @@ class BrowserScreen(WorkScreen[None]):
 
     # -- loading ---------------------------------------------------------------------------------
     def action_reload(self) -> None:
-        self.url = normalize_url(self.query_one("#url", Input).value or self.url)
+        self.url = normalize_url(self.query_one("#url", TextInput).value or self.url)
         if not self.url:
             return
-        self.query_one("#url", Input).value = self.url
+        self.query_one("#url", TextInput).value = self.url
         self.fetching = True
         self._render_page()
         self.run_worker(self._load(self.url), group="browser", exclusive=True)
@@ -183,8 +183,8 @@ class BrowserScreen(WorkScreen[None]):
         self._render_page()
 
     def action_send_batch(self) -> None:
-        self.url = normalize_url(self.query_one("#url", Input).value or self.url)
-        text = self.query_one("#count", Input).value
+        self.url = normalize_url(self.query_one("#url", TextInput).value or self.url)
+        text = self.query_one("#count", TextInput).value
         self.batch_size = text
         count = int(text) if text.isdigit() else 0
         if not self.url or not 1 <= count <= MAX_REQUESTS:
@@ -213,19 +213,19 @@ class BrowserScreen(WorkScreen[None]):
             self.app.push_screen(screen(self.url, self.result))
 
     # -- widgets ---------------------------------------------------------------------------------
-    @on(Input.Submitted, "#url")
+    @on(TextInput.Submitted, "#url")
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
         self.action_reload()
 
-    @on(Input.Submitted, "#count")
+    @on(TextInput.Submitted, "#count")
     @on(Button.Pressed, "#send")
     def _send_pressed(self) -> None:
         self.action_send_batch()
 
     @on(OptionList.OptionSelected, "#addresses")
     def _address_chosen(self, event: OptionList.OptionSelected) -> None:
-        self.query_one("#url", Input).value = event.option.id or ""
+        self.query_one("#url", TextInput).value = event.option.id or ""
         self.action_reload()
 
     # -- rendering -----------------------------------------------------------------------------------

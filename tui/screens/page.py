@@ -90,7 +90,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Label, Static, TabbedContent, TabPane
 
 from mock_cloud import CloudError
 from tui.localize import Localized
@@ -291,7 +291,7 @@ class Page(BasePage):
             found = self._action(str(parameters[0]))
             return None if found is None or not self._allowed(found, self.selected_key) else True
         if action == "clear_filter":
-            filter_input = self.query_one("#filter", Input)
+            filter_input = self.query_one("#filter", TextInput)
             return filter_input.has_focus or bool(filter_input.value)
         return True
 
@@ -313,7 +313,7 @@ class Page(BasePage):
         self.app.push_screen(dialog, lambda yes: perform(key) if yes else None)
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self.query_one("#filter", TextInput).focus()
 
     def action_next_sort(self) -> None:
         self.table.next_sort()
@@ -334,17 +334,17 @@ class Page(BasePage):
         else:
             self.action_run(name)
 
-    @on(Input.Changed, "#filter")
-    def _filter(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed, "#filter")
+    def _filter(self, event: TextInput.Changed) -> None:
         self.table.set_filter(event.value)
         self.refresh_page()
 
-    @on(Input.Submitted, "#filter")
+    @on(TextInput.Submitted, "#filter")
     def _filter_done(self) -> None:
         self.table.focus()
 
     def action_clear_filter(self) -> None:
-        self.query_one("#filter", Input).value = ""
+        self.query_one("#filter", TextInput).value = ""
         self.table.focus()
 
     @on(DataTable.RowHighlighted, "#table")

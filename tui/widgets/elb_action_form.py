@@ -12,7 +12,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, TextArea
+from textual.widgets import Button, Label, Select, TextArea
 
 from mock_cloud import (
     ACTION_TYPES,
@@ -80,8 +80,8 @@ class GroupRow(Horizontal):
     def _picked(self, event: Select.Changed) -> None:
         self.share.arn = "" if event.value is Select.NULL else str(event.value)
 
-    @on(Input.Changed, ".group-weight")
-    def _weight(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed, ".group-weight")
+    def _weight(self, event: TextInput.Changed) -> None:
         self.share.weight = event.value
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Select, Static
 
 from mock_cloud import CONDITION_FIELDS, HOST_HEADER, HTTP_HEADER, PATH_PATTERN
 from tui.typed_app import app_of
@@ -38,7 +38,7 @@ class ConditionRow(Horizontal):
     def _show(self) -> None:
         t = app_of(self).t
         self.query_one(".condition-header").display = self.draft.field == HTTP_HEADER
-        self.query_one(".condition-values", Input).placeholder = t(f"cond.example.{self.draft.field}")
+        self.query_one(".condition-values", TextInput).placeholder = t(f"cond.example.{self.draft.field}")
 
     @on(Select.Changed, ".condition-field")
     def _field(self, event: Select.Changed) -> None:
@@ -46,13 +46,13 @@ class ConditionRow(Horizontal):
         self.draft.field = str(event.value)
         self._show()
 
-    @on(Input.Changed, ".condition-header")
-    def _header(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed, ".condition-header")
+    def _header(self, event: TextInput.Changed) -> None:
         event.stop()
         self.draft.header_name = event.value
 
-    @on(Input.Changed, ".condition-values")
-    def _values(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed, ".condition-values")
+    def _values(self, event: TextInput.Changed) -> None:
         event.stop()
         self.draft.values = event.value
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Collapsible, Input, Select
+from textual.widgets import Collapsible, Select
 
 from mock_cloud import TARGET_GROUP_PROTOCOLS as PROTOCOLS
 from mock_cloud import TRAFFIC_PORT
@@ -55,4 +55,4 @@ class HealthCheckForm(BoundForm, Vertical):
 
     def form_changed(self, name: str) -> None:
         if name == "health_port_mode":
-            self.query_one("#health_port", Input).display = self.form.health_port_mode != TRAFFIC_PORT
+            self.query_one("#health_port", TextInput).display = self.form.health_port_mode != TRAFFIC_PORT

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Label, Select, Static
 
 from mock_cloud import ACTION_TYPES, DEFAULT_POLICY, list_policies
 from mock_cloud import LISTENER_PROTOCOLS as PROTOCOLS
@@ -80,7 +80,7 @@ class ListenerForm(BoundForm, Vertical):
 
     def form_changed(self, name: str) -> None:
         if name == "listener_protocol":
-            port = self.query_one("#listener_port", Input)
+            port = self.query_one("#listener_port", TextInput)
             if port.value in DEFAULT_PORTS.values():  # the console follows the protocol's usual port
                 port.value = DEFAULT_PORTS[self.form.listener_protocol]
             self._show_secure()

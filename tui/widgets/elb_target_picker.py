@@ -15,7 +15,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Label, Static
 from textual.widgets.selection_list import Selection
 
 from mock_cloud import Instance, TargetSpec
@@ -143,7 +143,7 @@ class TargetPicker(Vertical):
         """The ticked instances join the pending list at the port typed (each instance and port once)."""
         event.stop()
         available = self.query_one("#available", SelectionList)
-        port = self.query_one("#pick_port", Input).value
+        port = self.query_one("#pick_port", TextInput).value
         known = {(p.instance_id, p.port) for p in self.pending}
         added = [PendingTarget(i, port) for i in available.selected if (i, port) not in known]
         self.pending.extend(added)

@@ -9,7 +9,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Checkbox, Label, Select, SelectionList, Static, TextArea
 
 from mock_cloud import CloudError
 from tui.format import tone_style
@@ -79,8 +79,8 @@ class BoundForm(Widget):
     def form_changed(self, name: str) -> None:
         """A field changed; redraw what depends on it."""
 
-    @on(Input.Changed)
-    def _input(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed)
+    def _input(self, event: TextInput.Changed) -> None:
         self._store(event.input.id, event.value)
 
     @on(Select.Changed)

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Label, Select
 
 from tui.rules import ANYWHERE_IPV4, RULE_TYPES, RuleDraft, protocol_text
 from tui.typed_app import app_of
@@ -55,11 +55,11 @@ class RuleRow(Horizontal):
         """Fixed types show their ports; the source field matches the source kind."""
         draft, everything = self.draft, app_of(self).t("all")
         self.query_one(".rule-protocol", Label).update(protocol_text(draft.rule_type.protocol, everything))
-        ports = self.query_one(".rule-ports", Input)
+        ports = self.query_one(".rule-ports", TextInput)
         ports.disabled = draft.rule_type.fixed
         if draft.rule_type.fixed:
             ports.value = draft.port_display(everything)
-        cidr = self.query_one(".rule-cidr", Input)
+        cidr = self.query_one(".rule-cidr", TextInput)
         cidr.disabled = draft.source_kind == "anywhere"
         if draft.source_kind == "anywhere":
             cidr.value = ANYWHERE_IPV4
@@ -70,7 +70,7 @@ class RuleRow(Horizontal):
         was_fixed = self.draft.rule_type.fixed
         self.draft.type_key = str(event.value)
         if was_fixed and not self.draft.rule_type.fixed:
-            self.query_one(".rule-ports", Input).value = ""
+            self.query_one(".rule-ports", TextInput).value = ""
         self._show()
 
     @on(Select.Changed, ".rule-source-kind")
@@ -79,22 +79,22 @@ class RuleRow(Horizontal):
         was_anywhere = self.draft.source_kind == "anywhere"
         self.draft.source_kind = str(event.value)
         if was_anywhere and self.draft.source_kind == "custom":  # not on the Select's first Changed
-            self.query_one(".rule-cidr", Input).value = ""
+            self.query_one(".rule-cidr", TextInput).value = ""
         self._show()
 
-    @on(Input.Changed, ".rule-ports")
-    def _ports(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed, ".rule-ports")
+    def _ports(self, event: TextInput.Changed) -> None:
         event.stop()
         if not self.draft.rule_type.fixed:
             self.draft.port_range = event.value
 
-    @on(Input.Changed, ".rule-cidr")
-    def _cidr(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed, ".rule-cidr")
+    def _cidr(self, event: TextInput.Changed) -> None:
         event.stop()
         self.draft.source = event.value
 
-    @on(Input.Changed, ".rule-description")
-    def _description(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed, ".rule-description")
+    def _description(self, event: TextInput.Changed) -> None:
         event.stop()
         self.draft.description = event.value
 

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Input, Label, RichLog
+from textual.widgets import Label, RichLog
 
 from mock_cloud import CloudError, Event, GuestError, GuestGone, GuestShell, Instance
 from tui.screens.lab_hooks import WorkScreen
@@ -96,8 +96,8 @@ class ConnectScreen(WorkScreen[None]):
             log.write(line, expand=True)
         self.query_one("#command", HistoryInput).focus()
 
-    @on(Input.Submitted, "#command")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(TextInput.Submitted, "#command")
+    def _submitted(self, event: TextInput.Submitted) -> None:
         command = self.query_one("#command", HistoryInput)
         line = event.value
         command.value = ""

@@ -14,7 +14,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
     Collapsible,
-    Input,
     Label,
     RadioSet,
     Select,
@@ -52,7 +51,7 @@ FIREWALL_PRESETS = (("allow_ssh", "ssh"), ("allow_https", "https"), ("allow_http
 # The one wizard an app keeps (installed under this name) and opens again with its fields reset.
 SCREEN_NAME = "launch-wizard"
 # Changed messages a reset would send: the form is already reset, and a late one could undo a key typed meanwhile.
-RESET_QUIET = (Input.Changed, Select.Changed, Checkbox.Changed, TextArea.Changed, SelectionList.SelectedChanged)
+RESET_QUIET = (TextInput.Changed, Select.Changed, Checkbox.Changed, TextArea.Changed, SelectionList.SelectedChanged)
 
 
 def open_launch_wizard(app: App[Any]) -> None:
@@ -235,8 +234,8 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
         self.form, self.launching = LaunchForm(), False
         form = self.form
         with self.prevent(*RESET_QUIET):
-            self.query_one("#name", Input).value = form.name
-            self.query_one("#count", Input).value = form.count
+            self.query_one("#name", TextInput).value = form.name
+            self.query_one("#count", TextInput).value = form.count
             self.query_one("#subnet_id", Select).set_options(self._subnet_options())
             for select_id in ("image_id", "instance_type", "key_pair", "subnet_id", "public_ip"):
                 self.query_one(f"#{select_id}", Select).value = getattr(form, select_id)
@@ -260,7 +259,7 @@ class LaunchWizardScreen(WorkScreen[None], BoundForm):
     def _show_fields(self) -> None:
         for name in ("image_id", "create_group", "user_data", "error"):
             self.form_changed(name)
-        self.query_one("#name", Input).focus()
+        self.query_one("#name", TextInput).focus()
 
     def form_changed(self, name: str) -> None:
         if name == "image_id":

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Input, Select, Static
+from textual.widgets import Select, Static
 
 from mock_cloud import (
     ACCESS_LOG_NOTE,
@@ -142,8 +142,8 @@ class AttributesScreen(ElbEditorScreen):
     def _chosen(self, event: Select.Changed) -> None:
         self._set(event.select, str(event.value))
 
-    @on(Input.Changed, ".attr")
-    def _typed(self, event: Input.Changed) -> None:
+    @on(TextInput.Changed, ".attr")
+    def _typed(self, event: TextInput.Changed) -> None:
         self._set(event.input, event.value)
 
     async def save(self) -> dict[str, str]:

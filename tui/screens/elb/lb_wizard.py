@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, RadioSet, Select, Static
+from textual.widgets import Button, Label, RadioSet, Select, Static
 
 from mock_cloud import FORWARD
 from tui.format import tone_style
@@ -205,7 +205,7 @@ class CreateLoadBalancerScreen(SectionHostScreen):
         self._show_zones()
         self._show_summary()
 
-    @on(Input.Changed)
+    @on(TextInput.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
     @on(RadioSet.Changed)

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, ContentSwitcher, Input, Label, RadioSet, Select, Static
+from textual.widgets import Button, ContentSwitcher, Label, RadioSet, Select, Static
 
 from mock_cloud import (
     HTTPS_TARGETS_NOTE,
@@ -153,7 +153,7 @@ class CreateTargetGroupScreen(ElbEditorScreen):
         error = self._check_details()
         self.show_error(error)
         if error is None:
-            self.query_one("#pick_port", Input).value = self.form.port
+            self.query_one("#pick_port", TextInput).value = self.form.port
             self.step = STEPS[1]
             self._show_step()
             self.query_one("#available").focus()
