@@ -48,6 +48,16 @@ def idle(node: MessagePump) -> bool:
     return node._is_mounted and waiting(node) and bool(node._message_queue.ready_event._waiters)
 
 
+def screen_settled(app: App[Any], in_app: bool = False) -> bool:
+    """Whether the app and every widget of the screen on top have handled what they were sent, and the screen
+    has run what waited for its next frame (a page's table takes the focus after it). `in_app`: asked from the
+    app's own handler, which is busy with the message at hand. Raises ScreenStackError before the first screen."""
+    if not (waiting(app) if in_app else idle(app)):
+        return False
+    screen = app.screen
+    return not screen._callbacks and all(idle(node) for node in screen.walk_children(with_self=True))
+
+
 class KeyRouter:
     """Routes the app's keys and pastes one at a time, each once the console has settled."""
 
@@ -58,16 +68,9 @@ class KeyRouter:
         self.task: asyncio.Task[None] | None = None
 
     def settled(self, in_app: bool = False) -> bool:
-        """Whether every widget of the screen on top, and the app, has handled what it was sent;
-        `in_app`: asked from the app's own handler, which is busy with this very key."""
-        app = self.app
+        """`screen_settled`, asked of this app; `in_app`: from the app's own handler, busy with this very key."""
         try:
-            if not (waiting(app) if in_app else idle(app)):
-                return False
-            screen = app.screen
-            if screen._callbacks:  # what waits for the next frame (a page's table takes the focus after it)
-                return False
-            return all(idle(node) for node in screen.walk_children(with_self=True))
+            return screen_settled(self.app, in_app)
         except ScreenStackError:  # no screen yet: nothing to wait for
             return True
         except AttributeError:  # a Textual whose message pumps look otherwise: route keys as it does

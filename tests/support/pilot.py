@@ -4,8 +4,8 @@
 does it by sending each widget a callback and counting the answers: on a wizard of ~190 widgets that is ~190
 messages dispatched (and as many `inspect.signature` calls) per key, half of the CPU a key typed into a form
 cost in the tests. Here the same condition is read instead of sent: a widget is settled when it is mounted,
-its queue is empty and its task is parked on it (`tui.typeahead.idle`, which the console's type-ahead
-already relies on), and the screen has run what waited for its next frame. It is a little stricter than
+its queue is empty and its task is parked on it, and the screen has run what waited for its next frame: the
+condition the console's type-ahead routes keys on (`tui.typeahead.screen_settled`). It is a little stricter than
 Textual's (it also waits for what was queued meanwhile) and raises Textual's own timeout error when a screen
 never settles.
 """
@@ -19,7 +19,7 @@ from typing import Any
 from textual.app import ScreenStackError
 from textual.pilot import Pilot, WaitForScreenTimeout
 
-from tui.typeahead import idle
+from tui.typeahead import screen_settled
 
 FIRST_LOOK = 0.001  # seconds before the second look; the wait doubles up to LONGEST_LOOK
 LONGEST_LOOK = 0.008
@@ -32,11 +32,10 @@ async def wait_for_screen(self: Pilot[Any], timeout: float = 30.0) -> bool:
     await asyncio.sleep(0)
     while True:
         try:
-            screen = app.screen
+            if screen_settled(app):
+                return True
         except ScreenStackError:
             return False
-        if idle(app) and not screen._callbacks and all(idle(node) for node in screen.walk_children(with_self=True)):
-            return True
         if time.monotonic() > deadline:
             raise WaitForScreenTimeout("Timed out while waiting for widgets to process pending messages.")
         await asyncio.sleep(look)
