@@ -14,7 +14,7 @@ import textual.constants as textual_constants
 
 from mock_cloud import tune_collector
 from mock_cloud.cloud import Cloud
-from tests.support import pilot
+from tests.support import frames, pilot
 from tests.support.cloud import CLOSE_SECONDS, make_config
 
 # Compile the sources once. With PYTHONDONTWRITEBYTECODE set (some shells and CI images set it), each xdist worker
@@ -41,6 +41,9 @@ textual_wait.SLEEP_IDLE = textual_wait.SLEEP_GRANULARITY / 20
 # ... and between keys it waits for every widget to have handled its messages by sending each one a message:
 # the wait now reads that instead (tests/support/pilot.py), ~190 messages fewer per key on a wizard.
 pilot.install()
+
+# Nor does it paint frames that its headless driver would throw away (tests/support/frames.py).
+frames.install()
 
 # The tests run consoles and clouds in this process: it collects garbage as `lblab` and its guests do
 # (mock_cloud/loops.py), which took the keys-only alb-basics walkthrough from 21 to 17 s of CPU.

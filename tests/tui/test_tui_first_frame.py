@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from mock_cloud import Cloud
 from tests.support.cloud import boot, make_config
+from tests.support.frames import painted
 from tests.support.learner import SIZE, Learner
 from tests.support.tui import wait_for
 from tui.app import LblabApp
@@ -49,13 +50,14 @@ async def test_the_first_frame_is_written_before_the_cloud_resumes_and_the_lab_o
 
     app.cloud.resume = resume_noted  # type: ignore[method-assign]
     app._display = noted  # type: ignore[method-assign]
-    async with app.run_test(size=SIZE) as pilot:
-        learner = Learner(pilot)
-        await wait_for(pilot, lambda: open_lab_of(app) is not None)
-        await learner.idle()
-        # The first frame showed the cloud as it was saved, before any of it was resumed or the lab opened...
-        assert written[0] == (False, False, "running")
-        # ...and then everything came up as it does without draw_first.
-        assert resumed and learner.session.lab.id == "alb-basics"
-        assert app.screen.query_one(LabPanel).display
-        assert app.cloud.ec2.instances[instance_id].state == "running"
+    with painted():
+        async with app.run_test(size=SIZE) as pilot:
+            learner = Learner(pilot)
+            await wait_for(pilot, lambda: open_lab_of(app) is not None)
+            await learner.idle()
+            # The first frame showed the cloud as it was saved, before any of it was resumed or the lab opened...
+            assert written[0] == (False, False, "running")
+            # ...and then everything came up as it does without draw_first.
+            assert resumed and learner.session.lab.id == "alb-basics"
+            assert app.screen.query_one(LabPanel).display
+            assert app.cloud.ec2.instances[instance_id].state == "running"
