@@ -87,10 +87,39 @@ def lab_info(path: Path, directory: Path | None = None) -> LabInfo:
 def _load(path: Path, directory: Path | None, loading: tuple[str, ...]) -> Lab:
     if not path.is_file():
         raise LabLoadError(path, 0, "no such lab file")
+    lab = _parse(path)
+    _check_references(lab, directory, (*loading, lab.id))
+    return lab
+
+
+# The last lab read from each file, with the text it was read from. The YAML composer, pure Python for its limits
+# (_GuardedLoader), takes 20–50 ms per lab, and the console reads a lab again each time it opens one, the lab list
+# all of them. A lab is immutable (labs/model.py); a file whose text changed is read anew.
+_parsed: dict[Path, tuple[str, Lab]] = {}
+
+
+def _parse(path: Path) -> Lab:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise LabLoadError(path, 0, f"the file is over {MAX_FILE_BYTES // 1024} KB; a lab is a few KB of YAML")
         text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        column = exc.start - (exc.object.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LabLoadError(path, line, f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot start a "
+                                       "character (lab files are UTF-8)", column) from None
+    except OSError as exc:
+        raise LabLoadError(path, 0, f"cannot read the file: {exc}") from None
+    cached = _parsed.get(path)
+    if cached is not None and cached[0] == text:
+        return cached[1]
+    lab = _parse_text(path, text)
+    _parsed[path] = (text, lab)
+    return lab
+
+
+def _parse_text(path: Path, text: str) -> Lab:
+    try:
         root = yaml.compose(text, Loader=_GuardedLoader)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, most control characters)
         line = text.count("\n", 0, exc.position) + 1
@@ -99,13 +128,6 @@ def _load(path: Path, directory: Path | None, loading: tuple[str, ...]) -> Lab:
                            column) from None
     except yaml.YAMLError as exc:
         raise _yaml_error(path, exc) from None
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        column = exc.start - (exc.object.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise LabLoadError(path, line, f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot start a "
-                                       "character (lab files are UTF-8)", column) from None
-    except OSError as exc:
-        raise LabLoadError(path, 0, f"cannot read the file: {exc}") from None
     if root is None:
         raise LabLoadError(path, 1, "the file is empty; expected a lab (a mapping with id, title, steps, ...)")
     _check_expansion(path, root)
@@ -121,7 +143,6 @@ def _load(path: Path, directory: Path | None, loading: tuple[str, ...]) -> Lab:
         raise LabLoadError(path, id_node.start_mark.line + 1,
                            f"id: expected the file's name '{path.stem}' as the lab's id, got '{lab.id}'",
                            id_node.start_mark.column + 1)
-    _check_references(lab, directory, (*loading, lab.id))
     return lab
 
 

@@ -63,6 +63,17 @@ def test_a_good_lab_loads(tmp_path: Path) -> None:
                                 "enabled_at_boot": False}
 
 
+def test_a_lab_is_read_once_per_version_of_its_file(tmp_path: Path) -> None:
+    write(tmp_path, "tiny", GOOD.format(id="tiny"))
+    first = load_lab("tiny", tmp_path)
+    assert load_lab("tiny", tmp_path) is first  # the file unchanged: the lab already read
+    write(tmp_path, "tiny", GOOD.format(id="tiny").replace("A lab", "B lab"))  # the same size, at once
+    assert load_lab("tiny", tmp_path).title.en == "B lab"
+    write(tmp_path, "tiny", GOOD.format(id="tiny").replace("names: web", "names: [web"))
+    with pytest.raises(LabLoadError, match="invalid YAML"):
+        load_lab("tiny", tmp_path)
+
+
 @pytest.mark.parametrize(("broken", "line", "expected"), [
     # a YAML syntax error
     (GOOD.format(id="bad").replace("names: web", "names: [web"), 13, "invalid YAML"),
