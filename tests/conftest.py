@@ -14,7 +14,7 @@ import textual.constants as textual_constants
 
 from mock_cloud import tune_collector
 from mock_cloud.cloud import Cloud
-from tests.support import frames, pilot
+from tests.support import frames, pilot, styles
 from tests.support.cloud import CLOSE_SECONDS, make_config
 
 # Compile the sources once. With PYTHONDONTWRITEBYTECODE set (some shells and CI images set it), each xdist worker
@@ -44,6 +44,9 @@ pilot.install()
 
 # Nor does it paint frames that its headless driver would throw away (tests/support/frames.py).
 frames.install()
+
+# Each console parses the same stylesheets: parsed once per test process instead (tests/support/styles.py).
+styles.install()
 
 # The tests run consoles and clouds in this process: it collects garbage as `lblab` and its guests do
 # (mock_cloud/loops.py), which took the keys-only alb-basics walkthrough from 21 to 17 s of CPU.
