@@ -66,6 +66,12 @@ class KeyRouter:
         self.dispatch = dispatch
         self.waiting: asyncio.Queue[events.Event] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
+        self._held = 0  # keys queued or being handed on by the drain
+
+    @property
+    def holding(self) -> bool:
+        """Whether keys typed ahead are still waiting, or the last of them is being handed on."""
+        return self._held > 0
 
     def settled(self, in_app: bool = False) -> bool:
         """`screen_settled`, asked of this app; `in_app`: from the app's own handler, busy with this very key."""
@@ -78,9 +84,10 @@ class KeyRouter:
 
     async def route(self, event: events.Event) -> None:
         """Called by the app (in its own message handler) for each key or paste read from the terminal."""
-        if self.waiting.empty() and self.settled(in_app=True):
+        if not self.holding and self.settled(in_app=True):  # none held: none to overtake, even one mid-way
             await self.dispatch(event)
             return
+        self._held += 1
         self.waiting.put_nowait(event)
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._drain(), name="type-ahead")
@@ -90,7 +97,10 @@ class KeyRouter:
             until = time.monotonic() + PATIENCE
             while not self.settled() and time.monotonic() < until:
                 await asyncio.sleep(POLL)
-            await self.dispatch(self.waiting.get_nowait())
+            try:
+                await self.dispatch(self.waiting.get_nowait())
+            finally:
+                self._held -= 1
 
     async def close(self) -> None:
         if self.task is not None:
