@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding
@@ -43,6 +45,31 @@ def look(key: FooterKey) -> KeyLook:
     return key.key, key.key_display, key.description, key.action, key._disabled, str(key.tooltip or ""), classes
 
 
+class KeySpec(NamedTuple):
+    """A footer key as the screen's bindings want it, before (and without) a widget for it."""
+
+    key: str
+    key_display: str
+    description: str
+    action: str
+    disabled: bool
+    tooltip: str
+    palette: bool = False  # the command palette's key
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(name for name, on in zip(STATE_CLASSES, (self.disabled, self.palette), strict=True) if on)
+
+    def look(self) -> KeyLook:
+        return (self.key, self.key_display, self.description, self.action, self.disabled, self.tooltip,
+                " ".join(self.classes))
+
+    def widget(self) -> SteadyKey:
+        key = SteadyKey(self.key, self.key_display, self.description, self.action, disabled=self.disabled,
+                        tooltip=self.tooltip, classes="-command-palette" if self.palette else "")
+        return key if self.palette else key.data_bind(compact=Footer.compact)
+
+
 class SteadyKey(FooterKey):
     """A footer key whose new width costs one layout of the screen, not two."""
 
@@ -56,30 +83,35 @@ class ConsoleFooter(Footer):
     """Textual's footer composes all its keys anew whenever the screen's bindings are refreshed: on every
     focus change and every `refresh_bindings` (the clock's tick, a row highlighted), twenty-odd widgets are
     mounted and the whole screen laid out again, half the work of a page switch and most of an idle
-    console's. This one compares the keys first and, when they differ, gives the key widgets it has the
-    new keys, hiding the ones left over and mounting only those missing: one more layout, after the frame
-    that shows what changed. (Taking the keys before that frame, in the same layout, saved it, but a key
-    restyled meanwhile kept its old width.)"""
+    console's. This one compares the keys first, as plain `KeySpec`s (making key widgets only to compare them
+    was a third of the footer's CPU), and, when they differ, gives the key widgets it has the new keys,
+    hiding the ones left over and mounting only those missing: one more layout, after the frame that shows
+    what changed. (Taking the keys before that frame, in the same layout, saved it, but a key restyled
+    meanwhile kept its old width.)"""
 
     def compose(self) -> ComposeResult:
         # Footer.compose without its key groups (the console has none) and without setting the grid's
         # column count, which lays out every key again though a footer is no grid.
+        for spec in self._wanted():
+            yield spec.widget()
+
+    def _wanted(self) -> list[KeySpec]:
         if not self._bindings_ready:
-            return
+            return []
         active = self.screen.active_bindings
         actions: set[str] = set()
+        wanted: list[KeySpec] = []
         for key_name, (_, binding, enabled, tooltip) in reachable_bindings(self.screen, active).items():
             if binding.show and binding.action not in actions:  # the first key of an action stands for all
                 actions.add(binding.action)
-                key = SteadyKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,
-                                disabled=not enabled or key_name not in active, tooltip=tooltip)
-                yield key.data_bind(compact=Footer.compact)
+                wanted.append(KeySpec(binding.key, self.app.get_key_display(binding), binding.description,
+                                      binding.action, not enabled or key_name not in active, tooltip or ""))
         palette = active.get(self.app.COMMAND_PALETTE_BINDING)
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE and palette is not None:
             _, binding, enabled, _ = palette
-            yield SteadyKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,
-                            classes="-command-palette", disabled=not enabled,
-                            tooltip=binding.tooltip or binding.description)
+            wanted.append(KeySpec(binding.key, self.app.get_key_display(binding), binding.description,
+                                  binding.action, not enabled, binding.tooltip or binding.description, palette=True))
+        return wanted
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
@@ -89,32 +121,28 @@ class ConsoleFooter(Footer):
     async def _update_keys(self) -> None:
         if not self.is_attached:  # its screen closed meanwhile
             return
-        composed = list(self.compose())  # key widgets, not mounted: cheap to make
-        wanted = [widget for widget in composed if isinstance(widget, FooterKey)]
-        if len(wanted) != len(composed):
-            await self.recompose()  # key groups (none in the console): Textual's own way
-            return
+        wanted = self._wanted()
         shown = list(self.query_children(FooterKey))
         if len(shown) != len(list(self.children)):
             await self.recompose()
             return
         for old, new in zip(shown, wanted, strict=False):
             old.display = True
-            if look(old) != look(new):
+            if look(old) != new.look():
                 _take(old, new)
         for spare in shown[len(wanted):]:
             spare.display = False  # kept for the next screen of keys: hiding costs no mount, no prune
         if len(wanted) > len(shown):
-            await self.mount_all(wanted[len(shown):])
+            await self.mount_all([spec.widget() for spec in wanted[len(shown):]])
 
 
-def _take(old: FooterKey, new: FooterKey) -> None:
-    """Make the mounted key `old` show and do what `new` does: laid out again only if its width changes (a key
+def _take(old: FooterKey, new: KeySpec) -> None:
+    """Make the mounted key `old` show and do what `new` says: laid out again only if its width changes (a key
     dimmed or lit keeps its place)."""
     width = _text_width(old)
     old.key, old.key_display, old.description, old.action = new.key, new.key_display, new.description, new.action
-    old._disabled = new._disabled
-    old.tooltip = new.tooltip
+    old._disabled = new.disabled
+    old.tooltip = new.tooltip or None
     for name in STATE_CLASSES:
         old.set_class(name in new.classes, name)
     old.refresh(layout=_text_width(old) != width)
