@@ -27,7 +27,6 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from email.utils import formatdate
 from http import HTTPStatus
 
 # A response head from a target larger than this is a bad response (ALB: 32K → 502).
@@ -622,6 +621,13 @@ class SecondCache:
         return self._text
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def imf_date(now: float) -> str:
-    """The IMF-fixdate of a Date header (RFC 9110 §5.6.7)."""
-    return formatdate(now, usegmt=True)
+    """The IMF-fixdate of a Date header (RFC 9110 §5.6.7), in English whatever the locale. As
+    `email.utils.formatdate(now, usegmt=True)`, whose import alone was ~5 ms of a guest's ~70 ms start."""
+    t = time.gmtime(now)
+    return (f"{_WEEKDAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT")

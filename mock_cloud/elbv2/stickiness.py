@@ -13,7 +13,8 @@ import base64
 import binascii
 import hashlib
 import hmac
-from email.utils import formatdate
+
+from mock_cloud.http1 import imf_date
 
 TARGET_COOKIE = "AWSALB"
 TARGET_CORS_COOKIE = "AWSALBCORS"
@@ -70,14 +71,14 @@ def response_sets_cookie(head: bytes, name: str) -> bool:
 def app_cookie_headers(value: str | None, now: float) -> list[tuple[str, str]]:
     """AWSALBAPP-0..3 as ALB sets them: the value in the first part, `_remove_` in the rest (all of them
     when the session is not sticky)."""
-    expires = formatdate(now + APP_COOKIE_LIFETIME, usegmt=True)
+    expires = imf_date(now + APP_COOKIE_LIFETIME)
     parts = [value or APP_COOKIE_REMOVED] + [APP_COOKIE_REMOVED] * (APP_COOKIE_PARTS - 1)
     return [("Set-Cookie", f"{APP_COOKIE}-{i}={part}; Expires={expires}; Path=/") for i, part in enumerate(parts)]
 
 
 def set_cookie_headers(name: str, cors_name: str, value: str, expires_at: float) -> list[tuple[str, str]]:
     """The pair ALB sets: the cookie, and its CORS twin for cross-site requests."""
-    expires = formatdate(expires_at, usegmt=True)
+    expires = imf_date(expires_at)
     return [
         ("Set-Cookie", f"{name}={value}; Expires={expires}; Path=/"),
         ("Set-Cookie", f"{cors_name}={value}; Expires={expires}; Path=/; SameSite=None; Secure"),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from email.utils import formatdate
 
 import pytest
 
 from mock_cloud.guestos.vfs import VirtualFS
 from mock_cloud.guestos.web.listener import WebServer
 from mock_cloud.guestos.web.render import render
+from mock_cloud.http1 import imf_date
 
 DOCROOT = "/var/www/html"
 INDEX = "<h1>Hello from i-0abc</h1>\n"
@@ -38,6 +40,11 @@ def make_fs(with_index: bool = True) -> VirtualFS:
 
 
 # -- render --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("now", [0.0, 951_782_400.0, 1_796_540_000.7, 4_102_444_799.0])  # 1970, 29 Feb 2000, now, 2099
+def test_the_date_header_is_an_imf_fixdate(now: float) -> None:
+    assert imf_date(now) == formatdate(now, usegmt=True)  # "Sun, 06 Dec 2026 07:33:20 GMT"
+
+
 def test_index_served_with_apache_headers() -> None:
     resp = render(make_fs(), "apache", DOCROOT, "GET", "/?utm=1", {"Host": "3.34.0.1"})
     assert resp.status == 200
