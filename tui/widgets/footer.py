@@ -58,7 +58,8 @@ class KeySpec(NamedTuple):
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return tuple(name for name, on in zip(STATE_CLASSES, (self.disabled, self.palette), strict=True) if on)
+        states = {"-disabled": self.disabled, "-command-palette": self.palette}
+        return tuple(name for name in STATE_CLASSES if states[name])
 
     def look(self) -> KeyLook:
         return (self.key, self.key_display, self.description, self.action, self.disabled, self.tooltip,
