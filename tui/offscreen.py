@@ -14,7 +14,9 @@ from typing import Any
 from textual.app import App
 from textual.screen import Screen
 
-MOST_LAYOUTS = 3
+# A form's first layout, then again once its scrollbar has taken two columns, then once more each for what the
+# first Resize and Show ask, and the footer's keys for the focused field.
+MOST_LAYOUTS = 4
 
 
 async def handled(screen: Screen[Any]) -> None:
@@ -33,7 +35,7 @@ async def prepare(app: App[Any], screen: Screen[Any]) -> None:
     app._load_screen_css(screen)
     _, mounted = app._get_screen(screen)  # what push_screen does to mount a screen, without showing it
     await mounted
-    for _ in range(MOST_LAYOUTS):  # what its widgets do on their first Resize and Show may ask for another
+    for _ in range(MOST_LAYOUTS):
         screen._refresh_layout(app.size)
         screen._layout_required = False
         await handled(screen)
