@@ -66,8 +66,10 @@ class KeySpec(NamedTuple):
                 " ".join(self.classes))
 
     def widget(self) -> SteadyKey:
+        # `-compact` is the class of FooterKey's default, compact: given here, mounting does not restyle the key
+        # to add it (a bound footer that is not compact takes it away).
         key = SteadyKey(self.key, self.key_display, self.description, self.action, disabled=self.disabled,
-                        tooltip=self.tooltip, classes="-command-palette" if self.palette else "")
+                        tooltip=self.tooltip, classes="-compact -command-palette" if self.palette else "-compact")
         return key if self.palette else key.data_bind(compact=Footer.compact)
 
 
