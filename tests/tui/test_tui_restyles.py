@@ -4,11 +4,15 @@ that no frame ever shows is not done."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable
 
 from textual.dom import DOMNode
+from textual.screen import Screen
 from textual.widgets import Button
 
+import tui.screens
 from tests.support.tui import SIZE, demo_app
 from tui.app import LblabApp
 from tui.screens.ec2.launch_wizard import LaunchWizardScreen
@@ -49,3 +53,17 @@ async def test_the_launch_wizard_gives_the_name_the_focus_without_styling_its_fo
         assert isinstance(wizard, LaunchWizardScreen) and wizard.focused is wizard.query_one("#name")
         form = wizard.query_one("#wizard-form")
         assert form not in styled, "the form was focused first, and its ~70 widgets styled twice more"
+
+
+def test_no_screen_brings_a_stylesheet_of_its_own() -> None:
+    """Textual parses every stylesheet again and restyles the whole console when a screen with its own CSS first
+    opens: the app reads them all at start (LblabApp.CSS_PATH)."""
+    for module in pkgutil.walk_packages(tui.screens.__path__, "tui.screens."):
+        importlib.import_module(module.name)
+    screens = [cls for cls in _subclasses(Screen) if cls.__module__.startswith("tui.")]
+    assert len(screens) > 20
+    assert [cls.__name__ for cls in screens if cls.CSS_PATH or cls.CSS] == []
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [sub for direct in cls.__subclasses__() for sub in [direct, *_subclasses(direct)]]

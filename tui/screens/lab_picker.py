@@ -26,7 +26,6 @@ from tui.widgets.lab_state import open_lab_of
 
 
 class LabPickerScreen(Localized, ModalScreen[str | None]):
-    CSS_PATH = "../styles/lab_picker.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "key.close")]
 
     def compose(self) -> ComposeResult:

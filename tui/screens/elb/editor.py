@@ -26,7 +26,6 @@ from tui.widgets.header import ConsoleHeader
 
 
 class ElbEditorScreen(WorkScreen[Any], BoundForm):
-    CSS_PATH = "../../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "button.cancel"),
         Binding("ctrl+s", "save", "key.save"),

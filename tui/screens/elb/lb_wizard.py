@@ -38,7 +38,6 @@ class LoadBalancerTypeScreen(WorkScreen[None]):
     """Compare and select load balancer type: only Application Load Balancers are emulated."""
 
     AUTO_FOCUS: ClassVar[str | None] = "#create-application"
-    CSS_PATH = "../../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "key.back")]
 
     def compose(self) -> ComposeResult:

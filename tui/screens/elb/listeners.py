@@ -246,7 +246,6 @@ class RulesPage(Page):
 class PageScreen(WorkScreen[None]):
     """A console page on a screen of its own, following the cloud events it wants."""
 
-    CSS_PATH = "../../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "key.back")]
 
     def __init__(self, make_page: Callable[[ViewState], Page], owner: str, title_key: str) -> None:

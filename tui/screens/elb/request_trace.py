@@ -71,7 +71,6 @@ def trace_path(trace: RequestTrace) -> list[Hop | str]:
 
 
 class RequestTraceScreen(WorkScreen[None]):
-    CSS_PATH = "../../styles/elb.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "key.back"),
         Binding("r", "reload", "key.refresh"),
