@@ -66,7 +66,16 @@ async def test_no_console_outlives_lblab_web(tmp_path, stop: signal.Signals) -> 
         assert await asyncio.wait_for(tab.receive_bytes(), PATIENCE)  # the tab's console draws
         consoles = children_of(web.process.pid)
         assert len(consoles) == 1
+        # The tab reads on, as a browser's does: the server's closing handshake waits for its answer (aiohttp
+        # gives a silent peer 10 s).
+        reading = asyncio.ensure_future(_read_until_closed(tab))
         web.process.send_signal(stop)
         await poll(lambda: not any(alive(pid) for pid in consoles), "the console to end")
         await web.process.wait()
+        await reading
     assert web.process.returncode == (0 if stop == signal.SIGINT else -stop)
+
+
+async def _read_until_closed(tab: aiohttp.ClientWebSocketResponse) -> None:
+    async for _ in tab:
+        pass
