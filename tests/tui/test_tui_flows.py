@@ -159,9 +159,11 @@ async def test_the_lblab_command_builds_the_wizard_hidden_and_its_first_opening_
     """Built, laid out and drawn unseen (tui/offscreen.py): its first opening lays nothing out anew."""
     app = LblabApp(demo_config(), lang="en", ready_pages=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.is_screen_installed(SCREEN_NAME) and app.get_screen(SCREEN_NAME).is_mounted)
+        # Until it is prepared: installed by the console's worker that readies the pages, which then lays it out
+        # (several passes: its widgets laid out once have more to ask) and draws it.
+        await wait_for(pilot, lambda: app.is_screen_installed(SCREEN_NAME) and not any(
+            worker.group == "ready-pages" and not worker.is_finished for worker in app.workers))
         hidden = app.get_screen(SCREEN_NAME)
-        await wait_for(pilot, lambda: hidden.query_one("#launch", Button).region.width > 0)
         laid_out = {w: w.region for w in hidden.query("#name, #launch, #summary-text")}
         assert isinstance(app.screen, ConsoleScreen) and len(laid_out) == 3 and not hidden._layout_required
         await pilot.press("2", "l", *"web-1")
