@@ -71,8 +71,12 @@ class TargetPicker:
         if algorithm == "least_outstanding_requests":
             fewest = min(self.outstanding.get(t.key, 0) for t in candidates)
             candidates = [t for t in candidates if self.outstanding.get(t.key, 0) == fewest]
+        return candidates[self.next_turn(len(candidates))]
+
+    def next_turn(self, candidates: int) -> int:
+        """The round robin's next position (one turn shared by `pick` and a listener's fast lane)."""
         self._next += 1
-        return candidates[self._next % len(candidates)]
+        return self._next % candidates
 
     def started(self, key: tuple[str, int]) -> None:
         self.outstanding[key] = self.outstanding.get(key, 0) + 1

@@ -9,6 +9,7 @@ match, a choice and a few dict lookups.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from mock_cloud.ec2.instance import Instance
@@ -22,6 +23,7 @@ from mock_cloud.elbv2.exchange import (
     History,
     RouteDecision,
 )
+from mock_cloud.elbv2.lane import Lane, LaneEntry, build_lane
 from mock_cloud.elbv2.listener import Listener
 from mock_cloud.elbv2.listener_rules import (
     FORWARD,
@@ -73,9 +75,39 @@ class ListenerRouter:
         self._lb_dims = (("LoadBalancer", lb.dimension),)
         self._connections_seen = 0
         self._peak_minute, self._peak = -1, -1  # the highest ActiveConnectionCount recorded, and when
+        self._lane = Lane(-1)
 
     # -- route ------------------------------------------------------------------------------------
     def route(self, head: RequestHead) -> Forward | Respond:
+        """The fast lane when the listener has one (lane.py), else the full route."""
+        lane, plane = self._lane, self.plane
+        if lane.published != plane.ctx.events.published or (
+                lane.group is not None and plane.eligible.get(lane.group.arn) is not lane.eligible):
+            lane = self._lane = build_lane(plane, self.lb, self.listener)
+        entries = lane.entries
+        if not entries:
+            return self._route(head)
+        assert lane.picker is not None
+        entry = entries[lane.picker.next_turn(len(entries))]
+        target = entry.target
+        local = entry.instance.local_port(target.port)
+        forward = entry.forward
+        if forward is not None and forward.port == local:
+            return forward
+        if local is None:  # nothing listens there now: the full route's refusal, retry and reason code
+            assert lane.group is not None and lane.eligible is not None
+            return self._dispatch(lane.group, target, lane.eligible.targets, copy.copy(entry.decision), [])
+        entry.forward = forward = Forward("127.0.0.1", local, f"{entry.instance.private_ip}:{target.port}",
+                                          retry=self._lane_retry(lane, entry), context=entry.decision)
+        return forward
+
+    def _lane_retry(self, lane: Lane, entry: LaneEntry) -> Callable[[], Forward | None]:
+        """The full route's retry, on a decision of its own (the lane's is shared by many requests)."""
+        group, eligible = lane.group, lane.eligible
+        assert group is not None and eligible is not None
+        return lambda: self._retry(group, entry.target, eligible.targets, copy.copy(entry.decision), [])()
+
+    def _route(self, head: RequestHead) -> Forward | Respond:
         listener = self.listener
         rules = listener.rules
         rule: Rule | None
