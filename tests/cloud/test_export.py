@@ -24,6 +24,7 @@ from mock_cloud.export_awscli import Var, json_word
 from mock_cloud.export_model import Setup
 from mock_cloud.scenarios import SEED_USER_DATA, Lab, seed_lab
 from tests.support.api import DUMMY_CREDENTIALS, FAST, REGION, LiveCloud
+from tests.support.aws_cli import aws_cli
 from tests.support.cloud import boot, make_config
 from tests.support.elbv2 import fixed, forward
 from tui.cli import main
@@ -120,7 +121,7 @@ def aws_env(endpoint: str) -> dict[str, str]:
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PAGER": ""}
 
 
-@pytest.mark.timeout(900)  # a hang guard: ~30 aws CLI processes, ~0.7 s each when idle, several seconds at load 20
+@pytest.mark.timeout(900)  # a hang guard: ~30 aws CLI commands, several seconds each at load 20
 @pytest.mark.long
 async def test_aws_cli_export_rebuilds_the_same_setup_on_a_fresh_cloud(
         cloud: Cloud, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,9 +134,10 @@ async def test_aws_cli_export_rebuilds_the_same_setup_on_a_fresh_cloud(
     script = tmp_path / "rebuild.sh"
     script.write_text(capsys.readouterr().out)
 
-    with LiveCloud(make_config(time_scale=FAST, seed=7)) as fresh:
-        ran = await asyncio.to_thread(subprocess.run, ["bash", str(script)], env=aws_env(fresh.endpoint),
-                                      capture_output=True, text=True, timeout=600)
+    with LiveCloud(make_config(time_scale=FAST, seed=7)) as fresh, aws_cli(aws_env(fresh.endpoint), FAST) as aws:
+        env = {**aws_env(fresh.endpoint), "AWS": f"{aws} --endpoint-url {fresh.endpoint} --region {REGION}"}
+        ran = await asyncio.to_thread(subprocess.run, ["bash", str(script)], env=env, capture_output=True, text=True,
+                                      timeout=600)
         assert ran.returncode == 0, ran.stderr[-3000:]
         assert "DemoALB: DemoALB-" in ran.stdout
         rebuilt = summary(Setup.from_state(fresh.run(_state(fresh.cloud))))
