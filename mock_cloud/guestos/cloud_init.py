@@ -9,8 +9,6 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from mock_cloud.guestos.packages.managers import run_package_manager
 from mock_cloud.guestos.shell.interpreter import Interp, run_guarded
 from mock_cloud.guestos.shell.lookup import SHEBANG_SHELLS
@@ -141,6 +139,8 @@ def _run_script_part(os: InstanceOS, text: str, log: _CloudLog, path: str = SCRI
 
 
 def _cloud_config(text: str, log: _CloudLog) -> dict[str, Any]:
+    import yaml  # here: a YAML parser is a sixth of a guest's start, and only #cloud-config user data needs one
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
