@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
-from textual.app import ScreenStackError
+from textual import events
+from textual._wait import wait_for_idle
+from textual.app import App, ScreenStackError
+from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot, WaitForScreenTimeout
 
 from tui.app import LblabApp
@@ -29,7 +34,11 @@ LONGEST_LOOK = 0.008
 
 
 async def wait_for_screen(self: Pilot[Any], timeout: float = 30.0) -> bool:
-    app = self.app
+    return await settled(self.app, timeout)
+
+
+async def settled(app: App[Any], timeout: float = 30.0) -> bool:
+    """Until the screen has handled everything queued for it and no key is held (False: no screen any more)."""
     deadline = time.monotonic() + timeout
     look = FIRST_LOOK
     await asyncio.sleep(0)
@@ -45,5 +54,37 @@ async def wait_for_screen(self: Pilot[Any], timeout: float = 30.0) -> bool:
         look = min(look * 2, LONGEST_LOOK)
 
 
+async def press_keys(self: App[Any], keys: Iterable[str]) -> None:
+    """`App._press_keys`, with a keystroke's wait read rather than slept. Textual waits after every key for the
+    process to go idle (no CPU over a sampling window, tests/conftest.py), then for the animator, then for idle
+    again: at least two windows of sleep per key, ~8 of the 15 s a keys-only walk took alone. Here each key
+    but the last waits until the screen has handled it (the condition `settled` reads, as a fast typist's next
+    key would find it), and the last for the process to go idle once, as Textual's does: what a key started
+    beyond the screen's queues (a worker, a cloud call) is still waited for before the test looks. Animations
+    are off in the tests, so the animator has nothing to wait for."""
+    driver = self._driver
+    assert driver is not None
+    keys = list(keys)
+    for index, key in enumerate(keys, 1):
+        if key.startswith("wait:"):
+            await asyncio.sleep(float(key.removeprefix("wait:")) / 1000)
+            continue
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        original = REPLACED_KEYS.get(key, key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(self)
+        driver.send_message(event)
+        if index < len(keys):
+            await settled(self)
+        else:
+            await wait_for_idle(0)
+
+
 def install() -> None:
     Pilot._wait_for_screen = wait_for_screen  # type: ignore[method-assign]
+    App._press_keys = press_keys  # type: ignore[method-assign]
