@@ -10,7 +10,8 @@ Everything a request costs in Python is measured (parsing, the router, the recor
 nothing the kernel does, so the figure moves far less with the machine's load than wrk's. Each round
 reports CPU µs per request (process time) for:
 
-  product  the listener as `lblab serve` runs it (rules, target group, picker, security groups, metrics)
+  product  the listener as `lblab serve` runs it (rules, target group, picker, security groups, metrics; since
+           session 10 DemoALB's routing takes its fast lane, mock_cloud/elbv2/lane.py)
   engine   the same ListenerServer with a round-robin route() and an on_complete() that does nothing
 
 The last line: `product_us=… engine_us=… router_us=…` (medians over the rounds).

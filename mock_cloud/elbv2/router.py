@@ -4,7 +4,8 @@
 target group and a target, checks that the security groups let the balancer reach the target,
 and answers Forward or Respond. Everything it needs is precomputed by the service (sorted rules,
 each group's eligible targets) or cached (security-group decisions), so a request costs a rule
-match, a choice and a few dict lookups.
+match, a choice and a few dict lookups; on a listener with a fast lane (lane.py: one rule, one plain
+round-robin group, the seed lab's), one turn of the round robin.
 """
 
 from __future__ import annotations
