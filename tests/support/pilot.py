@@ -10,6 +10,10 @@ that type-ahead: a key typed while the screen was busy is handed on by its own t
 a test that looked then saw the screen before the key (`2` then `l`: the Instances page, not yet the wizard). It
 is a little stricter than Textual's (it also waits for what was queued meanwhile) and raises Textual's own timeout
 error when a screen never settles.
+
+The same condition stands in for Textual's sampling of the process's CPU between the keys of one `press` and
+between the mouse events of one click (`press_keys`, `post_mouse_events`); the last key and the end of a click
+still wait for the process to go idle, as Textual's do.
 """
 
 from __future__ import annotations
