@@ -89,30 +89,6 @@ async def press_keys(self: App[Any], keys: Iterable[str]) -> None:
             await wait_for_idle(0)
 
 
-_post_mouse_events = Pilot._post_mouse_events
-
-
-async def post_mouse_events(self: Pilot[Any], *args: Any, **kwargs: Any) -> bool:
-    """`Pilot._post_mouse_events` with a click's waits read rather than slept: Textual pauses before each of
-    MouseDown, MouseUp and Click and once after, and each pause waits for the process to go idle (a sampling
-    window of sleep at least). Here the events wait for the screen to have handled the one before (and have its
-    layout brought up to date, as a pause does); only the last wait stays a pause, so that what the click started
-    beyond the screen's queues is still waited for."""
-
-    async def settle_screen(delay: float | None = None) -> None:
-        await settled(self.app)
-        self.app.screen._on_timer_update()
-
-    self.pause = settle_screen  # type: ignore[method-assign]
-    try:
-        hit: bool = await _post_mouse_events(self, *args, **kwargs)
-    finally:
-        del self.pause
-    await self.pause()
-    return hit
-
-
 def install() -> None:
     Pilot._wait_for_screen = wait_for_screen  # type: ignore[method-assign]
     App._press_keys = press_keys  # type: ignore[method-assign]
-    Pilot._post_mouse_events = post_mouse_events  # type: ignore[method-assign]
