@@ -13,8 +13,12 @@ reports CPU µs per request (process time) for:
   product  the listener as `lblab serve` runs it (rules, target group, picker, security groups, metrics; since
            session 10 DemoALB's routing takes its fast lane, mock_cloud/elbv2/lane.py)
   engine   the same ListenerServer with a round-robin route() and an on_complete() that does nothing
+  new      the product again, but no request or response head is one the listener has seen before (each
+           request carries its own header, each answer its own Date): since session 11 a listener remembers
+           the parse of the heads it receives again (mock_cloud/http1.py, `Remembered`), and this is the
+           figure for traffic that never repeats
 
-The last line: `product_us=… engine_us=… router_us=…` (medians over the rounds).
+The last line: `product_us=… engine_us=… router_us=… new_heads_us=…` (medians over the rounds).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ RESPONSE = (b"HTTP/1.1 200 OK\r\nDate: Sat, 05 Dec 2026 22:08:07 GMT\r\nServer: 
             b"Keep-Alive: timeout=5, max=100\r\nConnection: Keep-Alive\r\n\r\n"
             b"<h1>Hello World from ip-172-31-15-64.ap-northeast-2.compute.internal</h1>\n")
 WARM_UP = 2000
+# Distinct heads for `new`: more than a listener remembers, so that every one is parsed afresh.
+NEW_HEADS = 4096
 
 
 class Sink:
@@ -65,8 +71,9 @@ class Sink:
     def abort(self) -> None: ...
 
 
-def driver(server: proxy.ListenerServer, ports: list[int]) -> Callable[[], bytes]:
-    """One keep-alive client of `server`, and one pooled connection to each target port."""
+def driver(server: proxy.ListenerServer, ports: list[int], *, new_heads: bool = False) -> Callable[[], bytes]:
+    """One keep-alive client of `server`, and one pooled connection to each target port; `new_heads`: no head
+    is sent twice in a row of NEW_HEADS requests."""
     client = proxy._Client(server)
     sink = Sink()
     client.connection_made(sink)  # type: ignore[arg-type]
@@ -75,11 +82,16 @@ def driver(server: proxy.ListenerServer, ports: list[int]) -> Callable[[], bytes
         target.connection_made(Sink())  # type: ignore[arg-type]
         server._pool.put(target, time.monotonic())
 
+    count = NEW_HEADS if new_heads else 1
+    requests = itertools.cycle([REQUEST.replace(b"\r\n\r\n", b"\r\nX-Request: %d\r\n\r\n" % n) for n in range(count)])
+    responses = itertools.cycle([RESPONSE.replace(b"22:08:07", b"%02d:%02d:%02d" % (n // 3600, n // 60 % 60, n % 60))
+                                 for n in range(count)])
+
     def one() -> bytes:
-        client.data_received(REQUEST)
+        client.data_received(next(requests))
         exchange = client.ex
         assert exchange is not None and exchange.target is not None, "the request was not forwarded"
-        exchange.target.data_received(RESPONSE)
+        exchange.target.data_received(next(responses))
         return sink.last
 
     return one
@@ -102,16 +114,22 @@ def engine_alone(ports: list[int]) -> proxy.ListenerServer:
 async def measure(lab: Lab, cloud: Cloud, args: argparse.Namespace) -> None:
     server = cloud.elbv2._servers[lab.listener.arn]
     ports = [port for port in (i.local_port(80) for i in lab.instances) if port is not None]
-    product, engine = driver(server, ports), driver(engine_alone(ports), ports)
-    answer = product()
-    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"Hello World" in answer, answer
-    figures: dict[str, list[float]] = {"product": [], "engine": []}
+    contenders = {
+        "product": driver(server, ports),
+        "engine": driver(engine_alone(ports), ports),
+        "new": driver(server, ports, new_heads=True),
+    }
+    for one in contenders.values():
+        answer = one()
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"Hello World" in answer, answer
+    figures: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(args.rounds):
-        for name, one in (("product", product), ("engine", engine)):
+        for name, one in contenders.items():
             figures[name].append(cpu_per_request(one, args.requests))
         print("  " + "  ".join(f"{name} {got[-1]:.2f} µs" for name, got in figures.items()), flush=True)
-    product_us, engine_us = (statistics.median(figures[name]) for name in ("product", "engine"))
-    print(f"product_us={product_us:.2f} engine_us={engine_us:.2f} router_us={product_us - engine_us:.2f}")
+    product_us, engine_us, new_us = (statistics.median(figures[name]) for name in contenders)
+    print(f"product_us={product_us:.2f} engine_us={engine_us:.2f} router_us={product_us - engine_us:.2f} "
+          f"new_heads_us={new_us:.2f}")
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -28,6 +28,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Generic, TypeVar
 
 # A response head from a target larger than this is a bad response (ALB: 32K → 502).
 MAX_RESPONSE_HEAD = 32 * 1024
@@ -86,6 +87,9 @@ _HEADER_PAIR = re.compile(r"([^:]+):[ \t]*([^\r]*)\r\n")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:[ \t]*;" + _VALUE + rb"*)?")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 HEAD_END = b"\r\n\r\n"
+# What a parser that remembers (`Remembered`) keeps at most: bytes received in one piece up to this size;
+# most heads, and a small page with its head, are a few hundred bytes.
+REMEMBERED_MAX = 4096
 
 # Hop-by-hop request headers (RFC 9110 7.6.1): never forwarded as received.
 HOP_BY_HOP = ("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding")
@@ -148,6 +152,43 @@ def connection_tokens(value: str) -> list[str]:
     return [t.strip() for t in value.lower().split(",")]
 
 
+T = TypeVar("T")
+
+
+class Remembered(Generic[T]):
+    """`parse`, remembering its answer for recent byte strings received whole: a parse depends on their bytes
+    alone. A client sends the same request again and again (a browser's reloads, a `curl` loop, wrk), and a
+    server the same answer but for its Date, so most messages cost a dict look-up instead of the regular
+    expressions: the same verdict for the same bytes, and the same object, which its users therefore never
+    change. Refusals (exceptions) and incomplete heads (None) are not remembered.
+
+    Two generations of `size` each: an answer is kept while fewer than `size` others were made after it, and
+    at most twice that. Forgetting a whole generation at once costs nothing per message, where taking the
+    oldest entry out of one dict cost more than a look-up (its first entries are holes until it is resized)."""
+
+    __slots__ = ("_old", "_parse", "_size", "_young")
+
+    def __init__(self, parse: Callable[[bytes | bytearray], T | None], size: int) -> None:
+        self._parse = parse
+        self._size = size
+        self._young: dict[bytes, T] = {}
+        self._old: dict[bytes, T] = {}
+
+    def parse(self, data: bytes | bytearray) -> T | None:
+        if type(data) is not bytes or len(data) > REMEMBERED_MAX:  # a bytearray is a head that came in pieces
+            return self._parse(data)
+        parsed = self._young.get(data)
+        if parsed is None:
+            parsed = self._old.get(data)
+            if parsed is None:
+                parsed = self._parse(data)
+                if parsed is not None:
+                    if len(self._young) >= self._size:
+                        self._old, self._young = self._young, {}
+                    self._young[data] = parsed
+        return parsed
+
+
 # -- requests ------------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class ParsedRequest:
@@ -183,10 +224,20 @@ class RequestParser:
     server states itself, taken out of `forward_block` with the hop-by-hop ones and their values
     kept in `values`; `hidden`: one of them `headers()` leaves out too. `absolute_form`: a
     forward proxy's requests name their host in the URL, so HTTP/1.1 needs no Host header there
-    (RFC 9112 3.2.2: the proxy replaces it anyway)."""
+    (RFC 9112 3.2.2: the proxy replaces it anyway).
+
+    `remember`: how many heads to remember the parse of (see `Remembered`); none by default. A server
+    whose every request differs (the instances behind a balancer, which stamps each with a new trace
+    id) would only pay for the look-up."""
 
     def __init__(
-        self, limits: Limits, dropped: Iterable[str] = (), hidden: str | None = None, *, absolute_form: bool = False
+        self,
+        limits: Limits,
+        dropped: Iterable[str] = (),
+        hidden: str | None = None,
+        *,
+        absolute_form: bool = False,
+        remember: int = 0,
     ) -> None:
         self.limits = limits
         self.dropped = tuple(dropped)
@@ -194,6 +245,7 @@ class RequestParser:
         self.absolute_form = absolute_form
         names = "|".join(re.escape(n) for n in ("host", "content-length", *HOP_BY_HOP, *self.dropped))
         self._special = re.compile(rf"\n({names}):[ \t]*([^\r]*)")  # see _RESPONSE_FRAMING
+        self._remembered = Remembered(self._parse_afresh, remember) if remember else None
 
     def parse(self, data: bytes | bytearray, scan_from: int = 0) -> ParsedRequest | None:
         """The request head at the start of `data`; None while incomplete. Raises HttpError.
@@ -201,6 +253,11 @@ class RequestParser:
         if scan_from and data.find(HEAD_END, scan_from - 3) < 0:
             self.check_incomplete(data, scan_from)  # a head arriving in pieces: no regex per piece
             return None
+        if self._remembered is not None:
+            return self._remembered.parse(data)
+        return self._parse_afresh(data, scan_from)
+
+    def _parse_afresh(self, data: bytes | bytearray, scan_from: int = 0) -> ParsedRequest | None:
         match = _REQUEST_HEAD.match(data)
         if match is not None:
             return self._build(match)
@@ -434,6 +491,11 @@ def parse_response(data: bytes | bytearray) -> ParsedResponse | None:
         head = _CONTENT_LENGTH_LINES.sub(b"", head)
     response.head = b"HTTP/1.1" + head[8:] if http10 else head
     return response
+
+
+def response_parser(remember: int) -> Callable[[bytes | bytearray], ParsedResponse | None]:
+    """`parse_response`, remembering its answers for the last `remember` to `2 × remember` heads (`Remembered`)."""
+    return Remembered(parse_response, remember).parse
 
 
 def _apply_response_connection(response: ParsedResponse, value: bytes, http10: bool, head: bytes) -> bytes:

@@ -40,6 +40,7 @@ from mock_cloud.elbv2.proxy_http import (
     error_page,
     next_trace_id,
     request_parser,
+    target_response_parser,
 )
 from mock_cloud.http1 import (
     HEAD_END,
@@ -54,7 +55,6 @@ from mock_cloud.http1 import (
     check_incomplete_response,
     chunk,
     imf_date,
-    parse_response,
     skip_empty_lines,
 )
 
@@ -206,6 +206,7 @@ class ListenerServer:
         self._pool = _Pool()
         self._stopping = False
         self._parser = request_parser(client_ip_header)
+        self._parse_response = target_response_parser()
         self._forwarded = f"X-Forwarded-Proto: {scheme}\r\nX-Forwarded-Port: {listener_port}\r\n"
 
     async def start(self) -> int:
@@ -861,7 +862,7 @@ class _Client(asyncio.Protocol):
                 if not data:
                     return
             try:
-                response = parse_response(data)
+                response = self.server._parse_response(data)
             except BadResponse:
                 self._target_failed(ex, 502, "TargetResponseError")
                 return

@@ -7,14 +7,27 @@ headers 64K → 400 (ALB documents no 431), response head 32K → 502.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from mock_cloud.http1 import HttpError, Limits, ParsedRequest, RequestParser, reason_phrase
+from mock_cloud.http1 import (
+    HttpError,
+    Limits,
+    ParsedRequest,
+    ParsedResponse,
+    RequestParser,
+    reason_phrase,
+    response_parser,
+)
 
 ALB_LIMITS = Limits(request_line=16 * 1024, header_line=16 * 1024, headers=64 * 1024, too_large=400)
 MAX_XFF_ADDRESSES = 30
 # ALB rewrites an X-Amzn-Trace-Id header longer than this with a fresh Root.
 MAX_TRACE_HEADER = 7 * 1024
+
+# How many request heads, and how many response heads, a listener keeps the parse of: a learner's
+# clients (curl, a browser, wrk) repeat theirs, and so do the instances but for their Date.
+REMEMBERED_HEADS = 256
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
 
@@ -26,7 +39,12 @@ _BALANCER_STATED = ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", 
 def request_parser(client_ip_header: str) -> RequestParser:
     """The parser of one listener, whose client-address header is taken out and hidden too."""
     hidden = client_ip_header.lower()
-    return RequestParser(ALB_LIMITS, (*_BALANCER_STATED, hidden), hidden)
+    return RequestParser(ALB_LIMITS, (*_BALANCER_STATED, hidden), hidden, remember=REMEMBERED_HEADS)
+
+
+def target_response_parser() -> Callable[[bytes | bytearray], ParsedResponse | None]:
+    """How one listener reads its targets' response heads (32K → 502 is the parser's own limit)."""
+    return response_parser(REMEMBERED_HEADS)
 
 
 @dataclass(slots=True)

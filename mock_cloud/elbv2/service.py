@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mock_cloud.context import Context
@@ -651,7 +651,7 @@ class Elbv2Service:
         router = ListenerRouter(self.plane, lb, listener, self._history_of(lb.arn))
         server = ListenerServer(
             router.route, router.on_complete, listener_port=listener.port, scheme=listener.scheme,
-            ssl_context=self._ssl_context(listener), idle_timeout=lambda: self._idle_timeout(lb),
+            ssl_context=self._ssl_context(listener), idle_timeout=self._idle_timeout(lb),
             now=self.ctx.clock.now,
         )
         listener.local_port = await server.start()
@@ -672,12 +672,24 @@ class Elbv2Service:
         chain = [self.certificates.listener_certificate(a) for a in listener.certificates]
         return sni_context(listener.ssl_policy or DEFAULT_POLICY, chain, chain[0])
 
-    def _idle_timeout(self, lb: LoadBalancer) -> float:
-        """The idle timeout in real seconds: cloud seconds scaled (as set when the clock is paused), never under
-        MIN_REAL_IDLE_TIMEOUT: bytes travel in real time, and at ×300 the default 60 s was 0.2 s, in which a
-        guest on a busy machine did not always answer (a 504 that no real balancer would give)."""
-        scale = self.ctx.clock.scale
-        return max(MIN_REAL_IDLE_TIMEOUT, lb.idle_timeout / scale) if scale else float(lb.idle_timeout)
+    def _idle_timeout(self, lb: LoadBalancer) -> Callable[[], float]:
+        """The idle timeout in real seconds, as a listener's engine asks for it at every request: cloud seconds
+        scaled (as set when the clock is paused), never under MIN_REAL_IDLE_TIMEOUT: bytes travel in real time, and
+        at ×300 the default 60 s was 0.2 s, in which a guest on a busy machine did not always answer (a 504 that no
+        real balancer would give). Worked out again only when it may have changed, after an event (an attribute)
+        or with the clock's scale: working it out was a twentieth of the balancer's Python per request."""
+        events, clock = self.ctx.events, self.ctx.clock
+        seen: tuple[int, float, float] | None = None  # (events published, clock scale, the timeout)
+
+        def idle_timeout() -> float:
+            nonlocal seen
+            published, scale = events.published, clock.scale
+            if seen is None or seen[0] != published or seen[1] != scale:
+                real = max(MIN_REAL_IDLE_TIMEOUT, lb.idle_timeout / scale) if scale else float(lb.idle_timeout)
+                seen = (published, scale, real)
+            return seen[2]
+
+        return idle_timeout
 
     # == rules ==============================================================================================
     async def create_rule(self, listener_arn: str, priority: int, conditions: list[RuleCondition],
