@@ -9,7 +9,8 @@ no more than it needs per-header Python code. One regular expression finds the e
 and validates all of it in a single C call; the few headers that decide framing are then picked
 out of the lower-cased head with one more, and a response's hop-by-hop lines are cut with a
 third. Python code never loops over every header, and a request's header list is only split
-out when asked for.
+out when asked for. A server that sees the same heads again and again (the balancer) remembers
+their parse by their bytes (`Remembered`), and answers a repeated head without parsing it.
 
 Strict as RFC 9112 allows, because leniency is where two parsers disagree: every line ends in
 CRLF (a bare LF or CR is 400, not a line end), header names are tokens, no obs-fold, no
