@@ -147,7 +147,11 @@ async def lblab_web(*args: str) -> AsyncIterator[WebServer]:
     try:
         url = await asyncio.wait_for(_served_url(process.stdout, log), PATIENCE)
         collecting = asyncio.create_task(_collect(process.stdout, log))
-        yield WebServer(process, url, log)
+        try:
+            yield WebServer(process, url, log)
+        except AssertionError as exc:
+            # A console that never drew (seen once in a full run, a blank screen for 90 s) says why only here.
+            raise AssertionError(f"{exc}\n-- lblab web's output so far:\n{''.join(log)}") from None
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
         await asyncio.wait_for(collecting, PATIENCE)
