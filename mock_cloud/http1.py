@@ -88,9 +88,10 @@ _HEADER_PAIR = re.compile(r"([^:]+):[ \t]*([^\r]*)\r\n")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:[ \t]*;" + _VALUE + rb"*)?")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 HEAD_END = b"\r\n\r\n"
-# What a parser that remembers (`Remembered`) keeps at most: bytes received in one piece up to this size;
-# most heads, and a small page with its head, are a few hundred bytes.
-REMEMBERED_MAX = 4096
+# What a parser that remembers (`Remembered`) keeps at most: bytes received in one piece up to this size.
+# Most heads, and a small page with its head, are a few hundred bytes; a browser's with cookies about one
+# kilobyte. With 2 × 256 of them per direction a listener holds at most ~4 MB of heads and their parse.
+REMEMBERED_MAX = 2048
 
 # Hop-by-hop request headers (RFC 9110 7.6.1): never forwarded as received.
 HOP_BY_HOP = ("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding")
@@ -153,10 +154,10 @@ def connection_tokens(value: str) -> list[str]:
     return [t.strip() for t in value.lower().split(",")]
 
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
-class Remembered(Generic[T]):
+class Remembered(Generic[_T]):
     """`parse`, remembering its answer for recent byte strings received whole: a parse depends on their bytes
     alone. A client sends the same request again and again (a browser's reloads, a `curl` loop, wrk), and a
     server the same answer but for its Date, so most messages cost a dict look-up instead of the regular
@@ -169,14 +170,14 @@ class Remembered(Generic[T]):
 
     __slots__ = ("_old", "_parse", "_size", "_young")
 
-    def __init__(self, parse: Callable[[bytes | bytearray], T | None], size: int) -> None:
+    def __init__(self, parse: Callable[[bytes | bytearray], _T | None], size: int) -> None:
         self._parse = parse
         self._size = size
-        self._young: dict[bytes, T] = {}
-        self._old: dict[bytes, T] = {}
+        self._young: dict[bytes, _T] = {}
+        self._old: dict[bytes, _T] = {}
 
-    def parse(self, data: bytes | bytearray) -> T | None:
-        if type(data) is not bytes or len(data) > REMEMBERED_MAX:  # a bytearray is a head that came in pieces
+    def parse(self, data: bytes | bytearray) -> _T | None:
+        if type(data) is not bytes or len(data) > REMEMBERED_MAX:  # a bytearray can change, so it cannot be a key
             return self._parse(data)
         parsed = self._young.get(data)
         if parsed is None:
@@ -193,6 +194,9 @@ class Remembered(Generic[T]):
 # -- requests ------------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class ParsedRequest:
+    """A request head as parsed. Read it, never change it: a parser that remembers (`Remembered`) hands the
+    same object to every request with the same bytes."""
+
     method: str
     target: str
     version: str  # "1.1" / "1.0"
@@ -251,20 +255,20 @@ class RequestParser:
     def parse(self, data: bytes | bytearray, scan_from: int = 0) -> ParsedRequest | None:
         """The request head at the start of `data`; None while incomplete. Raises HttpError.
         `scan_from`: how much of `data` an earlier call already found incomplete but valid."""
-        if scan_from and data.find(HEAD_END, scan_from - 3) < 0:
+        if scan_from and data.find(HEAD_END, max(0, scan_from - 3)) < 0:
             self.check_incomplete(data, scan_from)  # a head arriving in pieces: no regex per piece
             return None
         if self._remembered is not None:
             return self._remembered.parse(data)
-        return self._parse_afresh(data, scan_from)
+        return self._parse_afresh(data)
 
-    def _parse_afresh(self, data: bytes | bytearray, scan_from: int = 0) -> ParsedRequest | None:
+    def _parse_afresh(self, data: bytes | bytearray) -> ParsedRequest | None:
         match = _REQUEST_HEAD.match(data)
         if match is not None:
             return self._build(match)
-        end = data.find(HEAD_END, max(0, scan_from - 3))
+        end = data.find(HEAD_END)
         if end < 0:
-            self.check_incomplete(data, scan_from)
+            self.check_incomplete(data)
             return None
         raise self._malformed(bytes(data[: end + 4]))
 
@@ -439,6 +443,9 @@ async def read_head(
 # -- responses -----------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class ParsedResponse:
+    """A response head as parsed. Read it, never change it once a remembering parser (`response_parser`) may
+    have made it: it is shared by every response with the same bytes."""
+
     status: int
     head: bytes  # status line and end-to-end header lines, each ending in CRLF; spoken as 1.1
     head_bytes: int  # how many bytes of the input the head took

@@ -133,6 +133,7 @@ async def test_a_target_that_answers_garbage_is_502_and_a_stopped_httpd_is_502(c
 
 async def test_a_silent_target_is_504_after_the_idle_timeout(cloud: Cloud) -> None:
     lab = await healthy_lab(cloud, count=1)
+    await hostnames(cloud, lab.url, 1)  # a request under the default timeout first: the new one must replace it
     await cloud.elbv2.modify_load_balancer_attributes(lab.lb.arn, {"idle_timeout.timeout_seconds": "1"})
     await plug(lab.instances[0], silent_handler)
     started = time.monotonic()
@@ -141,6 +142,21 @@ async def test_a_silent_target_is_504_after_the_idle_timeout(cloud: Cloud) -> No
     assert 0.9 <= time.monotonic() - started < 5
     stop = cloud.elbv2.traces(limit=1)[-1].stopped_at
     assert stop is not None and (stop.name, stop.reason_code) == ("web server", "Target.Timeout")
+
+
+async def test_the_idle_timeout_follows_its_attribute_and_the_clock(cloud: Cloud) -> None:
+    """A listener's engine asks for its idle timeout at every request; the answer is worked out again only after
+    an event or a change of the clock's scale (service.py: _idle_timeout)."""
+    lab = await healthy_lab(cloud, count=1)
+    idle_timeout = cloud.elbv2._servers[lab.listener.arn].idle_timeout
+    cloud.clock.set_scale(1.0)
+    assert idle_timeout() == 60.0
+    await cloud.elbv2.modify_load_balancer_attributes(lab.lb.arn, {"idle_timeout.timeout_seconds": "7"})
+    assert idle_timeout() == 7.0
+    cloud.clock.set_scale(10.0)
+    assert idle_timeout() == 1.0  # 0.7 s of real time: never under a real second
+    cloud.clock.set_scale(0.0)  # paused: cloud seconds as they are
+    assert idle_timeout() == 7.0
 
 
 async def test_a_fast_clock_leaves_a_target_a_real_second_to_answer(cloud: Cloud) -> None:

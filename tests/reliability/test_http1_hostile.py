@@ -231,6 +231,26 @@ async def test_what_the_corpus_allows_is_served_everywhere(stage: Stage, where: 
     assert reply.status == 200 and reply.closed
 
 
+@pytest.mark.parametrize("where", ["balancer", "edge", "httpd"])
+async def test_a_head_whose_first_bytes_come_alone_is_answered(stage: Stage, where: str) -> None:
+    """A client's first packet of one or two bytes ("G", then the rest): the web servers once searched for the
+    head's end from a negative offset then, found nothing, and never answered."""
+    entry = stage.entries[where]
+    request = head(entry, b"Host: a", method=b"GET", path=b"/after") + b"\r\n"
+    [whole] = await send(entry.port, request)
+    for split in (1, 2, 3):
+        reader, writer = await asyncio.open_connection(LOOP, entry.port)
+        try:
+            writer.write(request[:split])
+            await writer.drain()
+            await asyncio.sleep(0.05)  # most often read on its own, as the client's first packet
+            writer.write(request[split:])
+            reply = await read_reply(reader)
+        finally:
+            writer.transport.abort()
+        assert reply.status == whole.status, (split, reply.status, whole.status)
+
+
 # -- no desync across clients -------------------------------------------------------------------------------
 async def honest_client(port: int, client: int, count: int, seen: list[tuple[bytes, bytes]]) -> None:
     """`count` requests on one keep-alive connection, each with its own marker, which the instance's
