@@ -470,7 +470,7 @@ class _ClientConnection:
                 # before anything else reads the client stream (StreamReader allows one reader).
                 pump.cancel()
                 await asyncio.wait([pump])
-        if not (response.keep_alive and body_sent):
+        if not (response.keep_alive and body_sent and not _ends_with_the_connection(request, response)):
             await self._drop_upstream()
         return client_keep_alive and body_sent
 
@@ -508,7 +508,7 @@ class _ClientConnection:
             pieces = _iter_exact(upstream.reader, response.content_length)
         else:
             pieces = _iter_until_eof(upstream.reader)
-            response.keep_alive = keep_alive = False
+            keep_alive = False
         head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
         if pieces is None:
             self._writer.write(head)
@@ -521,6 +521,12 @@ class _ClientConnection:
             self._writer.transport.abort()
             raise _ResponseCut from exc
         return keep_alive
+
+
+def _ends_with_the_connection(request: _Request, response: ParsedResponse) -> bool:
+    """A body with neither a length nor chunks ends when the upstream closes: that connection is spent."""
+    has_body = request.method != "HEAD" and response.status not in (204, 304)
+    return has_body and not response.chunked and response.content_length < 0
 
 
 def _raise_bad_body(pump: asyncio.Task[None] | None) -> None:

@@ -443,8 +443,8 @@ async def read_head(
 # -- responses -----------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class ParsedResponse:
-    """A response head as parsed. Read it, never change it once a remembering parser (`response_parser`) may
-    have made it: it is shared by every response with the same bytes."""
+    """A response head as parsed. Read it, never change it: a parser that remembers (`response_parser`) hands
+    the same object to every response with the same bytes."""
 
     status: int
     head: bytes  # status line and end-to-end header lines, each ending in CRLF; spoken as 1.1

@@ -239,6 +239,36 @@ async def test_keep_alive_across_hosts_and_origin_form(internet: Internet) -> No
     assert results[3][2] == INDEX.encode()
 
 
+async def test_a_body_without_a_length_ends_with_the_connection(internet: Internet) -> None:
+    """The upstream's body ends when it closes: the client gets it all, then a close, and the next request a new
+    upstream connection."""
+    accepted = 0
+
+    async def no_length(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(no_length, "127.0.0.1", 0)
+    try:
+        internet.routes[("3.34.0.5", 80)] = Forward("127.0.0.1", server.sockets[0].getsockname()[1], {})
+        for _ in range(2):
+            reader, writer = await internet.connect()
+            writer.write(b"GET http://3.34.0.5/ HTTP/1.1\r\nHost: 3.34.0.5\r\n\r\n")
+            answer = await asyncio.wait_for(reader.read(), 5)  # read to the end: the edge closes as well
+            writer.close()
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close" in head, head
+            assert body == b"until the end"
+        assert accepted == 2
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_expect_100_continue_is_relayed(internet: Internet) -> None:
     reader, writer = await internet.connect()
     writer.write(
