@@ -418,6 +418,7 @@ class _Client(asyncio.Protocol):
     def __init__(self, server: ListenerServer) -> None:
         self.server = server
         self.parser = server._parser
+        self.parse_response = server._parse_response
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.ex: _Exchange | None = None
@@ -862,7 +863,7 @@ class _Client(asyncio.Protocol):
                 if not data:
                     return
             try:
-                response = self.server._parse_response(data)
+                response = self.parse_response(data)
             except BadResponse:
                 self._target_failed(ex, 502, "TargetResponseError")
                 return
