@@ -462,7 +462,7 @@ class _ClientConnection:
                 raise
             # An answer that comes before the whole request body means the rest must be cut off.
             keep_alive = request.keep_alive and (pump is None or pump.done())
-            client_keep_alive = await self._relay_response_body(request, upstream, response, keep_alive)
+            client_keep_alive, reusable = await self._relay_response_body(request, upstream, response, keep_alive)
         finally:
             body_sent = pump is None or (pump.done() and not pump.cancelled() and pump.exception() is None)
             if pump is not None and not pump.done():
@@ -470,7 +470,7 @@ class _ClientConnection:
                 # before anything else reads the client stream (StreamReader allows one reader).
                 pump.cancel()
                 await asyncio.wait([pump])
-        if not (response.keep_alive and body_sent and not _ends_with_the_connection(request, response)):
+        if not (reusable and body_sent):
             await self._drop_upstream()
         return client_keep_alive and body_sent
 
@@ -490,9 +490,11 @@ class _ClientConnection:
 
     async def _relay_response_body(
         self, request: _Request, upstream: _Upstream, response: ParsedResponse, keep_alive: bool
-    ) -> bool:
-        """Stream the response to the client; True if the client connection stays open."""
+    ) -> tuple[bool, bool]:
+        """Stream the response to the client; whether the client connection stays open, and whether the upstream
+        connection may carry another request."""
         head = response.head  # hop-by-hop lines already out, a stale length too (RFC 9112 6.3)
+        reusable = response.keep_alive
         pieces: AsyncIterator[bytes] | None = None
         rechunk = False
         if request.method == "HEAD" or response.status in (204, 304):
@@ -508,25 +510,19 @@ class _ClientConnection:
             pieces = _iter_exact(upstream.reader, response.content_length)
         else:
             pieces = _iter_until_eof(upstream.reader)
-            keep_alive = False
+            keep_alive = reusable = False  # the body ends when the upstream closes: that connection is spent
         head += b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n"
         if pieces is None:
             self._writer.write(head)
             await self._writer.drain()
-            return keep_alive
+            return keep_alive, reusable
         try:
             await _send_body(pieces, self._writer, rechunk, head)
         except Exception as exc:
             # The head is already out: the only honest signal left is cutting the connection.
             self._writer.transport.abort()
             raise _ResponseCut from exc
-        return keep_alive
-
-
-def _ends_with_the_connection(request: _Request, response: ParsedResponse) -> bool:
-    """A body with neither a length nor chunks ends when the upstream closes: that connection is spent."""
-    has_body = request.method != "HEAD" and response.status not in (204, 304)
-    return has_body and not response.chunked and response.content_length < 0
+        return keep_alive, reusable
 
 
 def _raise_bad_body(pump: asyncio.Task[None] | None) -> None:
